@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/siemsync/siemsync"
+)
+
+func cmdAccounts(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 {
+		return usagef("usage: siemsync accounts list [--json] | accounts update ACCOUNT [--name N] [--host H]")
+	}
+	fs := newFlagSet("accounts", &a.g, a.env, a.stderr)
+	asJSON := fs.Bool("json", false, "print JSON (list)")
+	name := fs.String("name", "", "account display name (update)")
+	host := fs.String("host", "", "host name of the environment where the account lives (update); empty: the server's --host-name")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("usage: siemsync accounts list|update")
+	}
+	if err := a.setup(); err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch pos[0] {
+	case "list":
+		list, err := db.ListAccounts(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if list == nil {
+				list = []siemsync.Account{}
+			}
+			return writeJSON(a.stdout, list)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACCOUNT\tNAME\tHOST\tCREATED")
+		for _, acc := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", acc.ID, or(acc.Name, "-"), or(acc.Host, "("+a.g.hostName+")"), acc.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		return tw.Flush()
+	case "update":
+		if len(pos) != 2 {
+			return usagef("usage: siemsync accounts update ACCOUNT [--name N] [--host H]")
+		}
+		set := setFlags(fs)
+		var np, hp *string
+		if set["name"] {
+			np = name
+		}
+		if set["host"] {
+			hp = host
+		}
+		if np == nil && hp == nil {
+			return usagef("accounts update: give --name and/or --host")
+		}
+		if err := db.UpdateAccount(ctx, pos[1], np, hp); err != nil {
+			return fmt.Errorf("account %s: %w", pos[1], err)
+		}
+		fmt.Fprintf(a.stdout, "updated %s\n", pos[1])
+		return nil
+	}
+	return usagef("unknown accounts command %q: use list or update", pos[0])
+}
+
+func cmdSetAside(ctx context.Context, a *app, args []string) error {
+	const use = "siemsync setaside list ID | setaside retry ID | setaside drop ID [EVENT ...|--all]"
+	fs := newFlagSet("setaside", &a.g, a.env, a.stderr)
+	asJSON := fs.Bool("json", false, "print JSON (list)")
+	all := fs.Bool("all", false, "drop every set-aside event of the integration")
+	var f syncFlags
+	a.addSyncFlags(fs, &f)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return usagef("usage: %s", use)
+	}
+	if err := a.setup(); err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	id := pos[1]
+	if _, err := db.GetIntegration(ctx, id, false); err != nil {
+		return fmt.Errorf("integration %s: %w", id, err)
+	}
+	switch pos[0] {
+	case "list":
+		list, err := db.ListSetAside(ctx, id)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(a.stdout, list)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSOURCE\tSEQ\tEVENT ID\tSET ASIDE\tREASON")
+		for _, s := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", s.ID, s.Source, s.Seq, s.EventID, s.CreatedAt.UTC().Format(time.RFC3339), s.Reason)
+		}
+		return tw.Flush()
+	case "retry":
+		delivered, remaining, err := a.newSyncer(db, f, nil).RetrySetAside(ctx, id)
+		fmt.Fprintf(a.stdout, "%d delivered, %d still set aside\n", delivered, remaining)
+		return err
+	case "drop":
+		var ids []int64
+		if *all {
+			list, err := db.ListSetAside(ctx, id)
+			if err != nil {
+				return err
+			}
+			for _, s := range list {
+				ids = append(ids, s.ID)
+			}
+		}
+		for _, p := range pos[2:] {
+			n, err := strconv.ParseInt(p, 10, 64)
+			if err != nil {
+				return usagef("setaside drop: %q is not a set-aside id (see 'siemsync setaside list %s')", p, id)
+			}
+			ids = append(ids, n)
+		}
+		if len(ids) == 0 {
+			return usagef("setaside drop: name the set-aside ids to drop, or --all")
+		}
+		n, err := db.DeleteSetAside(ctx, id, ids)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%d dropped\n", n)
+		return nil
+	}
+	return usagef("usage: %s", use)
+}
+
+func cmdPrune(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("prune", &a.g, a.env, a.stderr)
+	retention := fs.Duration("retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "remove records older than this (env SIEMSYNC_RETENTION)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, "siemsync prune [--retention 720h]"); err != nil {
+		return err
+	}
+	if err := a.setup(); err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := db.Prune(ctx, time.Now().Add(-*retention))
+	if err != nil {
+		return err
+	}
+	return writeJSON(a.stdout, res)
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/internal/secret"
+	"github.com/siemsync/siemsync/sink/hec"
+	"github.com/siemsync/siemsync/sink/syslog"
+	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/sync"
+)
+
+// app is what every command shares: the parsed global flags, the process's
+// streams and environment, and constructors for the parts it wires.
+type app struct {
+	g      globals
+	env    env
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    zerolog.Logger
+}
+
+// setup builds the logger once the command's flags are parsed.
+func (a *app) setup() error {
+	lvl, err := zerolog.ParseLevel(strings.ToLower(a.g.logLevel))
+	if err != nil || lvl == zerolog.NoLevel {
+		return usagef("--log-level: %q is not one of debug, info, warn, error", a.g.logLevel)
+	}
+	var w io.Writer = a.stderr
+	switch a.g.logFormat {
+	case "json":
+	case "console":
+		w = zerolog.ConsoleWriter{Out: a.stderr, TimeFormat: time.TimeOnly}
+	default:
+		return usagef("--log-format: %q is not json or console", a.g.logFormat)
+	}
+	a.log = zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	return nil
+}
+
+// openStore opens the database with the secrets cipher: the key comes from
+// SIEMSYNC_SECRET_KEY, or from a key file beside the database that is
+// created on first use.
+func (a *app) openStore(ctx context.Context) (*store.DB, error) {
+	c, err := secret.Load(a.g.db, a.env("SIEMSYNC_SECRET_KEY"))
+	if err != nil {
+		return nil, fmt.Errorf("load secret key: %w", err)
+	}
+	db, err := store.Open(ctx, a.g.db, store.Options{Cipher: c})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", a.g.db, err)
+	}
+	return db, nil
+}
+
+// sinkConfig holds the operator's settings that apply to every sink.
+type sinkConfig struct {
+	requestTimeout time.Duration
+	maxEventBytes  int
+	metrics        *metrics.Metrics
+}
+
+func (a *app) hecOptions(sc sinkConfig) hec.Options {
+	return hec.Options{
+		AllowPrivate: a.g.allowPrivate, RequestTimeout: sc.requestTimeout, MaxEventBytes: sc.maxEventBytes,
+		Hostname: a.g.hostName, Metrics: sc.metrics, Logger: a.log,
+	}
+}
+
+func (a *app) syslogOptions(sc sinkConfig) syslog.Options {
+	return syslog.Options{
+		AllowPrivate: a.g.allowPrivate, DialTimeout: 10 * time.Second, WriteTimeout: sc.requestTimeout,
+		Hostname: a.g.hostName, Metrics: sc.metrics, Logger: a.log,
+	}
+}
+
+// opener opens the sink of an integration by its kind.
+func (a *app) opener(sc sinkConfig) sync.Opener {
+	return func(ctx context.Context, in *siemsync.Integration) (sync.Sink, error) {
+		switch in.Kind {
+		case siemsync.KindHEC:
+			return hec.New(in, a.hecOptions(sc))
+		case siemsync.KindSyslog:
+			return syslog.New(in, a.syslogOptions(sc))
+		}
+		return nil, fmt.Errorf("unknown integration kind %q", in.Kind)
+	}
+}
+
+// tester runs Test connection for an integration loaded with its secrets.
+func (a *app) tester(sc sinkConfig) func(ctx context.Context, in *siemsync.Integration, send bool) []siemsync.Step {
+	return func(ctx context.Context, in *siemsync.Integration, send bool) []siemsync.Step {
+		switch in.Kind {
+		case siemsync.KindHEC:
+			return hec.Check(ctx, in, a.hecOptions(sc), send)
+		case siemsync.KindSyslog:
+			return syslog.Check(ctx, in, a.syslogOptions(sc), send)
+		}
+		return []siemsync.Step{{Name: "kind", Message: fmt.Sprintf("unknown integration kind %q", in.Kind)}}
+	}
+}
+
+// syncFlags are the sending settings of serve, sync and demo.
+type syncFlags struct {
+	retryBudget    time.Duration
+	cycleTimeout   time.Duration
+	requestTimeout time.Duration
+	maxEventBytes  int
+}
+
+func (a *app) addSyncFlags(fs interface {
+	DurationVar(*time.Duration, string, time.Duration, string)
+	IntVar(*int, string, int, string)
+}, f *syncFlags) {
+	fs.DurationVar(&f.retryBudget, "retry-budget", a.env.duration("SIEMSYNC_RETRY_BUDGET", sync.DefaultRetryBudget),
+		"time one cycle may spend retrying transient failures (env SIEMSYNC_RETRY_BUDGET)")
+	fs.DurationVar(&f.cycleTimeout, "cycle-timeout", a.env.duration("SIEMSYNC_CYCLE_TIMEOUT", sync.DefaultCycleTimeout),
+		"upper bound of one cycle of one integration (env SIEMSYNC_CYCLE_TIMEOUT)")
+	fs.DurationVar(&f.requestTimeout, "request-timeout", a.env.duration("SIEMSYNC_REQUEST_TIMEOUT", 30*time.Second),
+		"timeout of one request to a destination (env SIEMSYNC_REQUEST_TIMEOUT)")
+	fs.IntVar(&f.maxEventBytes, "max-event-bytes", a.env.integer("SIEMSYNC_MAX_EVENT_BYTES", 9000),
+		"HEC events larger than this get their metadata truncated with a marker, below Splunk's 10,000-byte TRUNCATE (env SIEMSYNC_MAX_EVENT_BYTES)")
+}
+
+func (a *app) newSyncer(db *store.DB, f syncFlags, m *metrics.Metrics) *sync.Syncer {
+	sc := sinkConfig{requestTimeout: f.requestTimeout, maxEventBytes: f.maxEventBytes, metrics: m}
+	return sync.New(sync.Config{
+		Store: db, Open: a.opener(sc), Hostname: a.g.hostName,
+		RetryBudget: f.retryBudget, CycleTimeout: f.cycleTimeout,
+		Metrics: m, Logger: a.log.With().Str("component", "sync").Logger(),
+	})
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// globals are the flags every command takes, before or after its name.
+type globals struct {
+	db           string
+	logFormat    string
+	logLevel     string
+	allowPrivate bool
+	hostName     string
+}
+
+// usageError is a mistake on the command line: main prints it with a hint
+// and exits 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// env reads the environment; tests pass their own.
+type env func(string) string
+
+func (e env) str(name, def string) string {
+	if v := e(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e env) boolean(name string, def bool) bool {
+	if v, err := strconv.ParseBool(e(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func (e env) integer(name string, def int) int {
+	if v, err := strconv.Atoi(e(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func (e env) duration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(e(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func defaultHostName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "siemsync"
+	}
+	return h
+}
+
+// addGlobals registers the global flags on fs, with defaults from the
+// environment.
+func (g *globals) addGlobals(fs *flag.FlagSet, e env) {
+	fs.StringVar(&g.db, "db", e.str("SIEMSYNC_DB", "siemsync.db"), "SQLite database `path` (env SIEMSYNC_DB)")
+	fs.StringVar(&g.logFormat, "log-format", e.str("SIEMSYNC_LOG_FORMAT", "json"), "log format: json or console (env SIEMSYNC_LOG_FORMAT)")
+	fs.StringVar(&g.logLevel, "log-level", e.str("SIEMSYNC_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env SIEMSYNC_LOG_LEVEL)")
+	fs.BoolVar(&g.allowPrivate, "allow-private-destinations", e.boolean("SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS", false),
+		"allow destinations on loopback, private, link-local and metadata addresses (env SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS)")
+	fs.StringVar(&g.hostName, "host-name", e.str("SIEMSYNC_HOST_NAME", defaultHostName()),
+		"host name sent for accounts that have none (env SIEMSYNC_HOST_NAME)")
+}
+
+// newFlagSet returns a flag set for one command that also knows the globals.
+func newFlagSet(name string, g *globals, e env, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.addGlobals(fs, e)
+	return fs
+}
+
+// parse parses flags that may come before, between or after the positional
+// arguments (`show ID --json` and `show --json ID`), and returns the
+// positional arguments in order. Everything after "--" is positional.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err.Error()}
+		}
+		rest := fs.Args()
+		// Parse stops at the first positional argument, or consumes "--".
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	return pos, nil
+}
+
+// splitCommand separates the leading global flags from the command name and
+// its arguments: `siemsync --db x.db sync --once`.
+func splitCommand(args []string, g *globals, e env, stderr io.Writer) (cmd string, rest []string, err error) {
+	fs := flag.NewFlagSet("siemsync", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	g.addGlobals(fs, e)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "help", nil, nil
+		}
+		return "", nil, &usageError{err.Error()}
+	}
+	rest = fs.Args()
+	if len(rest) == 0 {
+		return "help", nil, nil
+	}
+	// Leading globals are re-applied by the command's own flag set, which
+	// takes its defaults from the environment; pass them along.
+	consumed := args[:len(args)-len(rest)]
+	return rest[0], append(append([]string{}, consumed...), rest[1:]...), nil
+}
+
+// wantArgs checks the number of positional arguments.
+func wantArgs(pos []string, n int, usage string) error {
+	if len(pos) != n {
+		return usagef("usage: %s", usage)
+	}
+	return nil
+}
+
+func csv(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,517 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/siemsync/siemsync"
+)
+
+func cmdIntegrations(ctx context.Context, a *app, args []string) error {
+	sub, rest := "", args
+	for i, x := range args {
+		if !strings.HasPrefix(x, "-") {
+			sub, rest = x, append(append([]string{}, args[:i]...), args[i+1:]...)
+			break
+		}
+	}
+	switch sub {
+	case "add":
+		return integrationsAdd(ctx, a, rest)
+	case "update":
+		return integrationsUpdate(ctx, a, rest)
+	case "list":
+		return integrationsList(ctx, a, rest)
+	case "show":
+		return integrationsShow(ctx, a, rest)
+	case "enable", "disable":
+		return integrationsToggle(ctx, a, rest, sub == "enable")
+	case "delete":
+		return integrationsDelete(ctx, a, rest)
+	case "test":
+		return integrationsTest(ctx, a, rest)
+	}
+	return usagef("usage: siemsync integrations add|list|show|update|enable|disable|delete|test")
+}
+
+// integrationFlags are the settings of add and update. On update only the
+// flags given change the integration.
+type integrationFlags struct {
+	account, name, kind, url, token, tokenFile, sources      string
+	index, sourcetype, source, address, protocol, framing    string
+	caFile, clientCert, clientKey, serverName, backfillSince string
+	gzip, ack, insecure, disabled                            bool
+	maxBatchBytes, maxBatchEvents, minSeverity               int
+	ackTimeout                                               time.Duration
+}
+
+func (f *integrationFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.account, "account", "", "account `UUID`")
+	fs.StringVar(&f.name, "name", "", "name, unique within the account")
+	fs.StringVar(&f.kind, "kind", "", "splunk_hec or syslog_cef")
+	fs.StringVar(&f.sources, "sources", "audit,jobs", "data sources: audit, jobs or audit,jobs")
+	fs.StringVar(&f.url, "url", "", "HEC URL, e.g. https://splunk.example.com:8088 (means /services/collector/event)")
+	fs.StringVar(&f.token, "token", "", "HEC token (prefer --token-file or SIEMSYNC_HEC_TOKEN: command lines are visible to other users)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "read the HEC token from `FILE` (- for stdin)")
+	fs.StringVar(&f.index, "index", "", "Splunk index (default: the token's default index)")
+	fs.StringVar(&f.sourcetype, "sourcetype", "", "sourcetype (default _json)")
+	fs.StringVar(&f.source, "source", "", "source (default siemsync:audit / siemsync:job)")
+	fs.BoolVar(&f.gzip, "gzip", true, "gzip request bodies")
+	fs.IntVar(&f.maxBatchBytes, "max-batch-bytes", siemsync.DefaultMaxBatchBytes, "largest request body, uncompressed")
+	fs.IntVar(&f.maxBatchEvents, "max-batch-events", siemsync.DefaultMaxBatchEvents, "most events per request")
+	fs.BoolVar(&f.ack, "ack", false, "use indexer acknowledgement (Splunk Enterprise useACK)")
+	fs.DurationVar(&f.ackTimeout, "ack-timeout", siemsync.DefaultAckTimeout, "resend a batch not acknowledged within this time")
+	fs.StringVar(&f.address, "address", "", "syslog server host:port (601 for tcp, 6514 for tls)")
+	fs.StringVar(&f.protocol, "protocol", "tls", "syslog transport: tcp or tls")
+	fs.StringVar(&f.framing, "framing", "octet", "syslog framing: octet (RFC 5425/6587) or lf")
+	fs.IntVar(&f.minSeverity, "min-severity", 0, "send only events with CEF severity >= N (0-10)")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of the CA that signed the server's certificate")
+	fs.StringVar(&f.clientCert, "client-cert", "", "PEM `FILE` of the client certificate (mTLS)")
+	fs.StringVar(&f.clientKey, "client-key", "", "PEM `FILE` of the client private key (mTLS)")
+	fs.StringVar(&f.serverName, "server-name", "", "expect this name in the server certificate instead of the URL's host")
+	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the server certificate (shown as a warning)")
+	fs.BoolVar(&f.disabled, "disabled", false, "create the integration disabled")
+	fs.StringVar(&f.backfillSince, "backfill-since", "", "on create: also send history from this RFC 3339 time")
+}
+
+// apply copies the flags that were given (all of them when every is true)
+// onto in, reading the files they name.
+func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, every bool, stdin io.Reader, getenv env) error {
+	has := func(name string) bool { return every || set[name] }
+	str := map[string]struct {
+		dst *string
+		v   string
+	}{
+		"account": {&in.Account, f.account}, "name": {&in.Name, f.name}, "url": {&in.URL, f.url},
+		"index": {&in.Index, f.index}, "sourcetype": {&in.Sourcetype, f.sourcetype}, "source": {&in.Source, f.source},
+		"address": {&in.Address, f.address}, "protocol": {&in.Protocol, f.protocol}, "framing": {&in.Framing, f.framing},
+		"server-name": {&in.ServerName, f.serverName},
+	}
+	for name, s := range str {
+		if has(name) {
+			*s.dst = s.v
+		}
+	}
+	if has("kind") {
+		in.Kind = siemsync.Kind(f.kind)
+	}
+	if has("sources") {
+		in.Sources = csv(f.sources)
+	}
+	if has("gzip") {
+		in.Gzip = f.gzip
+	}
+	if has("ack") {
+		in.Ack = f.ack
+	}
+	if has("ack-timeout") {
+		in.AckTimeout = siemsync.Duration(f.ackTimeout)
+	}
+	if has("insecure-skip-verify") {
+		in.InsecureSkipVerify = f.insecure
+	}
+	if has("max-batch-bytes") {
+		in.MaxBatchBytes = f.maxBatchBytes
+	}
+	if has("max-batch-events") {
+		in.MaxBatchEvents = f.maxBatchEvents
+	}
+	if has("min-severity") {
+		in.MinSeverity = f.minSeverity
+	}
+	if err := f.applySecrets(in, set, stdin, getenv); err != nil {
+		return err
+	}
+	return f.applyFiles(in, set)
+}
+
+func (f *integrationFlags) applySecrets(in *siemsync.Integration, set map[string]bool, stdin io.Reader, getenv env) error {
+	switch {
+	case set["token"] && set["token-file"]:
+		return usagef("give --token or --token-file, not both")
+	case set["token"]:
+		in.Token = f.token
+	case set["token-file"]:
+		b, err := readInput(f.tokenFile, stdin)
+		if err != nil {
+			return fmt.Errorf("--token-file: %w", err)
+		}
+		in.Token = strings.TrimSpace(string(b))
+	case getenv("SIEMSYNC_HEC_TOKEN") != "" && in.Kind == siemsync.KindHEC:
+		in.Token = getenv("SIEMSYNC_HEC_TOKEN")
+	}
+	return nil
+}
+
+func (f *integrationFlags) applyFiles(in *siemsync.Integration, set map[string]bool) error {
+	files := []struct {
+		flag, path string
+		dst        *string
+	}{{"ca-file", f.caFile, &in.CAPEM}, {"client-cert", f.clientCert, &in.ClientCertPEM}, {"client-key", f.clientKey, &in.ClientKeyPEM}}
+	for _, x := range files {
+		if !set[x.flag] {
+			continue
+		}
+		if x.path == "" {
+			*x.dst = ""
+			continue
+		}
+		b, err := os.ReadFile(x.path)
+		if err != nil {
+			return fmt.Errorf("--%s: %w", x.flag, err)
+		}
+		*x.dst = string(b)
+	}
+	if set["backfill-since"] && f.backfillSince != "" {
+		t, err := time.Parse(time.RFC3339, f.backfillSince)
+		if err != nil {
+			return usagef("--backfill-since: %q is not an RFC 3339 time such as 2026-11-01T00:00:00Z", f.backfillSince)
+		}
+		t = t.UTC()
+		in.BackfillSince = &t
+	}
+	return nil
+}
+
+func readInput(path string, stdin io.Reader) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(io.LimitReader(stdin, 1<<20))
+	}
+	return os.ReadFile(path)
+}
+
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	return set
+}
+
+func integrationsAdd(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("integrations add", &a.g, a.env, a.stderr)
+	var f integrationFlags
+	f.register(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, "siemsync integrations add --account A --name N --kind splunk_hec|syslog_cef ..."); err != nil {
+		return err
+	}
+	set := setFlags(fs)
+	in := &siemsync.Integration{Enabled: !f.disabled}
+	if err := f.apply(in, set, true, a.stdin, a.env); err != nil {
+		return err
+	}
+	if in.Kind != siemsync.KindSyslog {
+		in.Protocol, in.Framing = "", ""
+	}
+	in.ApplyDefaults()
+	if err := in.Validate(); err != nil {
+		return flagError(err)
+	}
+	if err := a.setup(); err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CreateIntegration(ctx, in); err != nil {
+		return flagError(err)
+	}
+	fmt.Fprintln(a.stdout, in.ID)
+	return nil
+}
+
+func integrationsUpdate(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("integrations update", &a.g, a.env, a.stderr)
+	var f integrationFlags
+	f.register(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 1, "siemsync integrations update ID [flags]"); err != nil {
+		return err
+	}
+	set := setFlags(fs)
+	for _, fixed := range []string{"account", "kind", "backfill-since", "disabled"} {
+		if set[fixed] {
+			return usagef("--%s cannot be changed by update (use enable/disable for the toggle; delete and add for the rest)", fixed)
+		}
+	}
+	if err := a.setup(); err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	in, err := db.GetIntegration(ctx, pos[0], false)
+	if err != nil {
+		return fmt.Errorf("integration %s: %w", pos[0], err)
+	}
+	if err := f.apply(in, set, false, a.stdin, a.env); err != nil {
+		return err
+	}
+	in.ApplyDefaults()
+	if err := in.Validate(); err != nil {
+		return flagError(err)
+	}
+	if err := db.UpdateIntegration(ctx, in); err != nil {
+		return flagError(err)
+	}
+	fmt.Fprintf(a.stdout, "updated %s\n", in.ID)
+	return nil
+}
+
+// flagError words a field error in terms of the command-line flag.
+func flagError(err error) error {
+	fe, ok := err.(*siemsync.FieldError)
+	if !ok || fe.Field == "" {
+		return err
+	}
+	name := map[string]string{"ca_pem": "ca-file", "client_cert_pem": "client-cert", "client_key_pem": "client-key",
+		"insecure_skip_verify": "insecure-skip-verify"}[fe.Field]
+	if name == "" {
+		name = strings.ReplaceAll(fe.Field, "_", "-")
+	}
+	return fmt.Errorf("--%s: %s", name, fe.Msg)
+}
+
+func integrationsList(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("integrations list", &a.g, a.env, a.stderr)
+	account := fs.String("account", "", "only this account's integrations")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, "siemsync integrations list [--account A] [--json]"); err != nil {
+		return err
+	}
+	if err := a.setup(); err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	list, err := db.ListIntegrations(ctx, *account)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if list == nil {
+			list = []*siemsync.Integration{}
+		}
+		return writeJSON(a.stdout, list)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tACCOUNT\tNAME\tKIND\tENABLED\tLAST COMPLETE\tSTATUS")
+	for _, in := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", in.ID, in.Account, in.Name, in.Kind, in.Enabled,
+			fmtTime(in.Status.LastComplete), statusWord(in))
+	}
+	return tw.Flush()
+}
+
+func statusWord(in *siemsync.Integration) string {
+	switch {
+	case in.Status.LastError != nil:
+		return "error: " + in.Status.ErrorMessage
+	case in.Status.LastComplete == nil:
+		return "not synced yet"
+	}
+	return "ok"
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// oneID parses a command that takes one integration id.
+func oneID(a *app, name string, args []string, extra func(*flag.FlagSet)) (string, error) {
+	fs := newFlagSet("integrations "+name, &a.g, a.env, a.stderr)
+	if extra != nil {
+		extra(fs)
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if err := wantArgs(pos, 1, "siemsync integrations "+name+" ID"); err != nil {
+		return "", err
+	}
+	return pos[0], a.setup()
+}
+
+func integrationsShow(ctx context.Context, a *app, args []string) error {
+	var asJSON bool
+	id, err := oneID(a, "show", args, func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") })
+	if err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	in, err := db.GetIntegration(ctx, id, false)
+	if err != nil {
+		return fmt.Errorf("integration %s: %w", id, err)
+	}
+	in.Status.Warnings = append(in.Status.Warnings, in.ConfigWarnings(time.Now())...)
+	if asJSON {
+		return writeJSON(a.stdout, in)
+	}
+	return printIntegration(a.stdout, in)
+}
+
+func printIntegration(w io.Writer, in *siemsync.Integration) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k string, v any) { fmt.Fprintf(tw, "%s:\t%v\n", k, v) }
+	row("id", in.ID)
+	row("account", in.Account)
+	row("name", in.Name)
+	row("kind", in.Kind)
+	row("enabled", in.Enabled)
+	row("sources", strings.Join(in.Sources, ","))
+	if in.Kind == siemsync.KindHEC {
+		row("url", in.URL)
+		row("token", map[bool]string{true: "set (hidden)", false: "not set"}[in.TokenSet])
+		row("index", or(in.Index, "(token default)"))
+		row("sourcetype", in.Sourcetype)
+		row("gzip", in.Gzip)
+		row("ack", in.Ack)
+	} else {
+		row("address", in.Address)
+		row("protocol", in.Protocol)
+		row("framing", in.Framing)
+		row("min severity", in.MinSeverity)
+	}
+	row("max batch", fmt.Sprintf("%d bytes, %d events", in.MaxBatchBytes, in.MaxBatchEvents))
+	row("last complete", fmtTime(in.Status.LastComplete))
+	row("last error", fmtTime(in.Status.LastError))
+	row("error message", or(in.Status.ErrorMessage, "-"))
+	row("lag", (time.Duration(in.Status.LagSeconds) * time.Second).String())
+	row("events last cycle", in.Status.EventsLastCycle)
+	row("set aside", in.Status.SetAside)
+	for _, warn := range in.Status.Warnings {
+		row("warning", warn)
+	}
+	return tw.Flush()
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func integrationsToggle(ctx context.Context, a *app, args []string, enabled bool) error {
+	name := map[bool]string{true: "enable", false: "disable"}[enabled]
+	id, err := oneID(a, name, args, nil)
+	if err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.SetEnabled(ctx, id, enabled); err != nil {
+		return fmt.Errorf("integration %s: %w", id, err)
+	}
+	fmt.Fprintf(a.stdout, "%sd %s\n", name, id)
+	return nil
+}
+
+func integrationsDelete(ctx context.Context, a *app, args []string) error {
+	id, err := oneID(a, "delete", args, nil)
+	if err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.DeleteIntegration(ctx, id); err != nil {
+		return fmt.Errorf("integration %s: %w", id, err)
+	}
+	fmt.Fprintf(a.stdout, "deleted %s\n", id)
+	return nil
+}
+
+func integrationsTest(ctx context.Context, a *app, args []string) error {
+	var send, asJSON bool
+	var timeout time.Duration
+	id, err := oneID(a, "test", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&send, "send-test-event", false, "also send one visible test event")
+		fs.BoolVar(&asJSON, "json", false, "print the steps as JSON")
+		fs.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
+	})
+	if err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	in, err := db.GetIntegration(ctx, id, true)
+	if err != nil {
+		return fmt.Errorf("integration %s: %w", id, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	steps := a.tester(sinkConfig{requestTimeout: timeout})(ctx, in, send)
+	ok := stepsOK(steps)
+	if asJSON {
+		if err := writeJSON(a.stdout, map[string]any{"ok": ok, "steps": steps}); err != nil {
+			return err
+		}
+	} else {
+		for _, s := range steps {
+			mark := "ok  "
+			if !s.OK {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(a.stdout, "%s %-7s %s\n", mark, s.Name, s.Message)
+		}
+	}
+	if !ok {
+		return errSilent
+	}
+	return nil
+}
+
+func stepsOK(steps []siemsync.Step) bool {
+	for _, s := range steps {
+		if !s.OK {
+			return false
+		}
+	}
+	return len(steps) > 0
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/siemsync/siemsync/admin"
+	"github.com/siemsync/siemsync/ingest"
+	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/sync"
+)
+
+// defaultRetention keeps records long enough for a new integration to
+// backfill a month, and for an integration whose SIEM was down for weeks to
+// catch up.
+const defaultRetention = 30 * 24 * time.Hour
+
+type serveFlags struct {
+	listen, schedule, adminToken string
+	concurrency                  int
+	retention, grace             time.Duration
+	secureCookies                bool
+	sync                         syncFlags
+}
+
+func (a *app) addServeFlags(fs interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+	IntVar(*int, string, int, string)
+}, f *serveFlags) {
+	fs.StringVar(&f.listen, "listen", a.env.str("SIEMSYNC_LISTEN", "127.0.0.1:8080"), "admin page and API address (env SIEMSYNC_LISTEN)")
+	fs.StringVar(&f.schedule, "schedule", a.env.str("SIEMSYNC_SCHEDULE", sync.DefaultSchedule), "cron spec or @every D (env SIEMSYNC_SCHEDULE)")
+	fs.IntVar(&f.concurrency, "concurrency", a.env.integer("SIEMSYNC_CONCURRENCY", sync.DefaultConcurrency), "cycles run at once (env SIEMSYNC_CONCURRENCY)")
+	fs.StringVar(&f.adminToken, "admin-token", a.env("SIEMSYNC_ADMIN_TOKEN"), "admin API/page token (env SIEMSYNC_ADMIN_TOKEN); generated and printed once if unset")
+	fs.DurationVar(&f.retention, "retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "prune records older than this, hourly (env SIEMSYNC_RETENTION; 0 keeps everything)")
+	fs.DurationVar(&f.grace, "shutdown-grace", a.env.duration("SIEMSYNC_SHUTDOWN_GRACE", 30*time.Second), "on SIGTERM, wait this long for in-flight batches (env SIEMSYNC_SHUTDOWN_GRACE)")
+	fs.BoolVar(&f.secureCookies, "secure-cookies", a.env.boolean("SIEMSYNC_SECURE_COOKIES", false), "mark the session cookie Secure (set when served over HTTPS) (env SIEMSYNC_SECURE_COOKIES)")
+	a.addSyncFlags(fs, &f.sync)
+}
+
+func cmdServe(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("serve", &a.g, a.env, a.stderr)
+	var f serveFlags
+	a.addServeFlags(fs, &f)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, "siemsync serve [--listen ADDR] [--schedule SPEC] [--concurrency N]"); err != nil {
+		return err
+	}
+	if err := a.setup(); err != nil {
+		return err
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return a.serve(ctx, db, f, nil)
+}
+
+// serve runs the scheduler, the retention pruner and the admin server until
+// ctx is cancelled, then shuts down in order: stop scheduling and let
+// in-flight batches finish (bounded by the grace period), stop the HTTP
+// server, and return so the caller closes the store. ready, when not nil,
+// receives the admin URL once the server listens.
+func (a *app) serve(ctx context.Context, db *store.DB, f serveFlags, ready func(url string)) error {
+	m := metrics.New()
+	syncer := a.newSyncer(db, f.sync, m)
+	hash, generated, err := admin.EnsureToken(ctx, db, f.adminToken)
+	if err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
+	if generated != "" {
+		fmt.Fprintf(a.stdout, "admin token (shown once; only its hash is stored): %s\n", generated)
+	}
+	sc := sinkConfig{requestTimeout: f.sync.requestTimeout, maxEventBytes: f.sync.maxEventBytes, metrics: m}
+	handler, err := admin.New(admin.Config{
+		Store: db, Syncer: syncer, Tester: a.tester(sc), Ingest: ingester{db}, Metrics: m,
+		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
+	})
+	if err != nil {
+		return fmt.Errorf("admin server: %w", err)
+	}
+	sched, err := sync.NewScheduler(syncer, f.schedule, f.concurrency, a.log.With().Str("component", "scheduler").Logger())
+	if err != nil {
+		return usagef("--schedule: %v", err)
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", f.listen, err)
+	}
+	srv := &http.Server{
+		Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
+		WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: nil,
+	}
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String() + "/"
+	a.log.Info().Str("url", url).Str("schedule", f.schedule).Int("concurrency", f.concurrency).Msg("serving")
+	if ready != nil {
+		ready(url)
+	}
+	// Cycles run on a context that SIGTERM does not cancel: Stop first lets
+	// in-flight batches finish for the grace period, then cancels them.
+	sched.Start(context.WithoutCancel(ctx))
+	pruneDone := a.startPruner(ctx, db, f.retention)
+
+	select {
+	case <-ctx.Done():
+	case err := <-srvErr:
+		sched.Stop(f.grace)
+		return fmt.Errorf("admin server: %w", err)
+	}
+	start := time.Now()
+	a.log.Info().Dur("grace", f.grace).Msg("shutting down: finishing in-flight batches")
+	sched.Stop(f.grace)
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		a.log.Warn().Err(err).Msg("admin server shutdown")
+	}
+	<-pruneDone
+	a.log.Info().Dur("took", time.Since(start)).Msg("stopped")
+	return nil
+}
+
+// startPruner applies the retention every hour until ctx ends.
+func (a *app) startPruner(ctx context.Context, db *store.DB, retention time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	if retention <= 0 {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			res, err := db.Prune(ctx, time.Now().Add(-retention))
+			switch {
+			case err != nil && !errors.Is(err, context.Canceled):
+				a.log.Error().Err(err).Msg("prune")
+			case err == nil:
+				a.log.Info().Interface("pruned", res).Msg("prune")
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return done
+}
+
+// ingester adapts the ingest package to the admin API.
+type ingester struct{ db *store.DB }
+
+func (i ingester) Audit(ctx context.Context, r io.Reader, account string) (store.IngestResult, error) {
+	return ingest.Audit(ctx, i.db, r, ingest.Options{Account: account})
+}
+
+func (i ingester) Jobs(ctx context.Context, r io.Reader, account string) (store.IngestResult, error) {
+	return ingest.Jobs(ctx, i.db, r, ingest.Options{Account: account})
+}

@@ -1,0 +1,75 @@
+// Package sources is the read side of a sync cycle: it streams an account's
+// audit records after a cursor, and its job snapshots (jobs changed after a
+// cursor plus jobs still active), in bounded pages so that a backlog of any
+// size is never held in memory.
+//
+// The embedded store is the only source today; pull sources that read the
+// host product's own HTTP cursor API or database fit the same page shape.
+package sources
+
+import (
+	"context"
+	"iter"
+
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/store"
+)
+
+// DefaultPageSize is how many records one page read returns.
+const DefaultPageSize = 1000
+
+// Store is what the sources read from.
+type Store interface {
+	AuditPage(ctx context.Context, q store.AuditQuery, dst []siemsync.Audit) ([]siemsync.Audit, error)
+	JobPage(ctx context.Context, q store.JobQuery, dst []siemsync.Job) ([]siemsync.Job, error)
+}
+
+// AuditPages yields the account's audit records with sequence > q.After, in
+// sequence order, a page at a time. A yielded page is only valid until the
+// next one: its backing array is reused.
+func AuditPages(ctx context.Context, st Store, q store.AuditQuery) iter.Seq2[[]siemsync.Audit, error] {
+	q.Limit = pageSize(q.Limit)
+	return pages(func(after int64, dst []siemsync.Audit) ([]siemsync.Audit, error) {
+		q.After = after
+		return st.AuditPage(ctx, q, dst)
+	}, q.After, q.Limit, func(a *siemsync.Audit) int64 { return a.Seq })
+}
+
+// JobPages yields one snapshot of every job of the account that changed
+// after q.Checkpoint, plus every job still active, in change-sequence
+// order, a page at a time. Pages are reused as in AuditPages.
+func JobPages(ctx context.Context, st Store, q store.JobQuery) iter.Seq2[[]siemsync.Job, error] {
+	q.Limit = pageSize(q.Limit)
+	return pages(func(after int64, dst []siemsync.Job) ([]siemsync.Job, error) {
+		q.After = after
+		return st.JobPage(ctx, q, dst)
+	}, q.After, q.Limit, func(j *siemsync.Job) int64 { return j.Seq })
+}
+
+func pageSize(n int) int {
+	if n <= 0 {
+		return DefaultPageSize
+	}
+	return n
+}
+
+// pages walks a keyset-paginated query: each page starts after the sequence
+// of the last record of the previous one, so records inserted meanwhile are
+// neither skipped nor repeated.
+func pages[T any](fetch func(after int64, dst []T) ([]T, error), after int64, limit int, seq func(*T) int64) iter.Seq2[[]T, error] {
+	return func(yield func([]T, error) bool) {
+		var page []T
+		for {
+			var err error
+			page, err = fetch(after, page[:0])
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if len(page) == 0 || !yield(page, nil) || len(page) < limit {
+				return
+			}
+			after = seq(&page[len(page)-1])
+		}
+	}
+}

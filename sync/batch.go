@@ -1,0 +1,128 @@
+package sync
+
+import (
+	"context"
+	"time"
+
+	"github.com/siemsync/siemsync"
+)
+
+// batch is a run of encoded events of one source, ready to send as one
+// request. ends[i] is where event i ends in body; checkpoint is the highest
+// sequence the batch covers, including events the sink filtered out.
+type batch struct {
+	source     string
+	upload     time.Time
+	body       []byte
+	ends       []int
+	seqs       []int64
+	ids        []string
+	checkpoint int64
+}
+
+func (b *batch) reset(source string, upload time.Time) {
+	b.source, b.upload = source, upload
+	b.body, b.ends, b.seqs, b.ids = b.body[:0], b.ends[:0], b.seqs[:0], b.ids[:0]
+	b.checkpoint = 0
+}
+
+func (b *batch) start(i int) int {
+	if i == 0 {
+		return 0
+	}
+	return b.ends[i-1]
+}
+
+// event returns the wire bytes of event i.
+func (b *batch) event(i int) []byte { return b.body[b.start(i):b.ends[i]] }
+
+// span returns the wire bytes of events [lo, hi).
+func (b *batch) span(lo, hi int) []byte { return b.body[b.start(lo):b.ends[hi-1]] }
+
+// builder encodes events into batches and hands full ones to the sender.
+// Batches are recycled through free, so at most a handful of them (and so
+// a bounded amount of memory) exist at once, however long the backlog.
+type builder struct {
+	source    string
+	host      string
+	sink      Sink
+	now       func() time.Time
+	maxBytes  int
+	maxEvents int
+	full      chan<- *batch
+	free      <-chan *batch
+	cur       *batch
+	carry     []byte
+}
+
+func (bd *builder) take(ctx context.Context) error {
+	select {
+	case b := <-bd.free:
+		b.reset(bd.source, bd.now())
+		bd.cur = b
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// add encodes one event into the current batch, flushing the batch when it
+// reaches a limit. An event that would push a non-empty batch over the byte
+// cap starts the next batch instead; an event larger than the cap on its
+// own travels alone (the destination decides, and a 413 sets it aside).
+func (bd *builder) add(ctx context.Context, ev *siemsync.Event) error {
+	if bd.cur == nil {
+		if err := bd.take(ctx); err != nil {
+			return err
+		}
+	}
+	b := bd.cur
+	ev.Host, ev.UploadTime = bd.host, b.upload
+	seq := ev.Seq()
+	start := len(b.body)
+	b.body = bd.sink.Append(b.body, ev)
+	if len(b.body) == start {
+		b.checkpoint = max(b.checkpoint, seq) // filtered out by the sink
+		return nil
+	}
+	if len(b.ends) > 0 && len(b.body) > bd.maxBytes {
+		bd.carry = append(bd.carry[:0], b.body[start:]...)
+		b.body = b.body[:start]
+		if err := bd.flush(ctx); err != nil {
+			return err
+		}
+		if err := bd.take(ctx); err != nil {
+			return err
+		}
+		b = bd.cur
+		b.body = append(b.body, bd.carry...)
+	}
+	b.ends = append(b.ends, len(b.body))
+	b.seqs = append(b.seqs, seq)
+	b.ids = append(b.ids, ev.ID())
+	b.checkpoint = max(b.checkpoint, seq)
+	if len(b.ends) >= bd.maxEvents || len(b.body) >= bd.maxBytes {
+		return bd.flush(ctx)
+	}
+	return nil
+}
+
+// flush hands the current batch to the sender. A batch with no events but a
+// checkpoint (everything filtered) is still handed over, so the checkpoint
+// moves past what the sink chose not to send.
+func (bd *builder) flush(ctx context.Context) error {
+	b := bd.cur
+	if b == nil {
+		return nil
+	}
+	bd.cur = nil
+	if len(b.ends) == 0 && b.checkpoint == 0 {
+		return nil
+	}
+	select {
+	case bd.full <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

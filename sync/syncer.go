@@ -1,0 +1,241 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	gosync "sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/sources"
+	"github.com/siemsync/siemsync/store"
+)
+
+// Defaults of a Syncer.
+const (
+	DefaultRetryBudget  = 30 * time.Second
+	DefaultCycleTimeout = 4 * time.Minute
+	DefaultConcurrency  = 32
+)
+
+// Sink is one destination, opened for one cycle of one integration.
+type Sink interface {
+	// Append appends the wire form of one event to dst. It may append
+	// nothing: the sink filtered the event out (e.g. below min severity).
+	Append(dst []byte, ev *siemsync.Event) []byte
+	// Send makes one attempt to deliver a batch of events; nil means the
+	// destination accepted all of them, else an *sink.Error says why not.
+	Send(ctx context.Context, body []byte, events int) error
+	Close() error
+}
+
+// Opener opens the sink of an integration (loaded with its secrets).
+type Opener func(ctx context.Context, in *siemsync.Integration) (Sink, error)
+
+// Store is what a Syncer needs of the store.
+type Store interface {
+	sources.Store
+	GetIntegration(ctx context.Context, id string, withSecrets bool) (*siemsync.Integration, error)
+	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
+	EnabledIntegrationIDs(ctx context.Context) ([]string, error)
+	Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error)
+	StartRun(ctx context.Context, integration string, started time.Time) (int64, error)
+	CommitBatch(ctx context.Context, b store.BatchCommit) error
+	FinishRun(ctx context.Context, f store.RunFinish) error
+	ListSetAside(ctx context.Context, integration string) ([]store.SetAside, error)
+	DeleteSetAside(ctx context.Context, integration string, ids []int64) (int, error)
+}
+
+// Config configures a Syncer. Zero values take the defaults.
+type Config struct {
+	Store        Store
+	Open         Opener
+	Hostname     string        // host of accounts that have none
+	RetryBudget  time.Duration // time a cycle may spend retrying transient failures
+	CycleTimeout time.Duration // upper bound of one cycle
+	PageSize     int
+	// Backoff is the wait before retry attempt n (1-based); tests set it to
+	// return 0. The default is capped exponential with full jitter.
+	Backoff func(attempt int) time.Duration
+	Metrics *metrics.Metrics
+	Logger  zerolog.Logger
+	Now     func() time.Time
+}
+
+// Syncer runs cycles. It never runs two cycles of one integration at once,
+// whoever asks (the scheduler, the API's "sync now", the CLI).
+type Syncer struct {
+	cfg Config
+
+	mu      gosync.Mutex
+	running map[string]bool
+	caps    map[string]int // batch byte caps learned from 413 answers
+}
+
+// New returns a Syncer.
+func New(cfg Config) *Syncer {
+	if cfg.RetryBudget == 0 {
+		cfg.RetryBudget = DefaultRetryBudget
+	}
+	if cfg.CycleTimeout == 0 {
+		cfg.CycleTimeout = DefaultCycleTimeout
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = Backoff
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Syncer{cfg: cfg, running: map[string]bool{}, caps: map[string]int{}}
+}
+
+// Result is the outcome of one cycle of one integration.
+type Result struct {
+	Integration string        `json:"integration"`
+	Name        string        `json:"name"`
+	Audit       int64         `json:"audit_events"`
+	Jobs        int64         `json:"job_events"`
+	Bytes       int64         `json:"bytes"`
+	SetAside    int64         `json:"set_aside"`
+	Duration    time.Duration `json:"duration_ns"`
+	Err         error         `json:"-"`
+}
+
+// Events is the number of events the destination accepted.
+func (r *Result) Events() int64 { return r.Audit + r.Jobs }
+
+// RunNow runs one cycle of the integration now; it returns an error wrapping
+// siemsync.ErrRunning while another cycle of it runs.
+func (s *Syncer) RunNow(ctx context.Context, id string) error {
+	res := s.Cycle(ctx, id)
+	return res.Err
+}
+
+// Cycle runs one cycle of one integration and records it in the store.
+func (s *Syncer) Cycle(ctx context.Context, id string) Result {
+	res := Result{Integration: id}
+	if !s.acquire(id) {
+		res.Err = fmt.Errorf("integration %s: %w", id, siemsync.ErrRunning)
+		return res
+	}
+	defer s.release(id)
+	start := s.cfg.Now()
+	in, err := s.cfg.Store.GetIntegration(ctx, id, true)
+	if err != nil {
+		res.Err = fmt.Errorf("load integration %s: %w", id, err)
+		return res
+	}
+	res.Name = in.Name
+	if !in.Enabled {
+		res.Err = fmt.Errorf("integration %s is disabled: enable it to sync", id)
+		return res
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CycleTimeout)
+	defer cancel()
+	s.run(ctx, in, &res)
+	res.Duration = s.cfg.Now().Sub(start)
+	s.logResult(in, &res)
+	return res
+}
+
+// RunAll runs one cycle of every enabled integration (or of the given ones)
+// with at most concurrency cycles at once. Integrations whose cycle is
+// already running are skipped and reported with siemsync.ErrRunning.
+func (s *Syncer) RunAll(ctx context.Context, ids []string, concurrency int) ([]Result, error) {
+	if ids == nil {
+		var err error
+		if ids, err = s.cfg.Store.EnabledIntegrationIDs(ctx); err != nil {
+			return nil, fmt.Errorf("list enabled integrations: %w", err)
+		}
+	}
+	if concurrency < 1 {
+		concurrency = DefaultConcurrency
+	}
+	results := make([]Result, len(ids))
+	sem := make(chan struct{}, concurrency)
+	var wg gosync.WaitGroup
+	for i, id := range ids {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			for j := i; j < len(ids); j++ {
+				results[j] = Result{Integration: ids[j], Err: ctx.Err()}
+			}
+			wg.Wait()
+			return results, ctx.Err()
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i] = s.Cycle(ctx, id)
+		}()
+	}
+	wg.Wait()
+	return results, nil
+}
+
+func (s *Syncer) acquire(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[id] {
+		return false
+	}
+	s.running[id] = true
+	return true
+}
+
+func (s *Syncer) release(id string) {
+	s.mu.Lock()
+	delete(s.running, id)
+	s.mu.Unlock()
+}
+
+// batchCap is the byte cap of an integration's batches: its configured
+// maximum, or less once a 413 taught us the destination's real limit.
+func (s *Syncer) batchCap(in *siemsync.Integration) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.caps[in.ID]; ok && c < in.MaxBatchBytes {
+		return c
+	}
+	return in.MaxBatchBytes
+}
+
+func (s *Syncer) learnCap(id string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.caps[id]; !ok || n < c {
+		s.caps[id] = max(n, 1024)
+	}
+}
+
+func (s *Syncer) logResult(in *siemsync.Integration, r *Result) {
+	ev := s.cfg.Logger.Info()
+	result := "ok"
+	if r.Err != nil {
+		ev = s.cfg.Logger.Warn().Err(r.Err)
+		result = "error"
+	}
+	ev.Str("integration", in.ID).Str("name", in.Name).Str("account", in.Account).Str("kind", string(in.Kind)).
+		Int64("audit_events", r.Audit).Int64("job_events", r.Jobs).Int64("bytes", r.Bytes).
+		Int64("set_aside", r.SetAside).Dur("duration", r.Duration).Str("result", result).Msg("sync cycle")
+	if m := s.cfg.Metrics; m != nil {
+		m.Cycles.WithLabelValues(in.ID, result).Inc()
+		m.CycleDuration.Observe(r.Duration.Seconds())
+	}
+}
+
+// errCycle is the message a failed cycle leaves in the integration's status.
+func errCycle(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the cycle did not finish within its time limit; the next cycle resumes from the last accepted batch: " + err.Error()
+	}
+	if errors.Is(err, context.Canceled) {
+		return "the cycle was interrupted (shutdown); the next cycle resumes from the last accepted batch"
+	}
+	return err.Error()
+}
