@@ -18,6 +18,7 @@ type globals struct {
 	logLevel     string
 	allowPrivate bool
 	hostName     string
+	init         bool // defaults taken from the environment
 }
 
 // usageError is a mistake on the command line: main prints it with a hint
@@ -67,16 +68,24 @@ func defaultHostName() string {
 	return h
 }
 
-// addGlobals registers the global flags on fs, with defaults from the
-// environment.
+// addGlobals registers the global flags on fs. The first call takes their
+// defaults from the environment; later ones (a command's own flag set) start
+// from what the leading flags already set.
 func (g *globals) addGlobals(fs *flag.FlagSet, e env) {
-	fs.StringVar(&g.db, "db", e.str("SIEMSYNC_DB", "siemsync.db"), "SQLite database `path` (env SIEMSYNC_DB)")
-	fs.StringVar(&g.logFormat, "log-format", e.str("SIEMSYNC_LOG_FORMAT", "json"), "log format: json or console (env SIEMSYNC_LOG_FORMAT)")
-	fs.StringVar(&g.logLevel, "log-level", e.str("SIEMSYNC_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env SIEMSYNC_LOG_LEVEL)")
-	fs.BoolVar(&g.allowPrivate, "allow-private-destinations", e.boolean("SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS", false),
+	if !g.init {
+		g.db = e.str("SIEMSYNC_DB", "siemsync.db")
+		g.logFormat = e.str("SIEMSYNC_LOG_FORMAT", "json")
+		g.logLevel = e.str("SIEMSYNC_LOG_LEVEL", "info")
+		g.allowPrivate = e.boolean("SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS", false)
+		g.hostName = e.str("SIEMSYNC_HOST_NAME", defaultHostName())
+		g.init = true
+	}
+	fs.StringVar(&g.db, "db", g.db, "SQLite database `path` (env SIEMSYNC_DB)")
+	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log format: json or console (env SIEMSYNC_LOG_FORMAT)")
+	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log level: debug, info, warn, error (env SIEMSYNC_LOG_LEVEL)")
+	fs.BoolVar(&g.allowPrivate, "allow-private-destinations", g.allowPrivate,
 		"allow destinations on loopback, private, link-local and metadata addresses (env SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS)")
-	fs.StringVar(&g.hostName, "host-name", e.str("SIEMSYNC_HOST_NAME", defaultHostName()),
-		"host name sent for accounts that have none (env SIEMSYNC_HOST_NAME)")
+	fs.StringVar(&g.hostName, "host-name", g.hostName, "host name sent for accounts that have none (env SIEMSYNC_HOST_NAME)")
 }
 
 // newFlagSet returns a flag set for one command that also knows the globals.
@@ -129,10 +138,7 @@ func splitCommand(args []string, g *globals, e env, stderr io.Writer) (cmd strin
 	if len(rest) == 0 {
 		return "help", nil, nil
 	}
-	// Leading globals are re-applied by the command's own flag set, which
-	// takes its defaults from the environment; pass them along.
-	consumed := args[:len(args)-len(rest)]
-	return rest[0], append(append([]string{}, consumed...), rest[1:]...), nil
+	return rest[0], rest[1:], nil
 }
 
 // wantArgs checks the number of positional arguments.

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rs/zerolog"
+
+	"github.com/siemsync/siemsync/internal/bench"
+)
+
+// cmdBench measures the pipeline: see internal/bench.
+func cmdBench(ctx context.Context, a *app, args []string) error {
+	fs := newFlagSet("bench", &a.g, a.env, a.stderr)
+	var c bench.Config
+	var asJSON, quiet bool
+	fs.IntVar(&c.Drain, "drain", bench.DefaultDrain, "drain mode: ingest `N` synthetic audit records, then send them all with one cycle of one integration")
+	fs.IntVar(&c.Integrations, "integrations", 0, "integrations mode: `K` integrations in K accounts, one full cycle of all of them")
+	fs.IntVar(&c.PerIntegration, "per-integration", 10, "integrations mode: `M` new records per integration")
+	fs.IntVar(&c.Concurrency, "concurrency", 0, "integrations mode: cycles at once (default: the sync default)")
+	fs.DurationVar(&c.HECLatency, "hec-latency", 0, "simulated round trip added to every answer of the built-in receiver")
+	fs.StringVar(&c.HECURL, "hec", "", "send to this real HEC `URL` instead of the built-in receiver")
+	fs.StringVar(&c.Token, "token", "", "HEC token for --hec")
+	fs.BoolVar(&c.InsecureSkipVerify, "insecure-skip-verify", false, "with --hec: do not verify the HEC's certificate")
+	noGzip := fs.Bool("no-gzip", false, "send uncompressed batches")
+	fs.IntVar(&c.MaxBatchBytes, "max-batch-bytes", 0, "uncompressed bytes per batch (default 4 MiB)")
+	fs.IntVar(&c.MaxBatchEvents, "max-batch-events", 0, "events per batch (default 10000)")
+	fs.IntVar(&c.PageSize, "page-size", 0, "records per store page read (default 1000)")
+	fs.IntVar(&c.IngestChunk, "ingest-chunk", bench.DefaultIngestChunk, "records per ingest call (one NDJSON stream, one transaction)")
+	fs.StringVar(&c.Dir, "dir", "", "directory for the temporary store (default: the OS temp dir)")
+	fs.BoolVar(&c.Keep, "keep", false, "keep the temporary store")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of --profile-phase to `FILE`")
+	fs.StringVar(&c.ProfilePhase, "profile-phase", "sync", "phase the CPU profile covers: sync, ingest or all")
+	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile at the end of the sync phase to `FILE`")
+	fs.BoolVar(&asJSON, "json", false, "print the results as one JSON object")
+	fs.BoolVar(&quiet, "quiet", false, "no progress display")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, "siemsync bench [--drain N | --integrations K --per-integration M [--hec-latency D]] [--hec URL --token T] [--json]"); err != nil {
+		return err
+	}
+	if c.HECURL != "" && c.Token == "" {
+		return usagef("--hec needs --token")
+	}
+	if c.HECURL == "" && (c.Token != "" || c.InsecureSkipVerify) {
+		return usagef("--token and --insecure-skip-verify go with --hec")
+	}
+	if c.HECURL != "" && c.HECLatency > 0 {
+		return usagef("--hec-latency simulates latency on the built-in receiver; a real HEC has its own")
+	}
+	if err := a.setup(); err != nil {
+		return err
+	}
+	c.NoGzip = *noGzip
+	c.AllowPrivate = a.g.allowPrivate
+	c.Hostname = a.g.hostName
+	// Per-cycle results are the bench's output; only warnings are logged.
+	c.Logger = a.log.Level(max(zerolog.WarnLevel, a.log.GetLevel()))
+	if !quiet {
+		c.Progress = a.stderr
+	}
+	res, err := bench.Run(ctx, c)
+	if res != nil && (res.Sync.Cycles > 0 || err == nil) {
+		var werr error
+		if asJSON {
+			werr = bench.WriteJSON(a.stdout, res)
+		} else {
+			werr = bench.WriteTable(a.stdout, res)
+		}
+		err = errors.Join(err, werr)
+	}
+	return err
+}

@@ -1,0 +1,330 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siemsync/siemsync/internal/hecrecv"
+)
+
+// binary is the siemsync built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "siemsync-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "siemsync")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build siemsync: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	hecToken = "7d4c2b9e-5f1a-4e8b-9c3d-2a6f0e1b8c47"
+	accA     = "0b5d6f1e-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+	accB     = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
+)
+
+// e2e is one isolated installation: a database directory, a HEC receiver,
+// and every output the binary printed (checked for secrets at the end).
+type e2e struct {
+	t    *testing.T
+	dir  string
+	recv *hecrecv.Receiver
+	url  string
+	out  bytes.Buffer
+}
+
+func newE2E(t *testing.T) *e2e {
+	t.Helper()
+	e := &e2e{t: t, dir: t.TempDir()}
+	e.recv = hecrecv.New(hecrecv.Options{Tokens: []string{hecToken}})
+	srv := httptest.NewServer(e.recv)
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	t.Cleanup(func() {
+		if strings.Contains(e.out.String(), hecToken) {
+			t.Errorf("the HEC token appeared in siemsync's output")
+		}
+	})
+	return e
+}
+
+// run runs siemsync and returns stdout, stderr and the exit code.
+func (e *e2e) run(stdin string, args ...string) (string, string, int) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(os.Environ(),
+		"SIEMSYNC_DB="+filepath.Join(e.dir, "siemsync.db"),
+		"SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS=true",
+		"SIEMSYNC_LOG_LEVEL=warn",
+		"SIEMSYNC_RETRY_BUDGET=1s",
+	)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("run %v: %v", args, err)
+	}
+	e.out.WriteString(stdout.String() + stderr.String())
+	return stdout.String(), stderr.String(), code
+}
+
+// ok runs siemsync and fails the test unless it exits 0.
+func (e *e2e) ok(stdin string, args ...string) string {
+	e.t.Helper()
+	stdout, stderr, code := e.run(stdin, args...)
+	if code != 0 {
+		e.t.Fatalf("siemsync %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, stdout, stderr)
+	}
+	return stdout
+}
+
+func auditLines(account string, ids ...string) string {
+	var b strings.Builder
+	for i, id := range ids {
+		fmt.Fprintf(&b, `{"id":%q,"time":"2026-11-20T10:%02d:00Z","account":%q,"user":"alice@example.com","ip":"203.0.113.7","method":"POST","metadata":{"n":%d},"event":"Sign in"}`+"\n", id, i%60, account, i)
+	}
+	return b.String()
+}
+
+func seqIDs(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%04d", prefix, i)
+	}
+	return out
+}
+
+func (e *e2e) addHEC(account string, extra ...string) string {
+	e.t.Helper()
+	args := append([]string{"integrations", "add", "--account", account, "--name", "splunk", "--kind", "splunk_hec",
+		"--url", e.url, "--token", hecToken, "--sources", "audit,jobs", "--backfill-since", "2000-01-01T00:00:00Z"}, extra...)
+	return strings.TrimSpace(e.ok("", args...))
+}
+
+func TestE2EAuditExactlyOnceAcrossCyclesAndAccounts(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	e.ok(auditLines(accA, seqIDs("a", 120)...)+auditLines(accB, seqIDs("b", 30)...), "ingest", "audit", "-")
+	id := e.addHEC(accA, "--max-batch-events", "50")
+	if !validUUID(id) {
+		t.Fatalf("add printed %q, want the id alone", id)
+	}
+	out := e.ok("", "sync", "--once")
+	if !strings.Contains(out, "audit=120") {
+		t.Errorf("summary: %s", out)
+	}
+	e.ok(auditLines(accA, seqIDs("c", 10)...), "ingest", "audit", "-")
+	e.ok("", "sync", "--once", "--integration", id)
+	got := e.recv.IDs()
+	for _, x := range append(seqIDs("a", 120), seqIDs("c", 10)...) {
+		if got[x] != 1 {
+			t.Errorf("%s arrived %d times, want once", x, got[x])
+		}
+	}
+	for _, x := range seqIDs("b", 30) {
+		if got[x] != 0 {
+			t.Fatalf("record %s of another account arrived", x)
+		}
+	}
+	// The wire format: epoch time with milliseconds, _json, host, every field.
+	ev := e.recv.Events()[0]
+	if ev.Sourcetype != "_json" || ev.Source != "siemsync:audit" || ev.Host == "" || ev.Index != "" {
+		t.Errorf("envelope = %+v", ev)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(ev.Event, &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"kind", "id", "time", "upload_time", "host", "account", "connector", "acl", "method", "user", "ip", "metadata", "event"} {
+		if _, ok := body[k]; !ok {
+			t.Errorf("event lacks %q: %v", k, body)
+		}
+	}
+	if body["connector"] != nil || body["kind"] != "audit" {
+		t.Errorf("event = %v", body)
+	}
+}
+
+func TestE2EJobsRunningResentFinishedNot(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	const running, done = "5a1d3c4e-0000-4000-8000-00000000000a", "5a1d3c4e-0000-4000-8000-00000000000b"
+	job := func(id, status string, progress float64, end string) string {
+		return fmt.Sprintf(`{"job":%q,"account":%q,"status":%q,"progress":%g,"end_time":%s,"type":"backup","description":"backup of Microsoft 365"}`+"\n", id, accA, status, progress, end)
+	}
+	e.ok(job(running, "in progress", 0.25, "null")+job(done, "successful", 1, `"2026-11-20T09:00:00Z"`), "ingest", "jobs", "-")
+	e.addHEC(accA)
+	e.ok("", "sync", "--once")
+	e.ok("", "sync", "--once")
+	e.ok(job(running, "in progress", 0.5, "null"), "ingest", "jobs", "-")
+	e.ok("", "sync", "--once")
+	var progress []float64
+	doneCount := 0
+	for _, ev := range e.recv.Events() {
+		var j struct {
+			Kind, Job, ID string
+			Progress      float64
+		}
+		json.Unmarshal(ev.Event, &j)
+		switch j.Job {
+		case running:
+			progress = append(progress, j.Progress)
+		case done:
+			doneCount++
+		}
+		if ev.Source != "siemsync:job" || j.Kind != "job" {
+			t.Errorf("job event envelope %+v", ev)
+		}
+	}
+	if want := []float64{0.25, 0.25, 0.5}; fmt.Sprint(progress) != fmt.Sprint(want) {
+		t.Errorf("running job progress per cycle = %v, want %v", progress, want)
+	}
+	if doneCount != 1 {
+		t.Errorf("finished job sent %d times, want once", doneCount)
+	}
+	if ids := e.recv.IDs(); len(ids) != 4 {
+		t.Errorf("snapshot ids %v: want 4 distinct (one per snapshot)", ids)
+	}
+}
+
+func TestE2EOutageThenCatchUp(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	e.ok(auditLines(accA, seqIDs("before", 5)...), "ingest", "audit", "-")
+	id := e.addHEC(accA)
+	e.ok("", "sync", "--once")
+	e.recv.SetFault(hecrecv.Fault{Status: 503})
+	for i := range 3 {
+		e.ok(auditLines(accA, seqIDs(fmt.Sprint("outage", i), 7)...), "ingest", "audit", "-")
+		stdout, _, code := e.run("", "sync", "--once")
+		if code != 1 || !strings.Contains(stdout, "FAIL") {
+			t.Fatalf("cycle %d during the outage: exit %d, %s", i, code, stdout)
+		}
+	}
+	show := e.ok("", "integrations", "show", id, "--json")
+	if !strings.Contains(show, `"last_error": "20`) || strings.Contains(show, hecToken) {
+		t.Errorf("status during outage: %s", show)
+	}
+	e.recv.SetFault(hecrecv.Fault{})
+	e.ok("", "sync", "--once")
+	got := e.recv.IDs()
+	for i := range 3 {
+		for _, x := range seqIDs(fmt.Sprint("outage", i), 7) {
+			if got[x] != 1 {
+				t.Errorf("%s arrived %d times after recovery", x, got[x])
+			}
+		}
+	}
+	for _, x := range seqIDs("before", 5) {
+		if got[x] != 1 {
+			t.Errorf("%s arrived %d times", x, got[x])
+		}
+	}
+	if show := e.ok("", "integrations", "--json", "show", id); !strings.Contains(show, `"last_error": null`) {
+		t.Errorf("error not cleared: %s", show)
+	}
+}
+
+func TestE2EBadInputStoresNothing(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	good := auditLines(accA, "x-1", "x-2")
+	bad := `{"id":"x-3","time":"yesterday","account":"` + accA + `","event":"Sign in"}` + "\n"
+	_, stderr, code := e.run(good+bad, "ingest", "audit", "-")
+	if code != 1 || !strings.Contains(stderr, "line 3") || !strings.Contains(stderr, "time") {
+		t.Fatalf("exit %d, stderr %q: want exit 1 naming line 3 and field time", code, stderr)
+	}
+	if out := e.ok("", "accounts", "list", "--json"); strings.Contains(out, accA) {
+		t.Errorf("a bad file created the account: %s", out)
+	}
+	e.addHEC(accA)
+	e.ok("", "sync", "--once")
+	if n := e.recv.Count(); n != 0 {
+		t.Errorf("%d events sent from a rejected file", n)
+	}
+}
+
+func TestE2EReingestDuplicatesNothing(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	file := filepath.Join(e.dir, "audit.ndjson")
+	os.WriteFile(file, []byte(auditLines(accA, seqIDs("r", 40)...)), 0o644)
+	if out := e.ok("", "ingest", "audit", file); !strings.HasPrefix(out, "40 stored") {
+		t.Errorf("first ingest: %s", out)
+	}
+	if out := e.ok("", "ingest", "audit", file); !strings.HasPrefix(out, "0 stored") {
+		t.Errorf("second ingest: %s", out)
+	}
+	e.addHEC(accA)
+	e.ok("", "sync", "--once")
+	if n := e.recv.Count(); n != 40 {
+		t.Errorf("%d events arrived, want 40", n)
+	}
+}
+
+func TestE2EIntegrationsCLI(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	id := e.addHEC(accA, "--index", "main")
+	for _, args := range [][]string{{"integrations", "show", id, "--json"}, {"integrations", "show", "--json", id}, {"--log-format", "console", "integrations", "show", "--json", id}} {
+		var in map[string]any
+		if err := json.Unmarshal([]byte(e.ok("", args...)), &in); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if in["token_set"] != true || in["index"] != "main" || in["status"] == nil {
+			t.Errorf("%v: %v", args, in)
+		}
+	}
+	e.ok("", "integrations", "disable", id)
+	if out := e.ok("", "sync", "--once"); !strings.Contains(out, "no enabled integrations") {
+		t.Errorf("disabled integration synced: %s", out)
+	}
+	e.ok("", "integrations", "enable", id)
+	e.ok("", "integrations", "update", id, "--name", "renamed")
+	if out := e.ok("", "integrations", "list"); !strings.Contains(out, "renamed") {
+		t.Errorf("list: %s", out)
+	}
+	if out := e.ok("", "integrations", "test", id); !strings.Contains(out, "token") {
+		t.Errorf("test: %s", out)
+	}
+	e.ok("", "integrations", "update", id, "--token", "00000000-0000-4000-8000-000000000000")
+	stdout, _, code := e.run("", "integrations", "test", id)
+	if code != 1 || !strings.Contains(stdout, "FAIL") {
+		t.Errorf("test with a wrong token: exit %d\n%s", code, stdout)
+	}
+	_, stderr, code := e.run("", "integrations", "add", "--account", accA, "--name", "x", "--kind", "splunk_hec", "--url", "ftp://x", "--token", "t")
+	if code != 1 || !strings.Contains(stderr, "--url") {
+		t.Errorf("bad url: exit %d %s", code, stderr)
+	}
+	e.ok("", "integrations", "delete", id)
+	if _, _, code := e.run("", "integrations", "show", id); code != 1 {
+		t.Errorf("show after delete: exit %d", code)
+	}
+}
+
+func validUUID(s string) bool {
+	return len(s) == 36 && strings.Count(s, "-") == 4
+}
