@@ -26,6 +26,26 @@ func (b *batch) reset(source string, upload time.Time) {
 	b.checkpoint = 0
 }
 
+// eventRoom is the free space reserve keeps at the end of a body: more
+// than one event takes (HEC truncates events at 9,000 bytes).
+const eventRoom = 16 << 10
+
+// reserve makes room for the next event before it is appended, so that
+// the body grows by doubling up to the byte cap (plus room for the event
+// that crosses it) rather than by append's own growth: a 4 MiB batch then
+// takes 4 MiB, not up to 5, and leaves less behind for the collector. A
+// larger event still grows the body as append does.
+func (b *batch) reserve(maxBytes int) {
+	if cap(b.body)-len(b.body) >= eventRoom {
+		return
+	}
+	n := min(max(2*cap(b.body), 64<<10), maxBytes+eventRoom)
+	n = max(n, len(b.body)+eventRoom)
+	body := make([]byte, len(b.body), n)
+	copy(body, b.body)
+	b.body = body
+}
+
 func (b *batch) start(i int) int {
 	if i == 0 {
 		return 0
@@ -80,6 +100,7 @@ func (bd *builder) add(ctx context.Context, ev *siemsync.Event) error {
 	ev.Host, ev.UploadTime = bd.host, b.upload
 	seq := ev.Seq()
 	start := len(b.body)
+	b.reserve(bd.maxBytes)
 	b.body = bd.sink.Append(b.body, ev)
 	if len(b.body) == start {
 		b.checkpoint = max(b.checkpoint, seq) // filtered out by the sink

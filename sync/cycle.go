@@ -127,7 +127,8 @@ func (c *cycle) produceJobs(ctx context.Context, bd *builder) error {
 
 // pipeline runs produce in its own goroutine and delivers the batches it
 // builds here, one at a time and in order, so the checkpoint only ever
-// moves forward over accepted batches.
+// moves forward over accepted batches. Once the Syncer drains, the batch
+// being delivered finishes and no other starts.
 func (c *cycle) pipeline(ctx context.Context, source string, produce func(context.Context, *builder) error) error {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -147,7 +148,11 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 		errc <- produce(pctx, bd)
 	}()
 	for b := range full {
-		if err := c.deliver(ctx, b); err != nil {
+		err := errStopping
+		if !c.s.draining.Load() {
+			err = c.deliver(ctx, b)
+		}
+		if err != nil {
 			cancel()
 			for range full {
 			}

@@ -51,9 +51,11 @@ func (sc *Scheduler) Start(ctx context.Context) {
 	sc.wg.Go(sc.tick)
 }
 
-// Stop stops scheduling, waits up to grace for running cycles to finish,
-// then cancels them and waits for them to return.
+// Stop stops scheduling, lets running cycles finish the batch they are
+// sending (and no other) for up to grace, then cancels them and waits for
+// them to return.
 func (sc *Scheduler) Stop(grace time.Duration) {
+	sc.syncer.Drain()
 	done := sc.cron.Stop()
 	waited := make(chan struct{})
 	go func() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -74,7 +75,17 @@ type Syncer struct {
 	mu      gosync.Mutex
 	running map[string]bool
 	caps    map[string]int // batch byte caps learned from 413 answers
+
+	draining atomic.Bool // see Drain
 }
+
+// errStopping ends a cycle that Drain stopped between two batches.
+var errStopping = fmt.Errorf("siemsync is shutting down; the next cycle resumes from the last accepted batch: %w", context.Canceled)
+
+// Drain prepares a shutdown: a running cycle finishes the batch it is
+// sending (and commits its checkpoint) but starts no other, and no new
+// cycle starts. It cannot be undone.
+func (s *Syncer) Drain() { s.draining.Store(true) }
 
 // New returns a Syncer.
 func New(cfg Config) *Syncer {
@@ -123,6 +134,10 @@ func (s *Syncer) Cycle(ctx context.Context, id string) Result {
 		return res
 	}
 	defer s.release(id)
+	if s.draining.Load() {
+		res.Err = fmt.Errorf("integration %s: %w", id, errStopping)
+		return res
+	}
 	start := s.cfg.Now()
 	in, err := s.cfg.Store.GetIntegration(ctx, id, true)
 	if err != nil {

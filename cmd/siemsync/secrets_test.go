@@ -82,7 +82,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	)
 	in, srv := newTLSInstall(t, hecrecv.Options{Tokens: []string{acceptedToken}}, "SIEMSYNC_LOG_LEVEL=debug")
 	certPEM, keyPEM := clientCertPEM(t)
-	_, key2PEM := clientCertPEM(t)
+	cert2PEM, key2PEM := clientCertPEM(t)
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	files := map[string][]byte{"client.crt": certPEM, "client.key": keyPEM, "ca.pem": caPEM}
 	for name, b := range files {
@@ -183,12 +183,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 	call("POST", "/api/v1/integrations/"+id+"/sync", "", 0)
 	create, _ := json.Marshal(map[string]any{
 		"account": accA, "name": "second", "kind": "splunk_hec", "url": in.url, "token": tokenCreated,
-		"sources": []string{"audit"}, "ca_pem": string(caPEM), "client_cert_pem": string(certPEM), "client_key_pem": string(key2PEM),
+		"sources": []string{"audit"}, "ca_pem": string(caPEM), "client_cert_pem": string(cert2PEM), "client_key_pem": string(key2PEM),
 	})
 	var created struct {
 		ID string `json:"id"`
 	}
-	json.Unmarshal(call("POST", "/api/v1/integrations", string(create), 0), &created) //nolint:errcheck // checked below
+	json.Unmarshal(call("POST", "/api/v1/integrations", string(create), http.StatusCreated), &created) //nolint:errcheck // checked below
 	if created.ID == "" {
 		t.Errorf("API create returned no id")
 	} else {

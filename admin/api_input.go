@@ -1,0 +1,173 @@
+package admin
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/siemsync/siemsync"
+)
+
+// integrationInput is the body of POST and PATCH /integrations/{id}. Every
+// field is a pointer so that PATCH changes only what the client sent.
+// token and client_key_pem are write-only. Durations and times are read as
+// strings so that a bad value is reported against its field.
+type integrationInput struct {
+	Account            *string   `json:"account"`
+	Name               *string   `json:"name"`
+	Kind               *string   `json:"kind"`
+	Enabled            *bool     `json:"enabled"`
+	Sources            *[]string `json:"sources"`
+	URL                *string   `json:"url"`
+	Token              *string   `json:"token"`
+	Index              *string   `json:"index"`
+	Sourcetype         *string   `json:"sourcetype"`
+	Source             *string   `json:"source"`
+	Ack                *bool     `json:"ack"`
+	AckTimeout         *string   `json:"ack_timeout"`
+	Address            *string   `json:"address"`
+	Protocol           *string   `json:"protocol"`
+	Framing            *string   `json:"framing"`
+	MinSeverity        *int      `json:"min_severity"`
+	CAPEM              *string   `json:"ca_pem"`
+	ClientCertPEM      *string   `json:"client_cert_pem"`
+	ClientKeyPEM       *string   `json:"client_key_pem"`
+	InsecureSkipVerify *bool     `json:"insecure_skip_verify"`
+	ServerName         *string   `json:"server_name"`
+	Gzip               *bool     `json:"gzip"`
+	MaxBatchBytes      *int      `json:"max_batch_bytes"`
+	MaxBatchEvents     *int      `json:"max_batch_events"`
+	BackfillSince      *string   `json:"backfill_since"`
+
+	// Read-only fields of the response, refused in a request with a
+	// message rather than as unknown fields.
+	ID           json.RawMessage `json:"id"`
+	TokenSet     json.RawMessage `json:"token_set"`
+	ClientKeySet json.RawMessage `json:"client_key_set"`
+	CreatedAt    json.RawMessage `json:"created_at"`
+	UpdatedAt    json.RawMessage `json:"updated_at"`
+	Status       json.RawMessage `json:"status"`
+}
+
+func (b *integrationInput) readOnly() error {
+	for _, f := range []struct {
+		name string
+		v    json.RawMessage
+	}{{"id", b.ID}, {"token_set", b.TokenSet}, {"client_key_set", b.ClientKeySet},
+		{"created_at", b.CreatedAt}, {"updated_at", b.UpdatedAt}, {"status", b.Status}} {
+		if len(f.v) > 0 {
+			return siemsync.Invalid(f.name, "is read-only: leave it out of the request")
+		}
+	}
+	return nil
+}
+
+// apply copies the fields the client sent onto in. create says whether in is
+// new: account and backfill_since can only be set then.
+func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time.Time) error {
+	if err := b.readOnly(); err != nil {
+		return err
+	}
+	if b.Account != nil {
+		if !create && *b.Account != in.Account {
+			return siemsync.Invalid("account", "cannot change: create the integration again in the other account")
+		}
+		in.Account = *b.Account
+	}
+	if b.Kind != nil {
+		in.Kind = siemsync.Kind(*b.Kind)
+	}
+	if b.Sources != nil {
+		in.Sources = *b.Sources
+	}
+	setStr(&in.Name, b.Name)
+	setBool(&in.Enabled, b.Enabled)
+	setStr(&in.URL, b.URL)
+	setStr(&in.Index, b.Index)
+	setStr(&in.Sourcetype, b.Sourcetype)
+	setStr(&in.Source, b.Source)
+	setBool(&in.Ack, b.Ack)
+	setStr(&in.Address, b.Address)
+	setStr(&in.Protocol, b.Protocol)
+	setStr(&in.Framing, b.Framing)
+	setInt(&in.MinSeverity, b.MinSeverity)
+	setStr(&in.CAPEM, b.CAPEM)
+	setBool(&in.InsecureSkipVerify, b.InsecureSkipVerify)
+	setStr(&in.ServerName, b.ServerName)
+	setBool(&in.Gzip, b.Gzip)
+	setInt(&in.MaxBatchBytes, b.MaxBatchBytes)
+	setInt(&in.MaxBatchEvents, b.MaxBatchEvents)
+	if b.Token != nil && *b.Token != "" { // "" keeps the stored token
+		in.Token = *b.Token
+	}
+	if b.ClientCertPEM != nil {
+		in.ClientCertPEM = *b.ClientCertPEM
+		if in.ClientCertPEM == "" { // removing the certificate removes its key
+			in.ClientKeyPEM, in.ClientKeySet = "", false
+		}
+	}
+	if b.ClientKeyPEM != nil && *b.ClientKeyPEM != "" {
+		in.ClientKeyPEM = *b.ClientKeyPEM
+	}
+	if b.AckTimeout != nil {
+		d, err := parseDuration("ack_timeout", *b.AckTimeout)
+		if err != nil {
+			return err
+		}
+		in.AckTimeout = d
+	}
+	if b.BackfillSince != nil {
+		if !create {
+			return siemsync.Invalid("backfill_since", "can only be set when the integration is created")
+		}
+		t, err := parseBackfill(*b.BackfillSince, now)
+		if err != nil {
+			return err
+		}
+		in.BackfillSince = t
+	}
+	return nil
+}
+
+func setStr(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setBool(dst *bool, v *bool) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setInt(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func parseDuration(field, v string) (siemsync.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, siemsync.Invalid(field, `must be a duration such as "30s" or "5m"`)
+	}
+	return siemsync.Duration(d), nil
+}
+
+func parseBackfill(v string, now time.Time) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, siemsync.Invalid("backfill_since", "must be an RFC 3339 time, e.g. 2025-11-01T00:00:00Z")
+	}
+	if t.After(now) {
+		return nil, siemsync.Invalid("backfill_since", "is in the future: history can only be sent from a past time")
+	}
+	t = t.UTC()
+	return &t, nil
+}

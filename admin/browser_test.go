@@ -1,0 +1,314 @@
+package admin_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/rs/zerolog"
+
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/admin"
+	"github.com/siemsync/siemsync/internal/hecrecv"
+	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/sink/hec"
+	"github.com/siemsync/siemsync/sink/syslog"
+	"github.com/siemsync/siemsync/store"
+	ssync "github.com/siemsync/siemsync/sync"
+)
+
+// chromiumPath finds Debian's chromium, or skips the test.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	t.Skip("chromium is not installed (apt-get install chromium): skipping the browser test")
+	return ""
+}
+
+// screenshotDir is SIEMSYNC_SCREENSHOT_DIR, or a new temp dir that is kept
+// after the test so the screenshots can be looked at.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SIEMSYNC_SCREENSHOT_DIR")
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "siemsync-screenshots-"); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
+func ingestAudit(t *testing.T, db *store.DB, account string, ids ...string) {
+	t.Helper()
+	ing, err := db.BeginIngest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		a := &siemsync.Audit{ID: id, Time: time.Now().UTC().Add(time.Duration(i) * time.Millisecond), Account: account,
+			Event: "user.login", User: "alice@example.com", IP: "203.0.113.7", Method: "POST"}
+		if _, err := ing.Audit(a); err != nil {
+			ing.Rollback()
+			t.Fatal(err)
+		}
+	}
+	if err := ing.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ids(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%d", prefix, i)
+	}
+	return out
+}
+
+// TestBrowser drives the admin page in headless Chromium against the real
+// store, a real sync.Syncer with the real HEC sink, hec.Check as the
+// Tester, and the HEC-compatible receiver.
+func TestBrowser(t *testing.T) {
+	chrome := chromiumPath(t)
+	dir := screenshotDir(t)
+
+	db, _ := openStore(t)
+	const goodToken, badToken = "good-hec-token-4711", "bad-hec-token-0815"
+	recv := hecrecv.New(hecrecv.Options{Tokens: []string{goodToken}})
+	hecSrv := httptest.NewServer(recv)
+	t.Cleanup(hecSrv.Close)
+
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+	hopts := hec.Options{AllowPrivate: true, RequestTimeout: 5 * time.Second, Logger: log}
+	sopts := syslog.Options{AllowPrivate: true}
+	syncer := ssync.New(ssync.Config{
+		Store: db, Logger: log, RetryBudget: time.Second, Backoff: func(int) time.Duration { return 0 },
+		Open: func(ctx context.Context, in *siemsync.Integration) (ssync.Sink, error) {
+			if in.Kind == siemsync.KindSyslog {
+				return syslog.New(in, sopts)
+			}
+			return hec.New(in, hopts)
+		},
+	})
+	tester := func(ctx context.Context, in *siemsync.Integration, send bool) []siemsync.Step {
+		if in.Kind == siemsync.KindSyslog {
+			return syslog.Check(ctx, in, sopts, send)
+		}
+		return hec.Check(ctx, in, hopts, send)
+	}
+	srv, err := admin.New(admin.Config{
+		Store: db, Syncer: syncer, Tester: tester, Metrics: metrics.New(), Logger: log,
+		TokenHash: sha256.Sum256([]byte(adminToken)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+
+	// An account that exists (created by ingest) with a name.
+	ingestAudit(t, db, acct, ids("old", 3)...)
+	name := "Acme Corp"
+	if err := db.UpdateAccount(t.Context(), acct, &name, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(t.Context(), opts...)
+	defer cancelA()
+	ctx, cancelC := chromedp.NewContext(actx)
+	defer cancelC()
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancelT()
+
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+		})
+	}
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			_ = chromedp.Do(ctx, shot("failed-"+strings.ReplaceAll(step, " ", "-")))
+			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+			t.Fatalf("%s: %v\npage text:\n%s", step, err, body)
+		}
+	}
+	get := func(step, js string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return v
+	}
+	// waitText waits until the first element matching sel contains s.
+	waitText := func(sel, s string) chromedp.Action[chromedp.Void] {
+		js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, s)
+		// A plain loop rather than chromedp.Poll: the page may navigate
+		// (a form was just submitted), which ends a poll with an error.
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				ok, err := chromedp.Evaluate[bool](js)(ctx, tg)
+				if err == nil && ok {
+					return nil
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("wait for %q in %s: timed out (last error: %v)", s, sel, err)
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		})
+	}
+	click := func(sel string) chromedp.Action[chromedp.Void] {
+		return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)
+	}
+	// typeIn replaces the field's value by typing v.
+	typeIn := func(sel, v string) chromedp.Action[chromedp.Void] {
+		clear := fmt.Sprintf(`(() => { document.querySelector(%q).value = ""; return true; })()`, sel)
+		return chromedp.Steps(
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := chromedp.Evaluate[bool](clear)(ctx, tg)
+				return err
+			}),
+			chromedp.SendKeys(chromedp.CSS(sel), v))
+	}
+	setValue := func(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SetValue(chromedp.CSS(sel), v) }
+	visible := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
+
+	// Sign in: a wrong token first.
+	run("open", chromedp.Navigate(ts.URL+"/"), visible("#token"), shot("01-login-desktop"))
+	run("wrong login", typeIn("#token", "not-the-token"), click("form button[type=submit]"),
+		waitText(".flash-error", "That admin token is not valid."))
+	run("login", typeIn("#token", adminToken), click("form button[type=submit]"),
+		waitText("h1", "Integrations"), waitText(".account", "No integrations yet"), shot("02-index-empty-desktop"))
+
+	// Add an integration: a validation error, shown at the field and corrected.
+	hecURL := hecSrv.URL
+	run("new form", click(".pagehead a.btn-primary"), visible("#integration-form"),
+		setValue("#account", acct), typeIn("#name", "Splunk production"),
+		typeIn("#url", strings.TrimPrefix(hecURL, "http://")), typeIn("#token", goodToken), typeIn("#index", "security"),
+		click("#integration-form .formbar button[type=submit]"),
+		waitText("#url-error", "must be an http:// or https:// URL"), shot("03-form-error-desktop"))
+	if v := get("name kept", `document.querySelector("#name").value`); v != "Splunk production" {
+		t.Fatalf("typed name not kept: %q", v)
+	}
+	if v := get("token dropped", `document.querySelector("#token").value`); v != "" {
+		t.Fatalf("token echoed back: %q", v)
+	}
+	run("fix form", typeIn("#url", hecURL), typeIn("#token", goodToken),
+		click("#integration-form .formbar button[type=submit]"),
+		waitText(".flash-ok", "Splunk production was added"), waitText(".pill", "Waiting for first cycle"))
+
+	// Toggle it off and on.
+	switchState := `document.querySelector("button.switch").getAttribute("aria-checked")`
+	run("toggle off", click("form.toggle-form button.switch"), waitText(".flash-info", "is disabled"))
+	if v := get("switch", switchState); v != "false" {
+		t.Fatalf("switch after disabling: %q", v)
+	}
+	run("toggle on", click("form.toggle-form button.switch"), waitText(".flash-ok", "is enabled"))
+	if v := get("switch", switchState); v != "true" {
+		t.Fatalf("switch after enabling: %q", v)
+	}
+
+	// Test connection: passes with the good token.
+	run("test ok", click(`form[action$="/test"] button`), waitText("#test h2", "Connection test: passed"),
+		waitText("#test", "token"), shot("04-test-passed-desktop"))
+
+	// A wrong token: the test says so.
+	run("edit bad token", click(`.actions a[href$="/edit"]`), visible("#token"),
+		typeIn("#token", badToken), click("#integration-form .formbar button[type=submit]"),
+		waitText(".flash-ok", "were saved"))
+	run("test bad token", click(`form[action$="/test"] button`), waitText("#test h2", "Connection test: failed"),
+		shot("05-test-failed-desktop"))
+	if v := get("failed step", `document.querySelector("#test .step-fail").textContent`); !strings.Contains(strings.ToLower(v), "token") || strings.Contains(v, badToken) {
+		t.Fatalf("failed step: %q", v)
+	}
+	run("edit good token", click(`.actions a[href$="/edit"]`), visible("#token"),
+		typeIn("#token", goodToken), click("#integration-form .formbar button[type=submit]"),
+		waitText(".flash-ok", "were saved"))
+
+	// Sync now: the status updates; one poisoned event is set aside.
+	ingestAudit(t, db, acct, append(ids("new", 4), "poison-1")...)
+	recv.SetFault(hecrecv.Fault{PoisonIDs: []string{"poison-1"}})
+	run("sync", click(`form[action$="/sync"] button`), waitText(".flash-ok", "Sync complete: 4 events sent; 1 set aside"),
+		waitText(".stats", "Events last cycle4"), waitText("#setaside", "poison-1"), waitText(".pill", "Events set aside"),
+		shot("06-setaside-desktop"))
+	if n := recv.Count(); n != 4 {
+		t.Fatalf("receiver got %d events, want 4", n)
+	}
+	recv.SetFault(hecrecv.Fault{})
+	run("retry", click(`form[action$="/setaside/retry"] button`), waitText(".flash-ok", "1 set-aside events delivered."),
+		waitText("#setaside", "None."))
+	// More cycles, for the chart.
+	for i, n := range []int{12, 7, 0, 18} {
+		ingestAudit(t, db, acct, ids(fmt.Sprintf("c%d", i), n)...)
+		run("sync more", click(`form[action$="/sync"] button`), waitText(".flash-ok", fmt.Sprintf("Sync complete: %d events sent.", n)))
+	}
+	run("detail", waitText(".pill", "Healthy"), shot("07-detail-desktop"))
+
+	// A syslog integration: the form shows the syslog fields only; its
+	// cycle fails (nothing listens), which the index shows.
+	run("syslog form", chromedp.Navigate(ts.URL+"/integrations/new?account="+acct), visible("#name"),
+		click(`input[name="kind"][value="syslog_cef"] + span`),
+		visible("#address"), chromedp.WaitNotVisible(chromedp.CSS("#url")),
+		typeIn("#name", "QRadar"), typeIn("#address", "127.0.0.1:9"), setValue("#protocol", "tcp"),
+		click("#integration-form .formbar button[type=submit]"), waitText(".flash-ok", "QRadar was added"))
+	ingestAudit(t, db, acct, ids("q", 3)...)
+	run("syslog sync", click(`form[action$="/sync"] button`), waitText(".flash-error", "The cycle failed"))
+	run("index", chromedp.Navigate(ts.URL+"/"), waitText(".account", "QRadar"), waitText(".account", "Failing"),
+		shot("08-index-desktop"))
+	run("edit form", click(`.card[data-name="Splunk production"] a[href$="/edit"]`), visible("#token"), shot("09-edit-desktop"))
+
+	// Phone width.
+	run("phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(ts.URL+"/"), waitText("h1", "Integrations"),
+		shot("10-index-phone"))
+	run("phone detail", click(`.card[data-name="Splunk production"] h3 a`), waitText(".pill", "Healthy"), shot("11-detail-phone"))
+	run("phone form", chromedp.Navigate(ts.URL+"/integrations/new"), visible("#name"),
+		click("#integration-form .formbar button[type=submit]"), waitText("#form-errors", "Please correct"),
+		shot("12-form-error-phone"))
+	run("phone logout", chromedp.Navigate(ts.URL+"/"), click(".topnav button"), waitText("h1", "Sign in"), shot("13-login-phone"),
+		typeIn("#token", adminToken), click("form button[type=submit]"), waitText("h1", "Integrations"))
+	run("desktop again", chromedp.EmulateViewport(1280, 900))
+
+	// Delete, with confirmation.
+	run("delete", chromedp.Navigate(ts.URL+"/"), click(`.card[data-name="Splunk production"] a[href$="/delete"]`),
+		waitText("h1", "Delete Splunk production?"), shot("14-delete-confirm-desktop"),
+		click(`form[action$="/delete"] button.btn-danger`), waitText(".flash-ok", "Splunk production was deleted."))
+	if v := get("after delete", `String(document.querySelectorAll('.card[data-name="Splunk production"]').length)`); v != "0" {
+		t.Fatal("deleted integration still listed")
+	}
+}

@@ -1,0 +1,144 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteJSON writes the result as one JSON object and a newline.
+func WriteJSON(w io.Writer, r *Result) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteTable writes the result as a table for people.
+func WriteTable(w io.Writer, r *Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	m := r.Machine
+	gz := "on"
+	if !r.Gzip {
+		gz = "off"
+	}
+	switch r.Mode {
+	case "drain":
+		fmt.Fprintf(tw, "siemsync bench: drain %s records through one integration\n", group(r.Records))
+	default:
+		fmt.Fprintf(tw, "siemsync bench: %s integrations × %s new records, one full cycle\n", group(int64(r.Integrations)), group(int64(r.PerIntegration)))
+	}
+	fmt.Fprintf(tw, "machine\t%d CPUs (GOMAXPROCS %d), %s, %s RAM, %s %s/%s\n", m.CPUs, m.GOMAXPROCS, orDash(m.CPUModel), gib(m.MemTotal), m.GoVersion, m.OS, m.Arch)
+	fmt.Fprintf(tw, "destination\t%s, gzip %s, batches ≤ %s / %s events, pages of %s\n", r.Destination, gz, mib(int64(r.MaxBatchBytes)), group(int64(r.MaxBatchEvents)), group(int64(r.PageSize)))
+	if r.Mode == "integrations" {
+		fmt.Fprintf(tw, "concurrency\t%d cycles at once\n", r.Concurrency)
+	}
+	fmt.Fprintln(tw)
+
+	in := r.Ingest
+	fmt.Fprintf(tw, "INGEST (NDJSON → SQLite)\n")
+	row(tw, "records", "%s in %d transactions", group(in.Records), in.Transactions)
+	row(tw, "time", "%s", secs(in.Seconds))
+	row(tw, "rate", "%s records/s  (%.1f MB/s of NDJSON, avg %d B/record)", group(int64(in.RecordsPerSec)), in.NDJSONMBps, div(in.NDJSONBytes, in.Records))
+	row(tw, "CPU", "%s (%.0f%% of %d cores), %.1f µs/record", secs(in.Memory.CPUSecs), util(in.Memory.CPUSecs, in.Seconds, m.CPUs), m.CPUs, perItem(in.Memory.CPUSecs, in.Records))
+	row(tw, "peak RSS", "%s%s", mib(in.Memory.PeakRSS), resetNote(in.Memory))
+	row(tw, "Go heap peak", "%s in use, %s held; %d GCs", mib(in.Memory.PeakHeap), mib(in.Memory.PeakGoSys), in.Memory.GCs)
+	if r.SetupSeconds > 0 {
+		row(tw, "setup", "%s integrations created in %s", group(int64(r.Integrations)), secs(r.SetupSeconds))
+	}
+	fmt.Fprintln(tw)
+
+	s := r.Sync
+	fmt.Fprintf(tw, "SYNC (store → sources → encoder → gzip → HTTP)\n")
+	row(tw, "events", "%s in %s", group(s.Events), secs(s.Seconds))
+	row(tw, "throughput", "%s events/s", group(int64(s.EventsPerSec)))
+	if r.Mode == "integrations" {
+		row(tw, "cycle wall time", "%s for %s cycles (%d failed)", secs(s.Seconds), group(int64(s.Cycles)), s.FailedCycles)
+		row(tw, "integrations/s", "%.0f", s.IntegrationsPerSec)
+		row(tw, "cycle p50 / p99", "%s / %s", ms(s.CycleP50), ms(s.CycleP99))
+	}
+	row(tw, "wire, raw", "%.1f MB/s  (%s)", s.RawMBps, mib(s.RawBytes))
+	row(tw, "wire, compressed", "%.1f MB/s  (%s, ratio %.1f×)", s.WireMBps, mib(s.WireBytes), s.Compression)
+	row(tw, "batches", "%s, avg %s events / %s raw, largest %s", group(s.Batches), group(int64(s.AvgBatchEvents+0.5)), mib(int64(s.AvgBatchBytes)), mib(s.MaxBatchBytes))
+	row(tw, "requests", "%s (%d failed) over %s TCP connections", group(s.Requests), s.FailedRequests, conns(s.Connections))
+	row(tw, "request p50 / p99", "%s / %s (max %s)", ms(s.LatencyP50), ms(s.LatencyP99), ms(s.LatencyMax))
+	row(tw, "CPU", "%s (%.0f%% of %d cores), %.1f µs/event", secs(s.Memory.CPUSecs), util(s.Memory.CPUSecs, s.Seconds, m.CPUs), m.CPUs, perItem(s.Memory.CPUSecs, s.Events))
+	row(tw, "peak RSS", "%s%s", mib(s.Memory.PeakRSS), resetNote(s.Memory))
+	row(tw, "Go heap peak", "%s in use, %s held; %d GCs, %s paused", mib(s.Memory.PeakHeap), mib(s.Memory.PeakGoSys), s.Memory.GCs, ms(s.Memory.GCPauseSecs))
+	fmt.Fprintln(tw)
+	check := "FAILED"
+	if r.Verified {
+		check = "ok"
+	}
+	switch {
+	case r.ReceiverCount >= 0:
+		row(tw, "check", "%s: %s records ingested, %s accepted, %s counted by the receiver", check, group(r.Records), group(s.Events), group(r.ReceiverCount))
+	default:
+		row(tw, "check", "%s: %s records ingested, %s accepted by the HEC", check, group(r.Records), group(s.Events))
+	}
+	return tw.Flush()
+}
+
+func util(cpu, wall float64, cpus int) float64 {
+	if wall <= 0 || cpus <= 0 {
+		return 0
+	}
+	return cpu / wall / float64(cpus) * 100
+}
+
+func perItem(secs float64, n int64) float64 {
+	if n <= 0 {
+		return 0
+	}
+	return secs / float64(n) * 1e6
+}
+
+func row(w io.Writer, name, format string, args ...any) {
+	fmt.Fprintf(w, "  %s\t%s\n", name, fmt.Sprintf(format, args...))
+}
+
+func resetNote(m Memory) string {
+	if m.RSSReset {
+		return " (VmHWM of this phase)"
+	}
+	return " (VmHWM of the process: could not reset it)"
+}
+
+func secs(s float64) string {
+	return (time.Duration(s * float64(time.Second))).Round(time.Millisecond).String()
+}
+
+func ms(s float64) string {
+	if s < 0.01 {
+		return fmt.Sprintf("%.2f ms", s*1000)
+	}
+	return fmt.Sprintf("%.1f ms", s*1000)
+}
+
+func gib(n int64) string { return fmt.Sprintf("%.0f GiB", float64(n)/(1<<30)) }
+
+func conns(n int64) string {
+	if n < 0 {
+		return "?"
+	}
+	return group(n)
+}
+
+func div(a, b int64) int64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "-"
+	}
+	return s
+}

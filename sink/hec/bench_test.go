@@ -1,0 +1,125 @@
+package hec
+
+import (
+	"bytes"
+	stdgzip "compress/gzip"
+	"encoding/json"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/gen"
+)
+
+// realisticEvents returns n audit events as internal/gen makes them
+// (450–660 bytes of NDJSON each, with metadata), as the store returns them.
+func realisticEvents(tb testing.TB, n int) []siemsync.Event {
+	tb.Helper()
+	g := gen.New(42)
+	acc := g.Account()
+	base := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	evs := make([]siemsync.Event, n)
+	for i := range evs {
+		r := g.Audit(acc, base.Add(time.Duration(i)*time.Millisecond))
+		meta, err := json.Marshal(r.Metadata)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		t, _ := time.Parse(time.RFC3339Nano, r.Time)
+		evs[i] = siemsync.Event{
+			Audit: &siemsync.Audit{
+				Seq: int64(i + 1), ID: r.ID, Time: t, Account: r.Account, Connector: r.Connector,
+				ACL: r.ACL, Method: r.Method, User: r.User, IP: r.IP, Metadata: meta, Event: r.Event,
+			},
+			Host: "eu-1.example.net", UploadTime: base.Add(time.Hour),
+		}
+	}
+	return evs
+}
+
+// batchOf encodes events (cycling through evs) into one batch of at least
+// size bytes, the way the sync cycle's builder does, and returns how many
+// events it holds.
+func batchOf(s *Sink, dst []byte, evs []siemsync.Event, size int) ([]byte, int) {
+	n := 0
+	for len(dst) < size {
+		dst = s.Append(dst, &evs[n%len(evs)])
+		n++
+	}
+	return dst, n
+}
+
+// BenchmarkBatchGzip is batch assembly as a cycle does it: encode
+// realistic audit events into a 4 MiB batch, then gzip it with the
+// sink's pooled writer and level. Bytes are the uncompressed batch.
+func BenchmarkBatchGzip(b *testing.B) {
+	s := newTestSink(b, nil, Options{})
+	evs := realisticEvents(b, 2000)
+	buf := make([]byte, 0, siemsync.DefaultMaxBatchBytes+16<<10)
+	var events, wire int
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, events = batchOf(s, buf[:0], evs, siemsync.DefaultMaxBatchBytes)
+		z := compress(buf)
+		wire = z.Len()
+		releaseBuf(z)
+	}
+	b.SetBytes(int64(len(buf)))
+	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(len(buf))/float64(wire), "ratio")
+}
+
+// BenchmarkGzip compares compressors and levels on a 4 MiB batch of
+// realistic events: it is why the sink uses klauspost/compress at
+// BestSpeed.
+func BenchmarkGzip(b *testing.B) {
+	s := newTestSink(b, nil, Options{})
+	body, _ := batchOf(s, nil, realisticEvents(b, 2000), siemsync.DefaultMaxBatchBytes)
+	type writer interface {
+		io.WriteCloser
+		Reset(io.Writer)
+	}
+	for _, c := range []struct {
+		name string
+		w    func() writer
+	}{
+		{"lib=klauspost/level=1", func() writer { w, _ := gzip.NewWriterLevel(nil, 1); return w }},
+		{"lib=klauspost/level=5", func() writer { w, _ := gzip.NewWriterLevel(nil, 5); return w }},
+		{"lib=klauspost/level=9", func() writer { w, _ := gzip.NewWriterLevel(nil, 9); return w }},
+		{"lib=stdlib/level=1", func() writer { w, _ := stdgzip.NewWriterLevel(nil, 1); return w }},
+		{"lib=stdlib/level=6", func() writer { w, _ := stdgzip.NewWriterLevel(nil, 6); return w }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			zw := c.w()
+			var out bytes.Buffer
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				out.Reset()
+				zw.Reset(&out)
+				zw.Write(body)
+				zw.Close()
+			}
+			b.ReportMetric(float64(len(body))/float64(out.Len()), "ratio")
+		})
+	}
+}
+
+// BenchmarkAppendRealistic encodes realistic audit events one at a time.
+func BenchmarkAppendRealistic(b *testing.B) {
+	s := newTestSink(b, nil, Options{})
+	evs := realisticEvents(b, 1024)
+	buf := make([]byte, 0, 4096)
+	var total int
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		buf = s.Append(buf[:0], &evs[i%len(evs)])
+		total += len(buf)
+		i++
+	}
+	b.SetBytes(int64(total / max(i, 1)))
+}

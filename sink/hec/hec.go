@@ -1,0 +1,546 @@
+// Package hec is the Splunk HTTP Event Collector sink: it encodes events as
+// HEC JSON envelopes (Append), posts a batch of them in one attempt (Send),
+// waits for indexer acknowledgement when the integration asks for it, and
+// classifies every answer into the sink.Error classes the sync cycle acts
+// on. Check is the integration's Test connection.
+//
+// The protocol details and the reasons behind the classification are in
+// shared/research/hec.md; the wire format is SPEC §3.
+package hec
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/klauspost/compress/gzip"
+	"github.com/rs/zerolog"
+
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/internal/netguard"
+	"github.com/siemsync/siemsync/internal/tlsconf"
+	"github.com/siemsync/siemsync/sink"
+)
+
+// Defaults.
+const (
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultConnectTimeout = 10 * time.Second
+	// GzipLevel is the compression level of request bodies. Level 1 is the
+	// fastest; on _json batches it already gets most of the ratio of the
+	// higher levels (see BenchmarkGzip), and the cycle is CPU-bound on a
+	// small worker long before it is bandwidth-bound.
+	GzipLevel = gzip.BestSpeed
+	// maxAnswerBytes caps how much of an answer is read; HEC answers are
+	// tiny, a load balancer's error page is not.
+	maxAnswerBytes = 64 << 10
+	// kind is the metrics label of this sink.
+	kind = "splunk_hec"
+)
+
+// Ack polling: first poll soon (a lightly loaded Splunk acknowledges within
+// a second), then back off to Splunk's recommended ~10 s.
+const (
+	ackFirstPoll = 200 * time.Millisecond
+	ackMaxPoll   = 10 * time.Second
+)
+
+// Options are the sink's settings that do not come from the integration.
+type Options struct {
+	// AllowPrivate lets the sink connect to loopback, private and
+	// link-local addresses (--allow-private-destinations).
+	AllowPrivate bool
+	// RequestTimeout bounds one POST, from connect to the end of the
+	// answer; the ack wait has its own timeout (the integration's).
+	RequestTimeout time.Duration
+	// MaxEventBytes is the size above which an event's metadata is
+	// replaced by a truncation marker (DefaultMaxEventBytes); negative
+	// turns truncation off.
+	MaxEventBytes int
+	// Hostname is the envelope host of events whose account has none;
+	// default: this machine's host name.
+	Hostname string
+	Metrics  *metrics.Metrics
+	Logger   zerolog.Logger
+	// Client replaces the HTTP client (tests). It bypasses the netguard
+	// dialer and the integration's TLS settings. A cookie jar is added
+	// when it has none.
+	Client *http.Client
+	// OnPost, when set, is called after every event POST (not ack
+	// queries) with what went on the wire; the benchmark measures request
+	// latency and compressed bytes with it. It must be quick and safe for
+	// concurrent use.
+	OnPost func(PostInfo)
+}
+
+// PostInfo describes one event POST, for Options.OnPost.
+type PostInfo struct {
+	WireBytes int           // request body as sent (gzip-compressed when gzip is on)
+	Status    int           // HTTP status; 0 when no answer arrived
+	Duration  time.Duration // from sending the request to having read the answer
+}
+
+// Sink sends to one HEC integration. It is safe for concurrent use.
+type Sink struct {
+	in        siemsync.Integration
+	eventURL  string
+	ackURL    string
+	healthURL string
+	auth      string // "Splunk <token>"
+	channel   string // "" unless ack is on
+	timeout   time.Duration
+	ackWait   time.Duration
+	maxEvent  int
+	host      string
+	auditMeta []byte // `,"source":…,"sourcetype":…[,"index":…],"event":`
+	jobMeta   []byte
+
+	client    *http.Client
+	transport *http.Transport // nil when Options.Client was given
+	metrics   *metrics.Metrics
+	onPost    func(PostInfo)
+	log       zerolog.Logger
+
+	noAckIDLogged atomic.Bool
+}
+
+// channelNS derives ack channels from integration ids (see channelFor).
+var channelNS = uuid.MustParse("5b0f8f7e-1b7e-4c43-a3a5-2e6b51f0c1d9")
+
+// channelFor is the ack channel of an integration: a name-based UUID of its
+// id, so the channel survives restarts and each integration keeps to one
+// channel instead of leaving a new one on Splunk every cycle (Splunk keeps
+// idle channels for 10 minutes and caps their number).
+func channelFor(id string) string {
+	if id == "" {
+		return uuid.NewString()
+	}
+	return uuid.NewSHA1(channelNS, []byte(id)).String()
+}
+
+// New returns a sink for the HEC integration in. It fails only on settings
+// that can never work (URL, certificates); everything the destination
+// decides surfaces from Send.
+func New(in *siemsync.Integration, opts Options) (*Sink, error) {
+	eventURL, base, err := endpoints(in.URL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sink{
+		in:        *in,
+		eventURL:  eventURL,
+		ackURL:    base + "/services/collector/ack",
+		healthURL: base + "/services/collector/health",
+		auth:      "Splunk " + in.Token,
+		timeout:   opts.RequestTimeout,
+		ackWait:   in.AckTimeout.D(),
+		maxEvent:  opts.MaxEventBytes,
+		host:      opts.Hostname,
+		metrics:   opts.Metrics,
+		onPost:    opts.OnPost,
+		log:       opts.Logger.With().Str("integration", in.ID).Logger(),
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultRequestTimeout
+	}
+	if s.ackWait <= 0 {
+		s.ackWait = siemsync.DefaultAckTimeout
+	}
+	if s.maxEvent == 0 {
+		s.maxEvent = DefaultMaxEventBytes
+	}
+	if s.host == "" {
+		s.host, _ = os.Hostname()
+	}
+	if in.Ack {
+		s.channel = channelFor(in.ID)
+	}
+	s.auditMeta = metaPrefix(in, siemsync.DefaultAuditSource)
+	s.jobMeta = metaPrefix(in, siemsync.DefaultJobSource)
+
+	// A cookie jar per sink: sticky load balancers in front of indexers
+	// (AWS ALB/ELB, Splunk's channel_cookie) route the ack queries of a
+	// channel to the indexer that holds its ackIds by cookie.
+	jar, _ := cookiejar.New(nil)
+	if opts.Client != nil {
+		c := *opts.Client
+		if c.Jar == nil {
+			c.Jar = jar
+		}
+		c.CheckRedirect = noRedirect
+		s.client = &c
+		return s, nil
+	}
+	u, _ := url.Parse(eventURL)
+	tlsCfg, err := tlsconf.Client(in, u.Hostname())
+	if err != nil {
+		return nil, &sink.Error{Class: sink.Config, Code: -1, Msg: err.Error()}
+	}
+	s.transport = &http.Transport{
+		// No proxy: a proxy would connect on our behalf, out of reach of
+		// the netguard check on the destination address.
+		Proxy:                 nil,
+		DialContext:           netguard.Dialer(opts.AllowPrivate, DefaultConnectTimeout).DialContext,
+		TLSClientConfig:       tlsCfg,
+		TLSHandshakeTimeout:   DefaultConnectTimeout,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+	s.client = &http.Client{Transport: s.transport, Jar: jar, CheckRedirect: noRedirect}
+	return s, nil
+}
+
+// noRedirect stops the client from following redirects: a 301/302 would
+// turn the POST into a GET, and following one would send the token to
+// wherever the destination points. The 3xx is reported instead.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// endpoints returns the event URL and the base for /ack and /health. A URL
+// with an empty path (or "/") means /services/collector/event; a path that
+// ends in one of HEC's event paths keeps it, and whatever precedes it (a
+// reverse proxy's prefix) is the base of the other endpoints.
+func endpoints(raw string) (eventURL, base string, err error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", "", &sink.Error{Class: sink.Config, Code: -1,
+			Msg: "the HEC URL must be an http:// or https:// URL, e.g. https://splunk.example.com:8088"}
+	}
+	u.Fragment, u.User = "", nil
+	p := strings.TrimSuffix(u.Path, "/")
+	prefix := p
+	if p == "" {
+		p = "/services/collector/event"
+	} else {
+		for _, suf := range []string{"/services/collector/event/1.0", "/services/collector/event", "/services/collector/raw", "/services/collector"} {
+			if strings.HasSuffix(p, suf) {
+				prefix = strings.TrimSuffix(p, suf)
+				break
+			}
+		}
+	}
+	u.Path, u.RawPath = p, ""
+	b := url.URL{Scheme: u.Scheme, Host: u.Host, Path: prefix}
+	return u.String(), b.String(), nil
+}
+
+func metaPrefix(in *siemsync.Integration, defSource string) []byte {
+	source, st := in.Source, in.Sourcetype
+	if source == "" {
+		source = defSource
+	}
+	if st == "" {
+		st = siemsync.DefaultSourcetype
+	}
+	b := append([]byte(nil), `,"source":`...)
+	b = appendString(b, source, 0)
+	b = append(b, `,"sourcetype":`...)
+	b = appendString(b, st, 0)
+	if in.Index != "" {
+		b = append(b, `,"index":`...)
+		b = appendString(b, in.Index, 0)
+	}
+	return append(b, `,"event":`...)
+}
+
+// Channel is the ack channel the sink sends on, "" when ack is off.
+func (s *Sink) Channel() string { return s.channel }
+
+// EventURL is the URL batches are posted to.
+func (s *Sink) EventURL() string { return s.eventURL }
+
+// Close closes idle connections.
+func (s *Sink) Close() error {
+	if s.transport != nil {
+		s.transport.CloseIdleConnections()
+	} else {
+		s.client.CloseIdleConnections()
+	}
+	return nil
+}
+
+var (
+	gzipWriters = sync.Pool{New: func() any {
+		w, _ := gzip.NewWriterLevel(nil, GzipLevel)
+		return w
+	}}
+	gzipBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
+
+// compress gzips body into a pooled buffer; give it back with releaseBuf.
+func compress(body []byte) *bytes.Buffer {
+	buf := gzipBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(buf)
+	zw.Write(body) //nolint:errcheck // writes to a bytes.Buffer do not fail
+	zw.Close()     //nolint:errcheck // same
+	gzipWriters.Put(zw)
+	return buf
+}
+
+func releaseBuf(buf *bytes.Buffer) {
+	// Only a modest buffer goes back: one huge batch should not pin its
+	// memory for the life of the process.
+	if buf.Cap() <= 16<<20 {
+		gzipBufs.Put(buf)
+	}
+}
+
+// Send posts one batch (body holds events envelopes) in one attempt and,
+// when ack is on, waits until Splunk acknowledges it. It returns nil when
+// the batch is delivered, else a *sink.Error.
+func (s *Sink) Send(ctx context.Context, body []byte, events int) error {
+	if len(body) == 0 {
+		return nil
+	}
+	payload := body
+	if s.in.Gzip {
+		buf := compress(body)
+		payload = buf.Bytes()
+		defer releaseBuf(buf)
+	}
+	ans, err := s.post(ctx, s.eventURL, payload, true)
+	if err != nil {
+		return err
+	}
+	if e := s.classify(ans, events); e != nil {
+		return e
+	}
+	if !s.in.Ack {
+		return nil
+	}
+	if ans.ackID < 0 {
+		if !s.noAckIDLogged.Swap(true) {
+			s.log.Warn().Int("status", ans.status).Msg("ack is on but Splunk returned no ackId: treating HTTP 200 as delivered; check that the token has indexer acknowledgement (useACK) enabled")
+		}
+		return nil
+	}
+	return s.waitAck(ctx, ans.ackID)
+}
+
+// post sends one request and reads its answer. The request body is
+// tracked so post returns only once the transport has let go of it: the
+// caller reuses the buffer for the next batch.
+func (s *Sink) post(ctx context.Context, target string, payload []byte, event bool) (answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+
+	var bodies sync.WaitGroup
+	newBody := func() io.ReadCloser {
+		bodies.Add(1)
+		return &trackedBody{Reader: bytes.NewReader(payload), done: bodies.Done}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, nil)
+	if err != nil {
+		return answer{}, &sink.Error{Class: sink.Config, Code: -1, Msg: "build request: " + err.Error()}
+	}
+	req.Body = newBody()
+	req.ContentLength = int64(len(payload))
+	// With GetBody the transport may resend a request that failed on a
+	// reused keep-alive connection before anything was written.
+	req.GetBody = func() (io.ReadCloser, error) { return newBody(), nil }
+	req.Header.Set("Authorization", s.auth)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "siemsync")
+	if event && s.in.Gzip {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	if s.channel != "" {
+		req.Header.Set("X-Splunk-Request-Channel", s.channel)
+	}
+
+	start := time.Now()
+	resp, err := s.client.Do(req)
+	defer waitBodies(&bodies)
+	if err != nil {
+		s.observe(event, len(payload), 0, time.Since(start))
+		return answer{}, s.transportError(ctx, err)
+	}
+	raw, rerr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	// Drain what is left (bounded) so the connection can be reused.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) //nolint:errcheck // best effort
+	resp.Body.Close()
+	s.observe(event, len(payload), resp.StatusCode, time.Since(start))
+	if rerr != nil && resp.StatusCode/100 != 2 {
+		return answer{}, s.transportError(ctx, rerr)
+	}
+	ans := parseResponse(resp.StatusCode, raw)
+	ans.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	ans.location = resp.Header.Get("Location")
+	return ans, nil
+}
+
+// observe records the duration of one request, and reports event POSTs to
+// Options.OnPost.
+func (s *Sink) observe(event bool, wire, status int, d time.Duration) {
+	s.metrics.ObserveRequest(kind, d.Seconds())
+	if event && s.onPost != nil {
+		s.onPost(PostInfo{WireBytes: wire, Status: status, Duration: d})
+	}
+}
+
+// trackedBody is a request body that reports when the transport closes it.
+type trackedBody struct {
+	*bytes.Reader
+	once sync.Once
+	done func()
+}
+
+func (b *trackedBody) Close() error {
+	b.once.Do(b.done)
+	return nil
+}
+
+// waitBodies waits for the transport to close every request body it was
+// given. It does promptly once the answer is read; the bound only guards
+// against a transport bug turning into a hung cycle.
+func waitBodies(wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+// waitAck polls the ack endpoint until Splunk acknowledges ackID or the
+// integration's ack timeout elapses.
+func (s *Sink) waitAck(ctx context.Context, ackID int64) error {
+	deadline := time.Now().Add(s.ackWait)
+	q := []byte(fmt.Sprintf(`{"acks":[%d]}`, ackID))
+	wait := ackFirstPoll
+	var lastErr error
+	for {
+		t := time.NewTimer(min(wait, max(time.Until(deadline), 0)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return &sink.Error{Class: sink.Retry, Code: -1, Msg: "stopped while waiting for Splunk's acknowledgement; the batch will be sent again", Err: ctx.Err()}
+		case <-t.C:
+		}
+		ans, err := s.post(ctx, s.ackURL, q, false)
+		switch {
+		case err != nil:
+			// The ack may still come: keep polling until the deadline.
+			lastErr = err
+		case ans.status/100 == 2:
+			if ans.acked(ackID) {
+				return nil
+			}
+		default:
+			e := s.classifyAck(ans)
+			if e.Class == sink.Config {
+				return e
+			}
+			lastErr = e
+		}
+		if !time.Now().Before(deadline) {
+			e := &sink.Error{Class: sink.Retry, Code: -1,
+				Msg: fmt.Sprintf("batch not acknowledged by Splunk within %s; it will be sent again", s.ackWait)}
+			if lastErr != nil {
+				e.Msg += " (last ack query: " + s.redact(lastErr.Error()) + ")"
+			}
+			return e
+		}
+		wait = min(wait*2, ackMaxPoll)
+	}
+}
+
+// classifyAck classifies a non-2xx answer of the ack endpoint.
+func (s *Sink) classifyAck(ans answer) *sink.Error {
+	if ans.code == 14 {
+		return &sink.Error{Class: sink.Config, Status: ans.status, Code: 14,
+			Msg: "ack is on for this integration but disabled on the token (code 14, ACK is disabled): turn ack off or enable indexer acknowledgement (useACK) on the token in Splunk"}
+	}
+	if ans.status == http.StatusNotFound {
+		return &sink.Error{Class: sink.Config, Status: ans.status, Code: ans.code,
+			Msg: "no HEC ack endpoint at " + s.ackURL + ": the server does not support indexer acknowledgement; turn ack off"}
+	}
+	return s.classify(ans, 0)
+}
+
+// transportError classifies a failure to get an answer at all.
+func (s *Sink) transportError(ctx context.Context, err error) *sink.Error {
+	host := s.hostname()
+	e := &sink.Error{Class: sink.Retry, Code: -1, Err: err}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, netguard.ErrForbidden):
+		var ge *netguard.Error
+		e.Class = sink.Config
+		if errors.As(err, &ge) {
+			e.Msg, e.Err = ge.Error(), nil
+		} else {
+			e.Msg = "destination refused by the private-destination rule"
+		}
+	case isTLSError(err):
+		e.Class = sink.Config
+		e.Msg, e.Err = tlsconf.Explain(err, host), nil
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		e.Class = sink.Config
+		e.Msg, e.Err = fmt.Sprintf("cannot resolve %s: no such host; check the host name in the URL", dnsErr.Name), nil
+	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded):
+		e.Msg, e.Err = fmt.Sprintf("no answer from %s within %s", host, s.timeout), nil
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		e.Msg = "connect to " + host
+	default:
+		e.Msg = "post batch to " + host
+	}
+	e.Msg = s.redact(e.Msg)
+	return e
+}
+
+// isTLSError reports whether err is the handshake or certificate failing,
+// which a retry will not fix.
+func isTLSError(err error) bool {
+	var (
+		verr   *tls.CertificateVerificationError
+		rec    tls.RecordHeaderError
+		x509H  x509.HostnameError
+		x509U  x509.UnknownAuthorityError
+		x509CI x509.CertificateInvalidError
+	)
+	if errors.As(err, &verr) || errors.As(err, &rec) || errors.As(err, &x509H) || errors.As(err, &x509U) || errors.As(err, &x509CI) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "remote error: tls:") || strings.Contains(msg, "tls: server selected unsupported protocol version") ||
+		strings.Contains(msg, "tls: no supported versions")
+}
+
+func (s *Sink) hostname() string {
+	u, err := url.Parse(s.eventURL)
+	if err != nil {
+		return "the HEC server"
+	}
+	return u.Host
+}
+
+// redact removes the token from a message that quotes something the
+// server or the network stack said.
+func (s *Sink) redact(msg string) string {
+	if len(s.in.Token) >= 4 {
+		msg = strings.ReplaceAll(msg, s.in.Token, "[token]")
+	}
+	return msg
+}

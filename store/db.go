@@ -1,0 +1,166 @@
+// Package store keeps siemsync's state in SQLite: accounts, the audit and job
+// records fed in by ingest, integrations with their sealed secrets,
+// checkpoints, runs and set-aside events. It is the only package that speaks
+// SQL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/siemsync/siemsync/migrations"
+)
+
+// DefaultReaders is the size of the read-only connection pool.
+const DefaultReaders = 4
+
+// Options configures Open.
+type Options struct {
+	// Cipher seals tokens and client keys. Without one, integrations that
+	// carry secrets cannot be stored or opened.
+	Cipher Cipher
+	// Now is the clock; nil means time.Now. Tests pin it.
+	Now func() time.Time
+	// Migrations replaces the embedded migrations; tests use it to feed the
+	// runner a broken or gapped set. nil means migrations.FS.
+	Migrations fs.FS
+}
+
+// DB is the store. It holds two connection pools on one SQLite file:
+//
+//   - a writer with exactly one connection. SQLite allows one writer at a
+//     time anyway; queueing writers in database/sql (which honours ctx)
+//     instead of in SQLite's busy handler means no SQLITE_BUSY and no
+//     deadlocks between two transactions that both want to upgrade.
+//   - readers (query_only) for pages and admin views. In WAL mode they read
+//     the last committed state while a long ingest transaction is open, so
+//     a sync cycle never waits for an ingest to finish.
+type DB struct {
+	w      *sql.DB
+	r      *sql.DB
+	path   string
+	cipher Cipher
+	now    func() time.Time
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open database: no path given")
+	}
+	db := &DB{path: path, cipher: opts.Cipher, now: opts.Now}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	migs := opts.Migrations
+	if migs == nil {
+		migs = migrations.FS
+	}
+
+	var err error
+	// _txlock=immediate: a write transaction takes the write lock at BEGIN,
+	// so it cannot fail half way because another process wrote meanwhile.
+	db.w, err = sql.Open("sqlite", dsn(path,
+		"_pragma=busy_timeout(10000)", "_pragma=journal_mode(wal)",
+		"_pragma=foreign_keys(1)", "_pragma=synchronous(normal)", "_txlock=immediate",
+		// A large page cache keeps a big ingest transaction from spilling
+		// dirty pages to the WAL one at a time.
+		"_pragma=cache_size(-32768)",
+		// Multi-row inserts keep a statement journal (to undo one
+		// statement that fails half way); in a temp file every page it
+		// saves is a write system call. In memory it is a few pages per
+		// statement, freed when the statement ends.
+		"_pragma=temp_store(memory)"))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetConnMaxIdleTime(0)
+	if err := db.w.PingContext(ctx); err != nil {
+		db.w.Close()
+		return nil, db.fail("open database "+path, err)
+	}
+	if err := migrate(ctx, db.w, migs); err != nil {
+		db.w.Close()
+		return nil, db.fail("migrate database "+path, err)
+	}
+
+	db.r, err = sql.Open("sqlite", dsn(path,
+		"_pragma=busy_timeout(10000)", "_pragma=foreign_keys(1)", "_query_only=1"))
+	if err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db.r.SetMaxOpenConns(DefaultReaders)
+	db.r.SetMaxIdleConns(DefaultReaders)
+	if err := db.r.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, db.fail("open database "+path, err)
+	}
+	return db, nil
+}
+
+// dsn builds a modernc DSN: a plain file name with the driver's parameters.
+func dsn(path string, params ...string) string {
+	s := path + "?"
+	for i, p := range params {
+		if i > 0 {
+			s += "&"
+		}
+		s += p
+	}
+	return s
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		// Closing the last connection checkpoints the WAL into the file.
+		errs = append(errs, db.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return nil
+}
+
+// SchemaVersion is the highest applied migration.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.r.QueryRowContext(ctx, `SELECT ifnull(max(version), 0) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		return 0, db.fail("read schema version", err)
+	}
+	return v, nil
+}
+
+// inTx runs fn in a write transaction and commits it, or rolls it back when
+// fn or the commit fails.
+func (db *DB) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return db.fail(op, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return db.fail(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return db.fail(op, err)
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/siemsync/siemsync"
+)
+
+// CreateIntegration stores a new integration. Callers validate it first
+// (Integration.Validate); the store assigns in.ID (when empty), CreatedAt
+// and UpdatedAt, creates the account on first sight, seals Token and
+// ClientKeyPEM, and sets the initial checkpoints in the same transaction:
+//
+//   - normally at the current end of the account's logs, so the
+//     integration sends what happens from its creation on;
+//   - with BackfillSince, the audit checkpoint is 0 and records up to the
+//     current end are sent only if they occurred at or after BackfillSince;
+//     the jobs checkpoint is the last job change before BackfillSince.
+//
+// A name already used in the account is a conflict: the error is a
+// *siemsync.FieldError on "name" that also matches siemsync.ErrConflict.
+func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) error {
+	if in.ID == "" {
+		in.ID = uuid.NewString()
+	}
+	now := db.nowMS()
+	token, key, err := db.sealSecrets(in)
+	if err != nil {
+		return fmt.Errorf("create integration: %w", err)
+	}
+	return db.inTx(ctx, "create integration", func(tx *sql.Tx) error {
+		num, err := ensureAccount(ctx, tx, in.Account, ms(now))
+		if err != nil {
+			return err
+		}
+		var auditEnd, jobsEnd int64
+		err = tx.QueryRowContext(ctx, `SELECT
+				(SELECT ifnull(max(seq), 0) FROM audit WHERE account_num = ?1),
+				(SELECT ifnull(max(seq), 0) FROM jobs WHERE account_num = ?1)`, num).Scan(&auditEnd, &jobsEnd)
+		if err != nil {
+			return fmt.Errorf("read end of log: %w", err)
+		}
+		auditCP, jobsCP := auditEnd, jobsEnd
+		var since any
+		if in.BackfillSince != nil {
+			auditCP, since = 0, ms(*in.BackfillSince)
+			err := tx.QueryRowContext(ctx, `SELECT ifnull(max(seq), 0) FROM jobs WHERE account_num = ? AND changed_at < ?`,
+				num, since).Scan(&jobsCP)
+			if err != nil {
+				return fmt.Errorf("read backfill start of jobs: %w", err)
+			}
+		}
+		args := append(configArgs(in, token, key), in.ID, in.Account, since, auditEnd, ms(now))
+		_, err = tx.ExecContext(ctx, sqlInsertIntegration, args...)
+		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+			return errNameTaken()
+		}
+		if err != nil {
+			return fmt.Errorf("insert integration: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO checkpoints (integration, source, seq, updated_at)
+			VALUES (?1, 'audit', ?2, ?4), (?1, 'jobs', ?3, ?4)`, in.ID, auditCP, jobsCP, ms(now))
+		if err != nil {
+			return fmt.Errorf("insert checkpoints: %w", err)
+		}
+		in.CreatedAt, in.UpdatedAt = now, now
+		in.TokenSet, in.ClientKeySet = token != nil, key != nil
+		return nil
+	})
+}
+
+// UpdateIntegration replaces the configuration of an integration: every
+// field but the id, account, creation time, backfill, checkpoints and
+// status. An empty Token keeps the stored token; an empty ClientKeyPEM
+// keeps the stored key, unless ClientCertPEM is empty too, which removes
+// the client certificate and its key.
+func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) error {
+	now := db.nowMS()
+	token, key, err := db.sealSecrets(in)
+	if err != nil {
+		return fmt.Errorf("update integration %s: %w", in.ID, err)
+	}
+	args := append(configArgs(in, token, key), ms(now), in.ID)
+	return db.inTx(ctx, "update integration "+in.ID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, sqlUpdateIntegration, args...)
+		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+			return errNameTaken()
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return siemsync.ErrNotFound
+		}
+		in.UpdatedAt = now
+		return nil
+	})
+}
+
+// SetEnabled turns an integration on or off. A disabled integration keeps
+// its checkpoints, so enabling it again resumes where it stopped.
+func (db *DB) SetEnabled(ctx context.Context, id string, enabled bool) error {
+	return db.inTx(ctx, "set integration "+id+" enabled", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE integrations SET enabled = ?, updated_at = ? WHERE id = ?`,
+			enabled, ms(db.nowMS()), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return siemsync.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// DeleteIntegration removes an integration with its checkpoints, runs and
+// set-aside events.
+func (db *DB) DeleteIntegration(ctx context.Context, id string) error {
+	return db.inTx(ctx, "delete integration "+id, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM integrations WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return siemsync.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// EnabledIntegrationIDs lists the enabled integrations, by account and name.
+func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id FROM integrations WHERE enabled ORDER BY account, name`)
+	if err != nil {
+		return nil, db.fail("list enabled integrations", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, db.fail("list enabled integrations", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.fail("list enabled integrations", err)
+	}
+	return ids, nil
+}
+
+// ErrNoCipher is returned when an integration has secrets to seal or open
+// but the store was opened without a Cipher.
+var ErrNoCipher = errors.New("no secret key configured: open the store with a Cipher")
+
+// sealSecrets seals the token and client key; nil means "none given".
+func (db *DB) sealSecrets(in *siemsync.Integration) (token, key []byte, err error) {
+	seal := func(what, v string) ([]byte, error) {
+		if v == "" {
+			return nil, nil
+		}
+		if db.cipher == nil {
+			return nil, fmt.Errorf("seal %s: %w", what, ErrNoCipher)
+		}
+		b, err := db.cipher.Seal([]byte(v))
+		if err != nil {
+			return nil, fmt.Errorf("seal %s: %w", what, err)
+		}
+		return b, nil
+	}
+	if token, err = seal("token", in.Token); err != nil {
+		return nil, nil, err
+	}
+	if key, err = seal("client key", in.ClientKeyPEM); err != nil {
+		return nil, nil, err
+	}
+	return token, key, nil
+}
