@@ -18,15 +18,12 @@ func cmdAccounts(ctx context.Context, a *app, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON (list)")
 	name := fs.String("name", "", "account display name (update)")
 	host := fs.String("host", "", "host name of the environment where the account lives (update); empty: the server's --host-name")
-	pos, err := parse(fs, args)
+	pos, err := a.args(fs, args, -1, "")
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
 		return usagef("usage: siemsync accounts list|update")
-	}
-	if err := a.setup(); err != nil {
-		return err
 	}
 	db, err := a.openStore(ctx)
 	if err != nil {
@@ -82,15 +79,12 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 	all := fs.Bool("all", false, "drop every set-aside event of the integration")
 	var f syncFlags
 	a.addSyncFlags(fs, &f)
-	pos, err := parse(fs, args)
+	pos, err := a.args(fs, args, -1, "")
 	if err != nil {
 		return err
 	}
 	if len(pos) < 2 {
 		return usagef("usage: %s", use)
-	}
-	if err := a.setup(); err != nil {
-		return err
 	}
 	db, err := a.openStore(ctx)
 	if err != nil {
@@ -154,14 +148,8 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 func cmdPrune(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("prune", &a.g, a.env, a.stderr)
 	retention := fs.Duration("retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "remove records older than this (env SIEMSYNC_RETENTION)")
-	pos, err := parse(fs, args)
+	_, err := a.args(fs, args, 0, "siemsync prune [--retention 720h]")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 0, "siemsync prune [--retention 720h]"); err != nil {
-		return err
-	}
-	if err := a.setup(); err != nil {
 		return err
 	}
 	db, err := a.openStore(ctx)

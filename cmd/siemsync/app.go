@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -45,6 +46,19 @@ func (a *app) setup() error {
 	}
 	a.log = zerolog.New(w).Level(lvl).With().Timestamp().Logger()
 	return nil
+}
+
+// args parses a command's flags, checks that it got n positional
+// arguments (any number when n < 0), and builds the logger.
+func (a *app) args(fs *flag.FlagSet, args []string, n int, use string) ([]string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if n >= 0 && len(pos) != n {
+		return nil, usagef("usage: %s", use)
+	}
+	return pos, a.setup()
 }
 
 // openStore opens the database with the secrets cipher: the key comes from

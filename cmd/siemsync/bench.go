@@ -34,11 +34,8 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile at the end of the sync phase to `FILE`")
 	fs.BoolVar(&asJSON, "json", false, "print the results as one JSON object")
 	fs.BoolVar(&quiet, "quiet", false, "no progress display")
-	pos, err := parse(fs, args)
+	_, err := a.args(fs, args, 0, "siemsync bench [--drain N | --integrations K --per-integration M [--hec-latency D]] [--hec URL --token T] [--json]")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 0, "siemsync bench [--drain N | --integrations K --per-integration M [--hec-latency D]] [--hec URL --token T] [--json]"); err != nil {
 		return err
 	}
 	if c.HECURL != "" && c.Token == "" {
@@ -49,9 +46,6 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	}
 	if c.HECURL != "" && c.HECLatency > 0 {
 		return usagef("--hec-latency simulates latency on the built-in receiver; a real HEC has its own")
-	}
-	if err := a.setup(); err != nil {
-		return err
 	}
 	c.NoGzip = *noGzip
 	c.AllowPrivate = a.g.allowPrivate

@@ -30,11 +30,8 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	a.addServeFlags(fs, &f)
 	keep := fs.Bool("keep", false, "keep the temporary directory at exit")
 	rate := fs.Duration("every", 2*time.Second, "how often new activity is generated")
-	pos, err := parse(fs, args)
+	_, err := a.args(fs, args, 0, "siemsync demo [--listen ADDR] [--schedule SPEC]")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 0, "siemsync demo [--listen ADDR] [--schedule SPEC]"); err != nil {
 		return err
 	}
 	set := setFlags(fs)
@@ -45,9 +42,6 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 		a.g.logFormat = "console"
 	}
 	a.g.allowPrivate = true // the receiver is on loopback
-	if err := a.setup(); err != nil {
-		return err
-	}
 	dir, err := os.MkdirTemp("", "siemsync-demo-")
 	if err != nil {
 		return err

@@ -141,14 +141,6 @@ func splitCommand(args []string, g *globals, e env, stderr io.Writer) (cmd strin
 	return rest[0], rest[1:], nil
 }
 
-// wantArgs checks the number of positional arguments.
-func wantArgs(pos []string, n int, usage string) error {
-	if len(pos) != n {
-		return usagef("usage: %s", usage)
-	}
-	return nil
-}
-
 func csv(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {

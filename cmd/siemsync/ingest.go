@@ -12,12 +12,9 @@ import (
 
 func cmdIngest(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("ingest", &a.g, a.env, a.stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
 	const use = "siemsync ingest audit|jobs FILE|-"
-	if err := wantArgs(pos, 2, use); err != nil {
+	pos, err := a.args(fs, args, 2, use)
+	if err != nil {
 		return err
 	}
 	kind, path := pos[0], pos[1]
@@ -29,9 +26,6 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 		load = ingest.Jobs
 	default:
 		return usagef("usage: %s (not %q)", use, kind)
-	}
-	if err := a.setup(); err != nil {
-		return err
 	}
 	var r io.Reader = a.stdin
 	if path != "-" {

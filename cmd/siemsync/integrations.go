@@ -197,11 +197,8 @@ func integrationsAdd(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("integrations add", &a.g, a.env, a.stderr)
 	var f integrationFlags
 	f.register(fs)
-	pos, err := parse(fs, args)
+	_, err := a.args(fs, args, 0, "siemsync integrations add --account A --name N --kind splunk_hec|syslog_cef ...")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 0, "siemsync integrations add --account A --name N --kind splunk_hec|syslog_cef ..."); err != nil {
 		return err
 	}
 	set := setFlags(fs)
@@ -215,9 +212,6 @@ func integrationsAdd(ctx context.Context, a *app, args []string) error {
 	in.ApplyDefaults()
 	if err := in.Validate(); err != nil {
 		return flagError(err)
-	}
-	if err := a.setup(); err != nil {
-		return err
 	}
 	db, err := a.openStore(ctx)
 	if err != nil {
@@ -235,11 +229,8 @@ func integrationsUpdate(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("integrations update", &a.g, a.env, a.stderr)
 	var f integrationFlags
 	f.register(fs)
-	pos, err := parse(fs, args)
+	pos, err := a.args(fs, args, 1, "siemsync integrations update ID [flags]")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 1, "siemsync integrations update ID [flags]"); err != nil {
 		return err
 	}
 	set := setFlags(fs)
@@ -247,9 +238,6 @@ func integrationsUpdate(ctx context.Context, a *app, args []string) error {
 		if set[fixed] {
 			return usagef("--%s cannot be changed by update (use enable/disable for the toggle; delete and add for the rest)", fixed)
 		}
-	}
-	if err := a.setup(); err != nil {
-		return err
 	}
 	db, err := a.openStore(ctx)
 	if err != nil {
@@ -292,14 +280,8 @@ func integrationsList(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("integrations list", &a.g, a.env, a.stderr)
 	account := fs.String("account", "", "only this account's integrations")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args)
+	_, err := a.args(fs, args, 0, "siemsync integrations list [--account A] [--json]")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 0, "siemsync integrations list [--account A] [--json]"); err != nil {
-		return err
-	}
-	if err := a.setup(); err != nil {
 		return err
 	}
 	db, err := a.openStore(ctx)
@@ -355,14 +337,11 @@ func oneID(a *app, name string, args []string, extra func(*flag.FlagSet)) (strin
 	if extra != nil {
 		extra(fs)
 	}
-	pos, err := parse(fs, args)
+	pos, err := a.args(fs, args, 1, "siemsync integrations "+name+" ID")
 	if err != nil {
 		return "", err
 	}
-	if err := wantArgs(pos, 1, "siemsync integrations "+name+" ID"); err != nil {
-		return "", err
-	}
-	return pos[0], a.setup()
+	return pos[0], nil
 }
 
 func integrationsShow(ctx context.Context, a *app, args []string) error {

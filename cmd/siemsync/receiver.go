@@ -20,14 +20,8 @@ func cmdReceiver(ctx context.Context, a *app, args []string) error {
 	token := fs.String("token", "", "accepted HEC token (empty: any token)")
 	ack := fs.Bool("ack", false, "require indexer acknowledgement (channel + ackId), like a useACK token")
 	out := fs.String("out", "-", "write every received event as NDJSON to `FILE` (- for stdout)")
-	pos, err := parse(fs, args)
+	_, err := a.args(fs, args, 0, "siemsync hec-receiver [--listen ADDR] [--token T] [--out FILE]")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 0, "siemsync hec-receiver [--listen ADDR] [--token T] [--out FILE]"); err != nil {
-		return err
-	}
-	if err := a.setup(); err != nil {
 		return err
 	}
 	opts := hecrecv.Options{Ack: *ack, Logger: a.log}

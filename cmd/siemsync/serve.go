@@ -49,14 +49,8 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("serve", &a.g, a.env, a.stderr)
 	var f serveFlags
 	a.addServeFlags(fs, &f)
-	pos, err := parse(fs, args)
+	_, err := a.args(fs, args, 0, "siemsync serve [--listen ADDR] [--schedule SPEC] [--concurrency N]")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 0, "siemsync serve [--listen ADDR] [--schedule SPEC] [--concurrency N]"); err != nil {
-		return err
-	}
-	if err := a.setup(); err != nil {
 		return err
 	}
 	db, err := a.openStore(ctx)

@@ -19,18 +19,12 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 	fs.IntVar(&concurrency, "concurrency", a.env.integer("SIEMSYNC_CONCURRENCY", 32), "cycles run at once (env SIEMSYNC_CONCURRENCY)")
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	a.addSyncFlags(fs, &f)
-	pos, err := parse(fs, args)
+	_, err := a.args(fs, args, 0, "siemsync sync --once [--integration ID]")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, 0, "siemsync sync --once [--integration ID]"); err != nil {
 		return err
 	}
 	if !once {
 		return usagef("sync runs one cycle and exits: pass --once (use 'siemsync serve' to sync on a schedule)")
-	}
-	if err := a.setup(); err != nil {
-		return err
 	}
 	db, err := a.openStore(ctx)
 	if err != nil {
