@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -112,6 +113,8 @@ type Sink struct {
 
 	client    *http.Client
 	transport *http.Transport // nil when Options.Client was given
+	tlsCfg    *tls.Config     // nil for http:// or with Options.Client
+	private   bool            // Options.AllowPrivate
 	metrics   *metrics.Metrics
 	onPost    func(PostInfo)
 	log       zerolog.Logger
@@ -191,6 +194,10 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 	if err != nil {
 		return nil, &sink.Error{Class: sink.Config, Code: -1, Msg: err.Error()}
 	}
+	if u.Scheme == "https" {
+		s.tlsCfg = tlsCfg
+	}
+	s.private = opts.AllowPrivate
 	s.transport = &http.Transport{
 		// No proxy: a proxy would connect on our behalf, out of reach of
 		// the netguard check on the destination address.
@@ -224,11 +231,15 @@ func endpoints(raw string) (eventURL, base string, err error) {
 	}
 	u.Fragment, u.User = "", nil
 	p := strings.TrimSuffix(u.Path, "/")
+	if strings.HasSuffix(p, "/services/collector/raw") || strings.HasSuffix(p, "/services/collector/raw/1.0") {
+		return "", "", &sink.Error{Class: sink.Config, Code: -1,
+			Msg: "siemsync sends JSON events: use the event endpoint (…/services/collector/event), not /raw"}
+	}
 	prefix := p
 	if p == "" {
 		p = "/services/collector/event"
 	} else {
-		for _, suf := range []string{"/services/collector/event/1.0", "/services/collector/event", "/services/collector/raw", "/services/collector"} {
+		for _, suf := range []string{"/services/collector/event/1.0", "/services/collector/event", "/services/collector"} {
 			if strings.HasSuffix(p, suf) {
 				prefix = strings.TrimSuffix(p, suf)
 				break
@@ -351,11 +362,17 @@ func (s *Sink) post(ctx context.Context, target string, payload []byte, event bo
 	if err != nil {
 		return answer{}, &sink.Error{Class: sink.Config, Code: -1, Msg: "build request: " + err.Error()}
 	}
-	req.Body = newBody()
-	req.ContentLength = int64(len(payload))
-	// With GetBody the transport may resend a request that failed on a
-	// reused keep-alive connection before anything was written.
-	req.GetBody = func() (io.ReadCloser, error) { return newBody(), nil }
+	if len(payload) > 0 {
+		req.Body = newBody()
+		req.ContentLength = int64(len(payload))
+		// With GetBody the transport may resend a request that failed on
+		// a reused keep-alive connection before anything was written.
+		req.GetBody = func() (io.ReadCloser, error) { return newBody(), nil }
+	} else {
+		// NoBody, not an empty reader: an empty reader would be sent
+		// chunked (the token step posts an empty request).
+		req.Body = http.NoBody
+	}
 	req.Header.Set("Authorization", s.auth)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "siemsync")
@@ -484,6 +501,13 @@ func (s *Sink) transportError(ctx context.Context, err error) *sink.Error {
 	e := &sink.Error{Class: sink.Retry, Code: -1, Err: err}
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
+	var probe error
+	if s.tlsCfg != nil && isHangUp(err) && !isTLSError(err) {
+		// A TLS 1.3 server refuses a client certificate only after the
+		// client has started to send, which looks like a broken pipe or
+		// a reset; a fresh handshake and a short wait tell which it was.
+		probe = s.probeTLS(ctx)
+	}
 	switch {
 	case errors.Is(err, netguard.ErrForbidden):
 		var ge *netguard.Error
@@ -496,6 +520,9 @@ func (s *Sink) transportError(ctx context.Context, err error) *sink.Error {
 	case isTLSError(err):
 		e.Class = sink.Config
 		e.Msg, e.Err = tlsconf.Explain(err, host), nil
+	case probe != nil:
+		e.Class = sink.Config
+		e.Msg, e.Err = tlsconf.Explain(probe, host), nil
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		e.Class = sink.Config
 		e.Msg, e.Err = fmt.Sprintf("cannot resolve %s: no such host; check the host name in the URL", dnsErr.Name), nil
@@ -526,6 +553,43 @@ func isTLSError(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "remote error: tls:") || strings.Contains(msg, "tls: server selected unsupported protocol version") ||
 		strings.Contains(msg, "tls: no supported versions")
+}
+
+// isHangUp reports whether err is the peer closing the connection.
+func isHangUp(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// probeTLS opens a new connection, handshakes and listens briefly for a
+// refusal, and returns the refusal (nil when the server seems content).
+func (s *Sink) probeTLS(ctx context.Context) error {
+	u, err := url.Parse(s.eventURL)
+	if err != nil {
+		return nil
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultConnectTimeout)
+	defer cancel()
+	conn, err := netguard.Dialer(s.private, DefaultConnectTimeout).DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return nil
+	}
+	defer conn.Close()
+	tc := tls.Client(conn, s.tlsCfg.Clone())
+	if err := tc.HandshakeContext(ctx); err != nil {
+		if isTLSError(err) {
+			return err
+		}
+		return nil
+	}
+	if tc.ConnectionState().Version != tls.VersionTLS13 {
+		return nil
+	}
+	return tlsconf.ProbeAfterHandshake(tc, probeWait)
 }
 
 func (s *Sink) hostname() string {

@@ -181,7 +181,7 @@ func TestEndpoints(t *testing.T) {
 			t.Errorf("endpoints(%q) = %q, %q, %v; want %q, %q", tt.in, ev, base, err, tt.event, tt.base)
 		}
 	}
-	for _, bad := range []string{"", "splunk:8088", "ftp://s", "https://", "::"} {
+	for _, bad := range []string{"", "splunk:8088", "ftp://s", "https://", "::", "https://s:8088/services/collector/raw"} {
 		if _, err := New(integration(bad, nil), Options{}); sink.ClassOf(err) != sink.Config {
 			t.Errorf("New(%q) = %v, want a Config error", bad, err)
 		}

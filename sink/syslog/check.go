@@ -162,7 +162,7 @@ func describeTLS(c *connection, in *siemsync.Integration) string {
 	case c.requested && c.hasCert:
 		b.WriteString("; the server asked for a client certificate and siemsync sent one")
 	case c.requested:
-		b.WriteString("; the server asked for a client certificate and none is configured: if it requires one it will drop the data, so send a test message to be sure")
+		b.WriteString("; the server asked for a client certificate and none is configured, but it kept the connection open, so it seems not to require one (send a test message to be sure)")
 	case c.hasCert:
 		b.WriteString("; the server did not ask for the configured client certificate")
 	}

@@ -3,7 +3,7 @@
 // TLS, framed by octet counting (RFC 5425/6587) or by LF.
 //
 // The wire format, the field mapping, the escaping rules and receiver
-// configuration examples are in MAPPING.md beside this file.
+// configuration examples are in the README (section "Syslog CEF").
 //
 // # Delivery
 //

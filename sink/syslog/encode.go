@@ -10,7 +10,7 @@ import (
 	"github.com/siemsync/siemsync"
 )
 
-// Fixed parts of every message. They are documented in MAPPING.md.
+// Fixed parts of every message. They are documented in the README (section "Syslog CEF").
 const (
 	AppName = "siemsync" // RFC 5424 APP-NAME
 	// DefaultFacility is "log audit" (13): PRI = 13*8 + severity.

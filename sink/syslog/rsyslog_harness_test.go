@@ -50,9 +50,6 @@ type rsyslogd struct {
 // rsyslog-gnutls rsyslog-openssl.
 func needRsyslog(t testing.TB, driver string) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("rsyslog integration test skipped in -short mode")
-	}
 	bin, err := exec.LookPath("rsyslogd")
 	if err != nil {
 		for _, p := range []string{"/usr/sbin/rsyslogd", "/sbin/rsyslogd"} {
@@ -112,7 +109,7 @@ func (r *rsyslogd) config() string {
 		fmt.Fprintf(&b, "module(load=\"imtcp\" StreamDriver.Name=%q StreamDriver.Mode=\"1\" StreamDriver.AuthMode=%q)\n",
 			r.conf.Driver, r.conf.AuthMode)
 	}
-	// As in MAPPING.md: a ruleset for the input, rsyslog's own messages
+	// As in the README example: a ruleset for the input, rsyslog's own messages
 	// to another file through the default ruleset.
 	b.WriteString("template(name=\"raw\" type=\"string\" string=\"%rawmsg%\\n\")\n")
 	fmt.Fprintf(&b, "ruleset(name=\"siemsync\") {\n  action(type=\"omfile\" file=%q template=\"raw\")\n}\n", r.out)
@@ -137,6 +134,7 @@ func (r *rsyslogd) start() {
 	r.cmd = exec.Command(bin, "-n", "-f", confPath, "-i", filepath.Join(r.dir, "rsyslogd.pid"))
 	r.cmd.Stdout, r.cmd.Stderr = stderr, stderr
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	killWithParent(r.cmd.SysProcAttr) // no stray rsyslogd if the test binary dies
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("start rsyslogd: %v", err)
 	}

@@ -179,11 +179,18 @@ func TestRsyslogTLS(t *testing.T) {
 		}
 		checkArrived(t, r, append(sent, test[0]))
 
+		// Plain TCP to the TLS port: rsyslog hangs up, the batch fails.
+		plain := syslogIntegration(r.addr(), "tcp", "octet")
+		s3 := openSink(t, plain)
+		err := s3.Send(context.Background(), s3.Append(nil, trickyAudit()), 1)
+		wantClass(t, err, sink.Retry, "if this port expects TLS, set protocol to tls")
+
 		// Without the CA the server's certificate is not trusted.
 		in.CAPEM = ""
 		s2 := openSink(t, in)
-		err := s2.Send(context.Background(), s2.Append(nil, trickyAudit()), 1)
+		err = s2.Send(context.Background(), s2.Append(nil, trickyAudit()), 1)
 		wantClass(t, err, sink.Config, "signed by an authority siemsync does not trust")
+		checkArrived(t, r, append(sent, test[0])) // nothing from the failed attempts
 	})
 }
 

@@ -325,3 +325,17 @@ func TestCheckAddressAndConnect(t *testing.T) {
 		}
 	}
 }
+
+// A TLS server that hangs up right after the handshake without asking for
+// a client certificate: not a certificate problem, so Retry.
+func TestSendTLSCloseWithoutCertRequest(t *testing.T) {
+	p := newPKI(t)
+	srv := newGoServer(t, serverTLS(t, p, tls.NoClientCert, 0), func(c net.Conn, s *goServer) {
+		_ = c.(*tls.Conn).Handshake()
+	})
+	in := syslogIntegration(srv.addr(), "tls", "octet")
+	in.CAPEM = p.caPEM
+	s := openSink(t, in)
+	err := s.Send(context.Background(), s.Append(nil, trickyAudit()), 1)
+	wantClass(t, err, sink.Retry, "without asking for a client certificate")
+}

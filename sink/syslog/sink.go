@@ -33,6 +33,12 @@ const (
 	DefaultWriteTimeout = 30 * time.Second
 	DefaultProbeWait    = 100 * time.Millisecond
 	maxProbeWait        = 2 * time.Second
+	// ClientAuthProbeWait is the least the sink listens after the
+	// handshake, and after the first batch, on a connection whose server
+	// asked for a client certificate: such a server (rsyslog's GnuTLS
+	// driver) may complete the handshake and only then hang up on a
+	// client it does not accept, and that must not pass for a delivery.
+	ClientAuthProbeWait = time.Second
 )
 
 // metricKind labels the request duration histogram.
@@ -51,7 +57,9 @@ type Options struct {
 	WriteTimeout time.Duration
 	// ProbeWait is how long the sink listens, after the TLS handshake and
 	// after each batch, for the server hanging up on it; the connect time
-	// (one round trip) is added (default 100ms, at most 2s in all).
+	// (one round trip) is added (default 100ms, at most 2s in all; at
+	// least ClientAuthProbeWait on a new connection whose server asked for
+	// a client certificate).
 	ProbeWait time.Duration
 	// Hostname is the RFC 5424 HOSTNAME when the event has no Host
 	// (default: this machine's host name).
@@ -183,14 +191,13 @@ type Sink struct {
 
 // connection is one dialled connection and what is known about it.
 type connection struct {
-	net.Conn             // the *tls.Conn, or the TCP connection
-	raw        net.Conn  // the TCP connection
-	tc         *tls.Conn // nil for plain TCP
-	rtt        time.Duration
-	requested  bool // the server asked for a client certificate
-	delivered  int  // batches written and probed on this connection
-	hasCert    bool
-	negotiated uint16
+	net.Conn            // the *tls.Conn, or the TCP connection
+	raw       net.Conn  // the TCP connection
+	tc        *tls.Conn // nil for plain TCP
+	rtt       time.Duration
+	requested bool // the server asked for a client certificate
+	delivered int  // batches written and probed on this connection
+	hasCert   bool
 }
 
 // New returns a sink for the syslog CEF integration in. It does not
@@ -300,7 +307,7 @@ func writeBatch(ctx context.Context, c *connection, body []byte, tgt target, in 
 	if err := waitAcked(ctx, c.raw, deadline); err != nil {
 		return c.failure(ctx, tgt, in, tgt.addr+" did not acknowledge the data in time", err)
 	}
-	if err := probe(c, probeWait(o, c.rtt)); err != nil {
+	if err := probe(c, c.probeWait(o)); err != nil {
 		return c.failure(ctx, tgt, in, tgt.addr+" closed the connection after receiving the batch", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -354,8 +361,15 @@ func retry(what string, err error) error {
 	return &sink.Error{Class: sink.Retry, Msg: what, Err: err}
 }
 
-func probeWait(o *Options, rtt time.Duration) time.Duration {
-	return min(o.ProbeWait+rtt, maxProbeWait)
+// probeWait is how long to listen for the server hanging up: the probe
+// wait plus one round trip, and at least ClientAuthProbeWait until the
+// first batch went through when the server asked for a client certificate.
+func (c *connection) probeWait(o *Options) time.Duration {
+	w := min(o.ProbeWait+c.rtt, maxProbeWait)
+	if c.requested && c.delivered == 0 {
+		w = max(w, ClientAuthProbeWait)
+	}
+	return w
 }
 
 // probe listens on c for up to wait: a syslog server never speaks, so
@@ -420,22 +434,24 @@ func (c *connection) handshake(ctx context.Context, tgt target, base *tls.Config
 		return handshakeError(ctx, tgt, c.requested, c.hasCert, err)
 	}
 	c.tc, c.Conn = tc, tc
-	c.negotiated = tc.ConnectionState().Version
-	if err := tlsconf.ProbeAfterHandshake(tc, probeWait(o, c.rtt)); err != nil {
-		var msg string
-		if strings.Contains(err.Error(), "remote error: tls:") {
+	if err := tlsconf.ProbeAfterHandshake(tc, c.probeWait(o)); err != nil {
+		class, msg := sink.Config, ""
+		switch {
+		case strings.Contains(err.Error(), "remote error: tls:"):
 			msg = tlsconf.Explain(err, tgt.name)
-		} else {
+		case c.requested:
 			msg = refusedMsg(tgt.host, c.hasCert)
-			if !c.requested {
-				msg = tlsconf.Explain(err, tgt.name)
-			}
+		default:
+			// It did not ask for a client certificate, so that is not
+			// why: a connection limit, a restart.
+			class = sink.Retry
+			msg = fmt.Sprintf("%s closed the connection right after the TLS handshake, without asking for a client certificate: the server may be at its connection limit or restarting", tgt.addr)
 		}
 		var ph *tlsconf.PostHandshakeError
 		if errors.As(err, &ph) {
 			err = ph.Err // msg already says it happened after the handshake
 		}
-		return &sink.Error{Class: sink.Config, Msg: msg, Err: err}
+		return &sink.Error{Class: class, Msg: msg, Err: err}
 	}
 	return nil
 }

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package syslog
+
+import "syscall"
+
+func killWithParent(*syscall.SysProcAttr) {}
