@@ -115,11 +115,8 @@ func (p *parser) auditField(key []byte, a *siemsync.Audit) error {
 		if err != nil || len(b) == 0 {
 			return err
 		}
-		if err := checkIP(b); err != nil {
-			return err
-		}
-		a.IP = p.str(b)
-		return nil
+		a.IP, err = p.ip(b)
+		return err
 	case "acl":
 		bit, dst = aACL, &a.ACL
 	case "method":

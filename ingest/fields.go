@@ -40,8 +40,9 @@ type parser struct {
 	lx      lexer
 	account string // Options.Account, normalized; "" for none
 	intern  map[string]string
-	seen    uint32 // bit per known field of the current line
-	idBuf   []byte // scratch for generated ids
+	ips     map[string]string // addresses already checked, interned
+	seen    uint32            // bit per known field of the current line
+	idBuf   []byte            // scratch for generated ids
 }
 
 const (
@@ -50,7 +51,7 @@ const (
 )
 
 func newParser(account string) *parser {
-	return &parser{account: account, intern: make(map[string]string, 64)}
+	return &parser{account: account, intern: make(map[string]string, 64), ips: make(map[string]string, 64)}
 }
 
 // str returns b as a string, sharing one copy of repeated values.
@@ -192,12 +193,20 @@ func checkID(b []byte) error {
 	return nil
 }
 
-// checkIP checks an IPv4 or IPv6 address.
-func checkIP(b []byte) error {
-	if _, err := netip.ParseAddr(string(b)); err != nil {
-		return fieldErr("ip", "must be an IPv4 or IPv6 address such as 203.0.113.7 or 2001:db8::1, not %s", quote(b))
+// ip checks an IPv4 or IPv6 address. Users come back from the same
+// addresses, so a checked address is remembered and not parsed again.
+func (p *parser) ip(b []byte) (string, error) {
+	if s, ok := p.ips[string(b)]; ok {
+		return s, nil
 	}
-	return nil
+	s := string(b)
+	if _, err := netip.ParseAddr(s); err != nil {
+		return "", fieldErr("ip", "must be an IPv4 or IPv6 address such as 203.0.113.7 or 2001:db8::1, not %s", quote(b))
+	}
+	if len(p.ips) < maxInterned {
+		p.ips[s] = s
+	}
+	return s, nil
 }
 
 // quote shows a value in a message, shortened if long.

@@ -56,20 +56,47 @@ func pageSize(n int) int {
 // pages walks a keyset-paginated query: each page starts after the sequence
 // of the last record of the previous one, so records inserted meanwhile are
 // neither skipped nor repeated.
+//
+// The next page is read while the caller works on the current one: reading
+// a page from SQLite costs several times more than encoding it, so the two
+// overlap on a second core. Two page buffers alternate; a page the caller
+// got is not written to until it asks for the next.
 func pages[T any](fetch func(after int64, dst []T) ([]T, error), after int64, limit int, seq func(*T) int64) iter.Seq2[[]T, error] {
+	type result struct {
+		page []T
+		err  error
+	}
 	return func(yield func([]T, error) bool) {
-		var page []T
+		var spare []T
+		page, err := fetch(after, nil)
 		for {
-			var err error
-			page, err = fetch(after, page[:0])
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			if len(page) == 0 || !yield(page, nil) || len(page) < limit {
+			if len(page) == 0 {
 				return
 			}
-			after = seq(&page[len(page)-1])
+			var next chan result
+			if len(page) >= limit {
+				next = make(chan result, 1)
+				after, dst := seq(&page[len(page)-1]), spare[:0]
+				go func() {
+					p, err := fetch(after, dst)
+					next <- result{p, err}
+				}()
+			}
+			more := yield(page, nil)
+			if next == nil {
+				return
+			}
+			// Wait for the read ahead even when the caller stopped: it
+			// must be done with its connection and buffer first.
+			r := <-next
+			if !more {
+				return
+			}
+			spare, page, err = page, r.page, r.err
 		}
 	}
 }

@@ -4,23 +4,32 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/siemsync/siemsync"
 )
 
+// Pages are read with the text of a record packed into one column:
+//
+//	seq, time_ms, len(id), len(connector), …, len(event), len(metadata), id || connector || … || metadata
+//
+// database/sql hands every text column over as a new string boxed in an
+// interface: two allocations per column and row, 16 per record. Packed, a
+// record takes four (the lengths are small integers, which Go boxes
+// without allocating); its strings are slices of the one packed string.
+// Lengths are in bytes (octet_length); a metadata length of -1 means NULL.
+const sqlAuditColumns = `seq, time_ms, octet_length(id), octet_length(connector), octet_length(acl), octet_length(method),
+	octet_length(user_name), octet_length(ip), octet_length(event), ifnull(octet_length(metadata), -1),
+	id || connector || acl || method || user_name || ip || event || ifnull(metadata, '')`
+
 const (
-	sqlAuditPage = `SELECT seq, id, time_ms, connector, acl, method, user_name, ip, metadata, event
+	sqlAuditPage = `SELECT ` + sqlAuditColumns + `
 		FROM audit WHERE account_num = (SELECT num FROM accounts WHERE id = ?1) AND seq > ?2 ORDER BY seq LIMIT ?3`
 	// Backfill: below the creation-time end of the log, only records that
 	// occurred at or after backfill_since.
-	sqlAuditPageBackfill = `SELECT seq, id, time_ms, connector, acl, method, user_name, ip, metadata, event
-		FROM audit WHERE account_num = (SELECT num FROM accounts WHERE id = ?1) AND seq > ?2 AND (seq > ?4 OR time_ms >= ?5) ORDER BY seq LIMIT ?3`
+	sqlAuditPageBackfill = `SELECT ` + sqlAuditColumns + `
+		FROM audit WHERE account_num = (SELECT num FROM accounts WHERE id = ?1) AND seq > ?2 AND (seq > ?4 OR time_ms >= ?5)
+		ORDER BY seq LIMIT ?3`
 )
-
-// auditMetaHint is about the metadata bytes of one record in recent
-// pages, to size the next page's metadata buffer at once.
-var auditMetaHint atomic.Int64
 
 // AuditPage appends to dst[:0] the audit records of q.Account with
 // Seq > q.After, in seq order, at most q.Limit of them. It reuses dst's
@@ -42,33 +51,35 @@ func (db *DB) AuditPage(ctx context.Context, q AuditQuery, dst []siemsync.Audit)
 	}
 	defer rows.Close()
 	var (
-		timeMS int64
-		meta   sql.RawBytes
+		row    auditRow
 		arena  []byte // metadata of the whole page: one allocation, not one per record
 		spans  [][2]int
+		fields = row.dest()
 	)
 	for rows.Next() {
-		dst = append(dst, siemsync.Audit{Account: q.Account})
-		a := &dst[len(dst)-1]
-		if err := rows.Scan(&a.Seq, &a.ID, &timeMS, &a.Connector, &a.ACL, &a.Method, &a.User, &a.IP, &meta, &a.Event); err != nil {
+		if err := rows.Scan(fields...); err != nil {
 			return dst, db.fail("read audit page", err)
 		}
-		a.Time = fromMS(timeMS)
-		if meta != nil {
+		dst = append(dst, siemsync.Audit{Account: q.Account})
+		meta, err := row.unpack(&dst[len(dst)-1])
+		if err != nil {
+			return dst, db.fail("read audit page", err)
+		}
+		if row.lens[7] >= 0 {
 			if arena == nil {
 				// Sized from earlier pages: growing it by appends would
 				// allocate about twice the page's metadata again.
-				arena = make([]byte, 0, q.Limit*int(max(auditMetaHint.Load(), 64)))
+				arena = make([]byte, 0, q.Limit*int(max(db.metaHint.Load(), 64)))
 			}
 			spans = append(spans, [2]int{len(dst) - 1, len(arena)})
 			arena = append(arena, meta...)
 		}
 	}
-	if len(spans) > 0 {
-		auditMetaHint.Store(int64(len(arena)/len(spans)) * 9 / 8)
-	}
 	if err := rows.Err(); err != nil {
 		return dst, db.fail("read audit page", err)
+	}
+	if len(spans) > 0 {
+		db.metaHint.Store(int64(len(arena)/len(spans)) * 9 / 8)
 	}
 	// Slice the arena only now: appends may have moved it. Capacity is
 	// capped so a caller's append cannot run into the next record.
@@ -80,6 +91,43 @@ func (db *DB) AuditPage(ctx context.Context, q AuditQuery, dst []siemsync.Audit)
 		dst[sp[0]].Metadata = arena[sp[1]:end:end]
 	}
 	return dst, nil
+}
+
+// auditRow is the scan target of sqlAuditColumns.
+type auditRow struct {
+	seq, timeMS int64
+	lens        [8]int64 // id, connector, acl, method, user, ip, event, metadata
+	packed      string
+}
+
+func (r *auditRow) dest() []any {
+	d := []any{&r.seq, &r.timeMS}
+	for i := range r.lens {
+		d = append(d, &r.lens[i])
+	}
+	return append(d, &r.packed)
+}
+
+// unpack fills a from the row and returns the record's metadata, a slice of
+// the packed string for the caller to copy ("" with lens[7] = -1: none).
+func (r *auditRow) unpack(a *siemsync.Audit) (meta string, err error) {
+	a.Seq, a.Time = r.seq, fromMS(r.timeMS)
+	p, off := r.packed, int64(0)
+	for i, dst := range []*string{&a.ID, &a.Connector, &a.ACL, &a.Method, &a.User, &a.IP, &a.Event} {
+		l := r.lens[i]
+		if l < 0 || off+l > int64(len(p)) {
+			return "", fmt.Errorf("unpack audit record %d: field lengths exceed the row", r.seq)
+		}
+		*dst = p[off : off+l]
+		off += l
+	}
+	if r.lens[7] < 0 {
+		return "", nil
+	}
+	if off+r.lens[7] != int64(len(p)) {
+		return "", fmt.Errorf("unpack audit record %d: metadata length does not match the row", r.seq)
+	}
+	return p[off:], nil
 }
 
 // MaxAuditSeq is the highest audit sequence of the account, 0 if none.

@@ -16,10 +16,14 @@ import (
 const auditRowsPerInsert = 64
 
 const (
-	auditColumns     = 11
-	sqlAuditInsert   = `INSERT INTO audit (account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at) VALUES `
-	sqlAuditValues   = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlAuditConflict = ` ON CONFLICT (account_num, id) DO NOTHING`
+	auditColumns = 11
+	// OR IGNORE skips a record whose (account_num, id) is stored already.
+	// It would also skip a NULL in a NOT NULL column, which this package
+	// never binds. Unlike ON CONFLICT DO NOTHING, it leaves no constraint
+	// that can abort a statement half way (the account foreign key is
+	// deferred), so SQLite keeps no statement journal for multi-row inserts.
+	sqlAuditInsert = `INSERT OR IGNORE INTO audit (account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at) VALUES `
+	sqlAuditValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	// The WHERE makes an identical upsert a no-op (no row changed), so it
 	// neither takes a new seq nor counts as a change. IS NOT compares NULLs.
@@ -53,10 +57,11 @@ type Ingest struct {
 
 	audit1, auditN, job *sql.Stmt // prepared lazily
 
-	args     []any            // reused argument list of auditN
-	accounts map[string]int64 // account UUID → accounts.num, for this transaction
-	jobSeq   int64            // last job change sequence; -1 until read
-	jobSeqIn int64            // its value when read, to know whether to save it
+	args     []any                 // reused argument list of auditN
+	nowArg   any                   // now, boxed once rather than per record
+	accounts map[string]accountRef // accounts seen in this transaction
+	jobSeq   int64                 // last job change sequence; -1 until read
+	jobSeqIn int64                 // its value when read, to know whether to save it
 }
 
 // BeginIngest starts an ingest transaction. Cancelling ctx rolls it back.
@@ -65,29 +70,37 @@ func (db *DB) BeginIngest(ctx context.Context) (*Ingest, error) {
 	if err != nil {
 		return nil, db.fail("begin ingest", err)
 	}
+	now := ms(db.now())
 	return &Ingest{
-		db: db, tx: tx, now: ms(db.now()),
+		db: db, tx: tx, now: now, nowArg: now,
 		// Per-record statements run without a cancellable context: the
 		// driver starts a watcher goroutine for every statement that has
 		// one, which costs more than the insert. database/sql still rolls
 		// the transaction back when ctx ends, and the next statement fails.
 		ctx:      context.WithoutCancel(ctx),
-		accounts: map[string]int64{},
+		accounts: map[string]accountRef{},
 		jobSeq:   -1,
 	}, nil
 }
 
-// accountNum returns the account's num, creating the account on first sight.
-func (in *Ingest) accountNum(id string) (int64, error) {
-	if n, ok := in.accounts[id]; ok {
-		return n, nil
+// accountRef is an account's num, also boxed for argument lists.
+type accountRef struct {
+	num int64
+	arg any
+}
+
+// account returns the account's num, creating the account on first sight.
+func (in *Ingest) account(id string) (accountRef, error) {
+	if a, ok := in.accounts[id]; ok {
+		return a, nil
 	}
 	n, err := ensureAccount(in.ctx, in.tx, id, in.now)
 	if err != nil {
-		return 0, in.db.fail("ingest", err)
+		return accountRef{}, in.db.fail("ingest", err)
 	}
-	in.accounts[id] = n
-	return n, nil
+	a := accountRef{num: n, arg: n}
+	in.accounts[id] = a
+	return a, nil
 }
 
 func (in *Ingest) prepare(st **sql.Stmt, query string) error {
@@ -105,7 +118,7 @@ func (in *Ingest) prepare(st **sql.Stmt, query string) error {
 // stored record gets its Seq; stored is false for a duplicate. For many
 // records, AuditBatch is faster.
 func (in *Ingest) Audit(a *siemsync.Audit) (stored bool, err error) {
-	if err := in.prepare(&in.audit1, sqlAuditInsert+sqlAuditValues+sqlAuditConflict); err != nil {
+	if err := in.prepare(&in.audit1, sqlAuditInsert+sqlAuditValues); err != nil {
 		return false, err
 	}
 	args, err := in.appendAudit(make([]any, 0, auditColumns), a)
@@ -131,7 +144,7 @@ func (in *Ingest) Audit(a *siemsync.Audit) (stored bool, err error) {
 // and learns only how many of them were new.
 func (in *Ingest) AuditBatch(recs []siemsync.Audit) (stored int, err error) {
 	if err := in.prepare(&in.auditN, sqlAuditInsert+
-		strings.Repeat(sqlAuditValues+", ", auditRowsPerInsert-1)+sqlAuditValues+sqlAuditConflict); err != nil {
+		strings.Repeat(sqlAuditValues+", ", auditRowsPerInsert-1)+sqlAuditValues); err != nil {
 		return 0, err
 	}
 	for len(recs) >= auditRowsPerInsert {
@@ -163,7 +176,7 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (stored int, err error) {
 
 // appendAudit appends the insert arguments of one record.
 func (in *Ingest) appendAudit(args []any, a *siemsync.Audit) ([]any, error) {
-	num, err := in.accountNum(a.Account)
+	acct, err := in.account(a.Account)
 	if err != nil {
 		return args, err
 	}
@@ -171,7 +184,7 @@ func (in *Ingest) appendAudit(args []any, a *siemsync.Audit) ([]any, error) {
 	if len(a.Metadata) > 0 {
 		meta = []byte(a.Metadata)
 	}
-	return append(args, num, a.ID, ms(a.Time), a.Connector, a.ACL, a.Method, a.User, a.IP, meta, a.Event, in.now), nil
+	return append(args, acct.arg, a.ID, ms(a.Time), a.Connector, a.ACL, a.Method, a.User, a.IP, meta, a.Event, in.nowArg), nil
 }
 
 // Job upserts a job, replacing the whole record. A job identical to the
@@ -181,7 +194,7 @@ func (in *Ingest) Job(j *siemsync.Job) (changed bool, err error) {
 	if err := in.prepare(&in.job, sqlUpsertJob); err != nil {
 		return false, err
 	}
-	num, err := in.accountNum(j.Account)
+	acct, err := in.account(j.Account)
 	if err != nil {
 		return false, err
 	}
@@ -200,7 +213,7 @@ func (in *Ingest) Job(j *siemsync.Job) (changed bool, err error) {
 	if j.Progress != nil {
 		progress = *j.Progress
 	}
-	res, err := in.job.ExecContext(in.ctx, seq, j.Job, num, j.Connector,
+	res, err := in.job.ExecContext(in.ctx, seq, j.Job, acct.arg, j.Connector,
 		nullMS(j.Scheduled), nullMS(j.PlannedStart), nullMS(j.StartTime), nullMS(j.Paused), nullMS(j.EndTime),
 		j.Description, progress, j.Status, j.Type, j.User, j.Active(), in.now)
 	if err != nil {

@@ -192,10 +192,10 @@ func TestUpdateIntegration(t *testing.T) {
 		t.Errorf("update moved checkpoints: %+v -> %+v", cp0, cp)
 	}
 	tests := []struct {
-		name            string
+		name             string
 		token, cert, key string
-		wantToken       string
-		wantKey         string
+		wantToken        string
+		wantKey          string
 	}{
 		{"new token", "tok-2", "cert", "", "tok-2", "key-1"},
 		{"new key", "", "cert", "key-2", "tok-2", "key-2"},

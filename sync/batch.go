@@ -10,20 +10,41 @@ import (
 // batch is a run of encoded events of one source, ready to send as one
 // request. ends[i] is where event i ends in body; checkpoint is the highest
 // sequence the batch covers, including events the sink filtered out.
+//
+// The event ids are copied into one buffer (idEnds[i] is where id i ends)
+// rather than kept as strings: a record's strings may share memory with
+// the whole row the store read, and a batch would then hold thousands of
+// rows alive until it is sent.
 type batch struct {
 	source     string
 	upload     time.Time
 	body       []byte
 	ends       []int
 	seqs       []int64
-	ids        []string
+	idBytes    []byte
+	idEnds     []int
 	checkpoint int64
 }
 
 func (b *batch) reset(source string, upload time.Time) {
 	b.source, b.upload = source, upload
-	b.body, b.ends, b.seqs, b.ids = b.body[:0], b.ends[:0], b.seqs[:0], b.ids[:0]
+	b.body, b.ends, b.seqs = b.body[:0], b.ends[:0], b.seqs[:0]
+	b.idBytes, b.idEnds = b.idBytes[:0], b.idEnds[:0]
 	b.checkpoint = 0
+}
+
+func (b *batch) addID(id string) {
+	b.idBytes = append(b.idBytes, id...)
+	b.idEnds = append(b.idEnds, len(b.idBytes))
+}
+
+// id returns the id of event i.
+func (b *batch) id(i int) string {
+	start := 0
+	if i > 0 {
+		start = b.idEnds[i-1]
+	}
+	return string(b.idBytes[start:b.idEnds[i]])
 }
 
 // eventRoom is the free space reserve keeps at the end of a body: more
@@ -120,7 +141,7 @@ func (bd *builder) add(ctx context.Context, ev *siemsync.Event) error {
 	}
 	b.ends = append(b.ends, len(b.body))
 	b.seqs = append(b.seqs, seq)
-	b.ids = append(b.ids, ev.ID())
+	b.addID(ev.ID())
 	b.checkpoint = max(b.checkpoint, seq)
 	if len(b.ends) >= bd.maxEvents || len(b.body) >= bd.maxBytes {
 		return bd.flush(ctx)

@@ -150,10 +150,10 @@ func (c *cycle) wait(ctx context.Context, err error, se *sink.Error) error {
 
 func (c *cycle) setAside(b *batch, i int, aside *[]store.SetAside, reason string) {
 	*aside = append(*aside, store.SetAside{
-		Integration: c.in.ID, Source: b.source, Seq: b.seqs[i], EventID: b.ids[i],
+		Integration: c.in.ID, Source: b.source, Seq: b.seqs[i], EventID: b.id(i),
 		Reason: reason, Body: append([]byte(nil), b.event(i)...), CreatedAt: c.s.cfg.Now(),
 	})
-	c.s.cfg.Logger.Warn().Str("integration", c.in.ID).Str("source", b.source).Str("event_id", b.ids[i]).
+	c.s.cfg.Logger.Warn().Str("integration", c.in.ID).Str("source", b.source).Str("event_id", b.id(i)).
 		Int64("seq", b.seqs[i]).Str("reason", reason).Msg("event set aside")
 }
 

@@ -213,7 +213,7 @@ func explainHostname(cert *x509.Certificate, host, want string) string {
 	if len(names) == 0 {
 		return fmt.Sprintf("the certificate of %s names no host (no subject alternative names): install a certificate for %s, or set server name to a name the certificate has", host, host)
 	}
-	return fmt.Sprintf("the certificate of %s is for %s, not %s: use one of those names in the URL, set server name, or install a certificate for %s",
+	return fmt.Sprintf("the certificate of %s is for %s, not %s: connect to one of those names (in the URL or address), set server name, or install a certificate for %s",
 		host, strings.Join(names, ", "), want, host)
 }
 

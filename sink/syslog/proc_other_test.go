@@ -1,7 +1,0 @@
-//go:build !linux
-
-package syslog
-
-import "syscall"
-
-func killWithParent(*syscall.SysProcAttr) {}
