@@ -51,7 +51,8 @@ func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	in := &siemsync.Integration{Enabled: true}
+	// Defaults of a new integration: the same as the CLI's and the page's.
+	in := &siemsync.Integration{Enabled: true, Gzip: true}
 	if err := body.apply(in, true, s.now()); err != nil {
 		s.writeErr(w, r, err)
 		return

@@ -86,8 +86,8 @@ func TestAPICreateGetList(t *testing.T) {
 	if w.Header().Get("Location") != "/api/v1/integrations/"+in.ID {
 		t.Errorf("location %q", w.Header().Get("Location"))
 	}
-	if !in.TokenSet || !in.Enabled || in.Sourcetype != "_json" || in.MaxBatchEvents != siemsync.DefaultMaxBatchEvents {
-		t.Errorf("created %+v", in)
+	if !in.TokenSet || !in.Enabled || !in.Gzip || in.Sourcetype != "_json" || in.MaxBatchEvents != siemsync.DefaultMaxBatchEvents {
+		t.Errorf("created %+v: want the defaults (enabled, gzip, _json, 10000 events)", in)
 	}
 	if b.st.token(in.ID) != hecToken {
 		t.Errorf("token not stored")
