@@ -69,6 +69,10 @@ type Integration struct {
 	Gzip           bool `json:"gzip"`
 	MaxBatchBytes  int  `json:"max_batch_bytes"`
 	MaxBatchEvents int  `json:"max_batch_events"`
+	// LearnedBatchBytes is the request size a 413 taught siemsync; batches
+	// stay below it. 0 when nothing was learned; cleared when MaxBatchBytes
+	// changes. Read-only.
+	LearnedBatchBytes int `json:"learned_batch_bytes,omitempty"`
 
 	BackfillSince *time.Time `json:"backfill_since,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`

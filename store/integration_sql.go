@@ -27,6 +27,7 @@ const sqlUpdateIntegration = `UPDATE integrations SET
 		address = ?12, protocol = ?13, framing = ?14, min_severity = ?15, ca_pem = ?16, client_cert_pem = ?17,
 		client_key_enc = CASE WHEN ?18 IS NOT NULL THEN ?18 WHEN ?17 = '' THEN NULL ELSE client_key_enc END,
 		insecure_skip_verify = ?19, server_name = ?20, gzip = ?21, max_batch_bytes = ?22, max_batch_events = ?23,
+		learned_batch_bytes = CASE WHEN max_batch_bytes = ?22 THEN learned_batch_bytes ELSE 0 END,
 		updated_at = ?24
 	WHERE id = ?25`
 
@@ -53,7 +54,7 @@ func nilIfEmpty(b []byte) any {
 const sqlSelectIntegration = `SELECT ` + configColumns + `,
 		i.id, i.account, backfill_since, created_at, updated_at,
 		last_complete, last_error, error_message, events_last_cycle,
-		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id)
+		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes
 	FROM integrations i`
 
 // integrationRow is the scan target of sqlSelectIntegration.
@@ -77,6 +78,7 @@ func (r *integrationRow) dest() []any {
 		&in.MaxBatchEvents,
 		&in.ID, &in.Account, &r.since, &r.created, &r.updated,
 		&r.lastComplete, &r.lastError, &in.Status.ErrorMessage, &in.Status.EventsLastCycle, &in.Status.SetAside,
+		&in.LearnedBatchBytes,
 	}
 }
 

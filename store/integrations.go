@@ -119,6 +119,17 @@ func (db *DB) SetEnabled(ctx context.Context, id string, enabled bool) error {
 	})
 }
 
+// LearnBatchBytes records that the destination of an integration refused a
+// request as too large, so that later cycles keep requests to n bytes. It
+// only ever lowers what was learned.
+func (db *DB) LearnBatchBytes(ctx context.Context, id string, n int) error {
+	return db.inTx(ctx, "learn batch size of integration "+id, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE integrations SET learned_batch_bytes = ?1
+			WHERE id = ?2 AND (learned_batch_bytes = 0 OR learned_batch_bytes > ?1)`, n, id)
+		return err
+	})
+}
+
 // DeleteIntegration removes an integration with its checkpoints, runs and
 // set-aside events.
 func (db *DB) DeleteIntegration(ctx context.Context, id string) error {

@@ -139,7 +139,7 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 	}
 	bd := &builder{
 		source: source, host: c.host, sink: c.sink, now: c.s.cfg.Now,
-		maxBytes: c.s.batchCap(c.in), maxEvents: c.in.MaxBatchEvents,
+		maxBytes: batchCap(c.in), maxEvents: c.in.MaxBatchEvents,
 		full: full, free: free,
 	}
 	errc := make(chan error, 1)

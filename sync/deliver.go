@@ -84,7 +84,7 @@ func (c *cycle) send(ctx context.Context, b *batch, lo, hi int, aside *[]store.S
 				c.setAside(b, lo, aside, "the destination refused the event as too large (HTTP 413) even when sent alone: "+err.Error())
 				return 0, nil
 			}
-			c.s.learnCap(c.in.ID, len(b.span(lo, hi))/2)
+			c.learnCap(len(b.span(lo, hi)) / 2)
 			mid := lo + (hi-lo)/2
 			return c.sendParts(ctx, b, aside, lo, mid, hi)
 		case sink.BadEvent:
@@ -146,6 +146,24 @@ func (c *cycle) wait(ctx context.Context, err error, se *sink.Error) error {
 	case <-ctx.Done():
 		return fmt.Errorf("wait to retry: %w", ctx.Err())
 	}
+}
+
+// learnCap remembers, in the store so that it outlives this process, that
+// requests must stay at or below n bytes. Later batches of this cycle and
+// all later cycles are built to fit.
+func (c *cycle) learnCap(n int) {
+	n = max(n, siemsync.MinBatchBytes)
+	if c.in.LearnedBatchBytes > 0 && c.in.LearnedBatchBytes <= n {
+		return
+	}
+	c.in.LearnedBatchBytes = n
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := c.s.cfg.Store.LearnBatchBytes(ctx, c.in.ID, n); err != nil {
+		c.s.cfg.Logger.Warn().Err(err).Str("integration", c.in.ID).Msg("remember batch size")
+		return
+	}
+	c.s.cfg.Logger.Info().Str("integration", c.in.ID).Int("max_batch_bytes", n).Msg("destination refused a large request; batches will stay below this size")
 }
 
 func (c *cycle) setAside(b *batch, i int, aside *[]store.SetAside, reason string) {

@@ -98,13 +98,19 @@ func setup(t *testing.T) *bundle {
 	}
 	t.Cleanup(func() { db.Close() })
 	b := &bundle{db: db, sink: newFakeSink()}
-	b.s = ssync.New(ssync.Config{
-		Store: db, Hostname: "eu-1.example.net", PageSize: 7,
+	b.s = b.newSyncer(t)
+	return b
+}
+
+// newSyncer returns a Syncer on the bundle's store, as a new process would
+// make: nothing carries over but what the store holds.
+func (b *bundle) newSyncer(t *testing.T) *ssync.Syncer {
+	return ssync.New(ssync.Config{
+		Store: b.db, Hostname: "eu-1.example.net", PageSize: 7,
 		Open:    func(context.Context, *siemsync.Integration) (ssync.Sink, error) { return b.sink, nil },
 		Backoff: func(int) time.Duration { return time.Millisecond },
 		Logger:  zerolog.New(zerolog.NewTestWriter(t)),
 	})
-	return b
 }
 
 func (b *bundle) audit(t *testing.T, account string, ids ...string) {
@@ -299,7 +305,13 @@ func TestTooLargeSplitsAndLearnsCap(t *testing.T) {
 	if res.Err != nil || res.Audit != 40 || res.SetAside != 0 {
 		t.Fatalf("res = %+v", res)
 	}
-	// The next cycle starts from the learned cap: no 413 at all.
+	// The next cycle, even in a new process, starts from the learned cap:
+	// no 413 at all.
+	in, _ := b.db.GetIntegration(t.Context(), id, false)
+	if in.LearnedBatchBytes == 0 || in.LearnedBatchBytes > 1500 {
+		t.Fatalf("learned batch bytes = %d, want <= 1500", in.LearnedBatchBytes)
+	}
+	b.s = b.newSyncer(t)
 	b.audit(t, acctA, ids("c", 40)...)
 	before := b.sink.sends
 	tooLarge := 0
@@ -315,6 +327,15 @@ func TestTooLargeSplitsAndLearnsCap(t *testing.T) {
 	}
 	if tooLarge != 0 {
 		t.Errorf("%d requests over the learned cap (sends %d)", tooLarge, b.sink.sends-before)
+	}
+	// An admin who sets a new maximum starts learning afresh.
+	in, _ = b.db.GetIntegration(t.Context(), id, false)
+	in.MaxBatchBytes = 2 << 20
+	if err := b.db.UpdateIntegration(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ = b.db.GetIntegration(t.Context(), id, false); in.LearnedBatchBytes != 0 {
+		t.Errorf("learned batch bytes kept after max_batch_bytes changed: %d", in.LearnedBatchBytes)
 	}
 }
 

@@ -46,6 +46,7 @@ type Store interface {
 	Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error)
 	StartRun(ctx context.Context, integration string, started time.Time) (int64, error)
 	CommitBatch(ctx context.Context, b store.BatchCommit) error
+	LearnBatchBytes(ctx context.Context, integration string, n int) error
 	FinishRun(ctx context.Context, f store.RunFinish) error
 	ListSetAside(ctx context.Context, integration string) ([]store.SetAside, error)
 	DeleteSetAside(ctx context.Context, integration string, ids []int64) (int, error)
@@ -74,7 +75,6 @@ type Syncer struct {
 
 	mu      gosync.Mutex
 	running map[string]bool
-	caps    map[string]int // batch byte caps learned from 413 answers
 
 	draining atomic.Bool // see Drain
 }
@@ -101,7 +101,7 @@ func New(cfg Config) *Syncer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Syncer{cfg: cfg, running: map[string]bool{}, caps: map[string]int{}}
+	return &Syncer{cfg: cfg, running: map[string]bool{}}
 }
 
 // Result is the outcome of one cycle of one integration.
@@ -211,21 +211,11 @@ func (s *Syncer) release(id string) {
 
 // batchCap is the byte cap of an integration's batches: its configured
 // maximum, or less once a 413 taught us the destination's real limit.
-func (s *Syncer) batchCap(in *siemsync.Integration) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.caps[in.ID]; ok && c < in.MaxBatchBytes {
+func batchCap(in *siemsync.Integration) int {
+	if c := in.LearnedBatchBytes; c > 0 && c < in.MaxBatchBytes {
 		return c
 	}
 	return in.MaxBatchBytes
-}
-
-func (s *Syncer) learnCap(id string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.caps[id]; !ok || n < c {
-		s.caps[id] = max(n, 1024)
-	}
 }
 
 func (s *Syncer) logResult(in *siemsync.Integration, r *Result) {

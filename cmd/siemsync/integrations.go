@@ -389,6 +389,9 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 		row("min severity", in.MinSeverity)
 	}
 	row("max batch", fmt.Sprintf("%d bytes, %d events", in.MaxBatchBytes, in.MaxBatchEvents))
+	if in.LearnedBatchBytes > 0 {
+		row("learned batch", fmt.Sprintf("%d bytes (the destination refused larger requests with 413)", in.LearnedBatchBytes))
+	}
 	row("last complete", fmtTime(in.Status.LastComplete))
 	row("last error", fmtTime(in.Status.LastError))
 	row("error message", or(in.Status.ErrorMessage, "-"))
