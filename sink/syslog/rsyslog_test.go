@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/rsyslogtest"
 	"github.com/siemsync/siemsync/sink"
 )
 
 // The tests in this file run against a real rsyslogd (Debian packages
 // rsyslog, rsyslog-gnutls, rsyslog-openssl) that each test starts on
-// 127.0.0.1 with a configuration it writes, and read back what rsyslog
-// wrote to its output file.
+// 127.0.0.1 with a configuration it writes (package rsyslogtest), and read
+// back what rsyslog wrote to its output file.
 
 const arriveWait = 15 * time.Second
 
@@ -76,12 +77,12 @@ func sendAll(t *testing.T, s *Sink, evs []*siemsync.Event, per int) []string {
 
 // checkArrived waits for rsyslog to write want and checks that every
 // message arrived exactly once, byte for byte, and parses.
-func checkArrived(t *testing.T, r *rsyslogd, want []string) {
+func checkArrived(t *testing.T, r *rsyslogtest.Server, want []string) {
 	t.Helper()
-	got := r.waitLines(len(want), arriveWait)
+	got := r.WaitLines(len(want), arriveWait)
 	// Give a duplicate the chance to show up.
 	time.Sleep(100 * time.Millisecond)
-	got = r.lines()
+	got = r.Lines()
 	count := map[string]int{}
 	for _, g := range got {
 		count[g]++
@@ -130,8 +131,8 @@ func openSink(t *testing.T, in *siemsync.Integration) *Sink {
 }
 
 func TestRsyslogTCPOctetCounting(t *testing.T) {
-	r := startRsyslog(t, rsyslogConf{Driver: "ptcp"})
-	s := openSink(t, syslogIntegration(r.addr(), "tcp", "octet"))
+	r := rsyslogtest.Start(t, rsyslogtest.Options{})
+	s := openSink(t, syslogIntegration(r.Addr(), "tcp", "octet"))
 	sent := sendAll(t, s, corpus(400), 50)
 	checkArrived(t, r, sent)
 	if s.batches != 8 {
@@ -140,34 +141,34 @@ func TestRsyslogTCPOctetCounting(t *testing.T) {
 }
 
 func TestRsyslogTCPLF(t *testing.T) {
-	r := startRsyslog(t, rsyslogConf{Driver: "ptcp"})
-	s := openSink(t, syslogIntegration(r.addr(), "tcp", "lf"))
+	r := rsyslogtest.Start(t, rsyslogtest.Options{})
+	s := openSink(t, syslogIntegration(r.Addr(), "tcp", "lf"))
 	sent := sendAll(t, s, corpus(200), 40)
 	checkArrived(t, r, sent)
 }
 
 func tlsDrivers(t *testing.T, f func(t *testing.T, driver string)) {
-	for _, d := range []string{"gtls", "ossl"} {
+	for _, d := range rsyslogtest.TLSDrivers {
 		t.Run(d, func(t *testing.T) { f(t, d) })
 	}
 }
 
 func TestRsyslogTLS(t *testing.T) {
 	tlsDrivers(t, func(t *testing.T, driver string) {
-		p := newPKI(t)
-		r := startRsyslog(t, rsyslogConf{Driver: driver, AuthMode: "anon", CA: p.caFile, Cert: p.serverCertFile, Key: p.serverKeyFile})
-		in := syslogIntegration(r.addr(), "tls", "octet")
-		in.CAPEM = p.caPEM
+		r := rsyslogtest.Start(t, rsyslogtest.Options{Driver: driver})
+		p := r.PKI()
+		in := syslogIntegration(r.Addr(), "tls", "octet")
+		in.CAPEM = p.CAPEM
 		s := openSink(t, in)
 		sent := sendAll(t, s, corpus(300), 100)
 
 		// Test connection, with a test message.
 		steps := Check(context.Background(), in, Options{AllowPrivate: true, Hostname: "worker-1"}, true)
 		checkSteps(t, steps, []string{StepAddress, StepDNS, StepTCP, StepTLS, StepSend}, "")
-		if !strings.Contains(steps[3].Message, `issued by "siemsync test CA"`) {
+		if !strings.Contains(steps[3].Message, `issued by "`+rsyslogtest.CAName+`"`) {
 			t.Errorf("tls step: %s", steps[3].Message)
 		}
-		got := r.waitLines(len(sent)+1, arriveWait)
+		got := r.WaitLines(len(sent)+1, arriveWait)
 		var test []string
 		for _, g := range got {
 			if strings.Contains(g, "|900|siemsync test message|") {
@@ -180,7 +181,7 @@ func TestRsyslogTLS(t *testing.T) {
 		checkArrived(t, r, append(sent, test[0]))
 
 		// Plain TCP to the TLS port: rsyslog hangs up, the batch fails.
-		plain := syslogIntegration(r.addr(), "tcp", "octet")
+		plain := syslogIntegration(r.Addr(), "tcp", "octet")
 		s3 := openSink(t, plain)
 		err := s3.Send(context.Background(), s3.Append(nil, trickyAudit()), 1)
 		wantClass(t, err, sink.Retry, "if this port expects TLS, set protocol to tls")
@@ -196,10 +197,10 @@ func TestRsyslogTLS(t *testing.T) {
 
 func TestRsyslogTLSClientCert(t *testing.T) {
 	tlsDrivers(t, func(t *testing.T, driver string) {
-		p := newPKI(t)
-		r := startRsyslog(t, rsyslogConf{Driver: driver, AuthMode: "x509/certvalid", CA: p.caFile, Cert: p.serverCertFile, Key: p.serverKeyFile})
-		in := syslogIntegration(r.addr(), "tls", "octet")
-		in.CAPEM, in.ClientCertPEM, in.ClientKeyPEM = p.caPEM, p.clientCert, p.clientKey
+		r := rsyslogtest.Start(t, rsyslogtest.Options{Driver: driver, RequireClientCert: true})
+		p := r.PKI()
+		in := syslogIntegration(r.Addr(), "tls", "octet")
+		in.CAPEM, in.ClientCertPEM, in.ClientKeyPEM = p.CAPEM, p.ClientCert, p.ClientKey
 
 		// With the client certificate: delivered.
 		s := openSink(t, in)
@@ -242,7 +243,7 @@ func TestRsyslogTLSClientCert(t *testing.T) {
 
 		// A client certificate from a CA the server does not trust.
 		rogue := *in
-		rogue.ClientCertPEM, rogue.ClientKeyPEM = p.rogueCert, p.rogueKey
+		rogue.ClientCertPEM, rogue.ClientKeyPEM = p.RogueCert, p.RogueKey
 		s3 := openSink(t, &rogue)
 		err = s3.Send(context.Background(), s3.Append(nil, trickyAudit()), 1)
 		wantClass(t, err, sink.Config, "client certificate")
@@ -256,21 +257,21 @@ func TestRsyslogTLSClientCert(t *testing.T) {
 }
 
 func TestRsyslogReconnect(t *testing.T) {
-	r := startRsyslog(t, rsyslogConf{Driver: "ptcp"})
-	s := openSink(t, syslogIntegration(r.addr(), "tcp", "octet"))
+	r := rsyslogtest.Start(t, rsyslogtest.Options{})
+	s := openSink(t, syslogIntegration(r.Addr(), "tcp", "octet"))
 	evs := corpus(90)
 	sent := sendAll(t, s, evs[:30], 30)
 	checkArrived(t, r, sent)
 
 	// rsyslog restarts between two batches: the dead connection is noticed
 	// before writing and the batch goes over a new one.
-	r.restart()
+	r.Restart()
 	sent = append(sent, sendAll(t, s, evs[30:60], 30)...)
 	checkArrived(t, r, sent)
 
 	// rsyslog is down: Send fails with Retry and counts nothing; once it
 	// is back, the same batch is sent again and arrives once.
-	r.stop()
+	r.Stop()
 	var body []byte
 	var msgs []string
 	for _, ev := range evs[60:] {
@@ -284,7 +285,7 @@ func TestRsyslogReconnect(t *testing.T) {
 	if s.batches != 2 {
 		t.Errorf("%d batches delivered, want 2", s.batches)
 	}
-	r.start()
+	r.Restart()
 	if err := s.Send(context.Background(), body, 30); err != nil {
 		t.Fatalf("Send after rsyslog came back: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/internal/rsyslogtest"
 	"github.com/siemsync/siemsync/sink"
 )
 
@@ -78,14 +79,14 @@ func readAll(c net.Conn, s *goServer) {
 	}
 }
 
-func serverTLS(t *testing.T, p *testPKI, auth tls.ClientAuthType, maxVer uint16) *tls.Config {
+func serverTLS(t *testing.T, p *rsyslogtest.PKI, auth tls.ClientAuthType, maxVer uint16) *tls.Config {
 	t.Helper()
-	pair, err := tls.X509KeyPair([]byte(p.serverCert), []byte(p.serverKey))
+	pair, err := tls.X509KeyPair([]byte(p.ServerCert), []byte(p.ServerKey))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM([]byte(p.caPEM))
+	pool.AppendCertsFromPEM([]byte(p.CAPEM))
 	return &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: auth, ClientCAs: pool, MaxVersion: maxVer}
 }
 
@@ -198,11 +199,11 @@ func TestSendDetectsCloseAfterWrite(t *testing.T) {
 // TLS 1.3: the server refuses the missing client certificate only after the
 // client finished the handshake (certificate_required alert).
 func TestSendTLS13ClientCertRequired(t *testing.T) {
-	p := newPKI(t)
+	p := rsyslogtest.NewPKI(t)
 	for _, ver := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		srv := newGoServer(t, serverTLS(t, p, tls.RequireAndVerifyClientCert, ver), readAll)
 		in := syslogIntegration(srv.addr(), "tls", "octet")
-		in.CAPEM = p.caPEM
+		in.CAPEM = p.CAPEM
 		s := openSink(t, in)
 		err := s.Send(context.Background(), s.Append(nil, trickyAudit()), 1)
 		wantClass(t, err, sink.Config, "client certificate")
@@ -212,7 +213,7 @@ func TestSendTLS13ClientCertRequired(t *testing.T) {
 			t.Errorf("TLS %x: tls step: %s", ver, steps[3].Message)
 		}
 
-		in.ClientCertPEM, in.ClientKeyPEM = p.clientCert, p.clientKey
+		in.ClientCertPEM, in.ClientKeyPEM = p.ClientCert, p.ClientKey
 		s = openSink(t, in)
 		if err := s.Send(context.Background(), s.Append(nil, trickyAudit()), 1); err != nil {
 			t.Fatalf("TLS %x with client certificate: %v", ver, err)
@@ -224,7 +225,7 @@ func TestSendTLS13ClientCertRequired(t *testing.T) {
 // without one and drops the connection only when data arrives (as rsyslog's
 // GnuTLS driver may): reported as a client certificate problem.
 func TestSendTLSDropAfterData(t *testing.T) {
-	p := newPKI(t)
+	p := rsyslogtest.NewPKI(t)
 	srv := newGoServer(t, serverTLS(t, p, tls.RequestClientCert, tls.VersionTLS13), func(c net.Conn, s *goServer) {
 		tc := c.(*tls.Conn)
 		if err := tc.Handshake(); err != nil {
@@ -234,7 +235,7 @@ func TestSendTLSDropAfterData(t *testing.T) {
 		_, _ = tc.Read(buf) // the first data, then hang up
 	})
 	in := syslogIntegration(srv.addr(), "tls", "octet")
-	in.CAPEM = p.caPEM
+	in.CAPEM = p.CAPEM
 	s := openSink(t, in)
 	err := s.Send(context.Background(), s.Append(nil, trickyAudit()), 1)
 	wantClass(t, err, sink.Config, "requires a client certificate")
@@ -255,10 +256,10 @@ func TestSendNotTLS(t *testing.T) {
 }
 
 func TestSendHostnameMismatch(t *testing.T) {
-	p := newPKI(t)
+	p := rsyslogtest.NewPKI(t)
 	srv := newGoServer(t, serverTLS(t, p, tls.NoClientCert, 0), readAll)
 	in := syslogIntegration(srv.addr(), "tls", "octet")
-	in.CAPEM, in.ServerName = p.caPEM, "siem.example.com"
+	in.CAPEM, in.ServerName = p.CAPEM, "siem.example.com"
 	s := openSink(t, in)
 	err := s.Send(context.Background(), s.Append(nil, trickyAudit()), 1)
 	wantClass(t, err, sink.Config, "is for localhost, 127.0.0.1, not")
@@ -295,7 +296,7 @@ func TestCheckAddressAndConnect(t *testing.T) {
 	checkSteps(t, steps, []string{StepAddress}, StepAddress)
 
 	// Nothing listens.
-	port := freePort(t)
+	port := rsyslogtest.FreePort(t)
 	in = syslogIntegration("127.0.0.1:"+strconv.Itoa(port), "tcp", "octet")
 	steps = Check(context.Background(), in, Options{AllowPrivate: true}, true)
 	checkSteps(t, steps, []string{StepAddress, StepDNS, StepTCP}, StepTCP)
@@ -329,12 +330,12 @@ func TestCheckAddressAndConnect(t *testing.T) {
 // A TLS server that hangs up right after the handshake without asking for
 // a client certificate: not a certificate problem, so Retry.
 func TestSendTLSCloseWithoutCertRequest(t *testing.T) {
-	p := newPKI(t)
+	p := rsyslogtest.NewPKI(t)
 	srv := newGoServer(t, serverTLS(t, p, tls.NoClientCert, 0), func(c net.Conn, s *goServer) {
 		_ = c.(*tls.Conn).Handshake()
 	})
 	in := syslogIntegration(srv.addr(), "tls", "octet")
-	in.CAPEM = p.caPEM
+	in.CAPEM = p.CAPEM
 	s := openSink(t, in)
 	err := s.Send(context.Background(), s.Append(nil, trickyAudit()), 1)
 	wantClass(t, err, sink.Retry, "without asking for a client certificate")
