@@ -57,8 +57,9 @@ type faultRun struct {
 // healWhen heals the receiver (in the background) once cond holds of the
 // requests the tap has seen.
 func (f *faultRun) healWhen(cond func([]eventReq) bool) {
+	ctx := f.t.Context()
 	go func() {
-		for {
+		for ctx.Err() == nil {
 			if cond(f.tap.requests()) {
 				f.recv.SetFault(hecrecv.Fault{})
 				return
@@ -219,8 +220,8 @@ var faultScenarios = []faultScenario{
 	{
 		// hecrecv drops a request whose client gave up: nothing indexed.
 		name:    "slow answers past the request timeout",
-		env:     []string{"SIEMSYNC_REQUEST_TIMEOUT=500ms", "SIEMSYNC_RETRY_BUDGET=2s"},
-		fault:   until(2, hecrecv.Fault{Delay: 1500 * time.Millisecond}),
+		env:     []string{"SIEMSYNC_REQUEST_TIMEOUT=2s", "SIEMSYNC_RETRY_BUDGET=4s"},
+		fault:   until(2, hecrecv.Fault{Delay: 3 * time.Second}),
 		maxDups: zeroDups,
 		check: func(t *testing.T, f *faultRun) {
 			wantCodes(1, 1, 0)(t, f)
@@ -233,9 +234,9 @@ var faultScenarios = []faultScenario{
 		// The worst case of a timeout: the batch was indexed, the answer
 		// came too late. Each such request may duplicate its batch.
 		name: "indexed but answered past the timeout",
-		env:  []string{"SIEMSYNC_REQUEST_TIMEOUT=500ms", "SIEMSYNC_RETRY_BUDGET=2s"},
+		env:  []string{"SIEMSYNC_REQUEST_TIMEOUT=2s", "SIEMSYNC_RETRY_BUDGET=4s"},
 		fault: func(f *faultRun, n int) {
-			late := 1500 * time.Millisecond
+			late := 3 * time.Second
 			if n > 2 {
 				late = 0
 			}

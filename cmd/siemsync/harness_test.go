@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -69,6 +70,7 @@ type tap struct {
 	lateAnswer   atomic.Int64 // ns to hold the answer after the receiver kept the batch
 	stripInvalid atomic.Bool  // remove "invalid-event-number" from answers
 
+	started   atomic.Int64 // event requests received
 	inflight  atomic.Int64 // event requests being handled
 	answering atomic.Int64 // of which kept by the receiver, answer held back
 
@@ -86,6 +88,7 @@ func (tp *tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tp.next.ServeHTTP(w, r)
 		return
 	}
+	tp.started.Add(1)
 	tp.inflight.Add(1)
 	defer tp.inflight.Add(-1)
 	er := eventReq{start: time.Now()}
@@ -344,13 +347,8 @@ func (in *install) start(extra []string, stdin io.Reader, args ...string) *proc 
 // kill sends sig and waits for the process to exit.
 func (p *proc) kill(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		select {
-		case <-p.done:
-			return
-		default:
-			t.Fatalf("signal %v: %v", sig, err)
-		}
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("signal %v: %v", sig, err)
 	}
 	select {
 	case <-p.done:
