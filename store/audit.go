@@ -33,7 +33,7 @@ const (
 
 // AuditPage appends to dst[:0] the audit records of q.Account with
 // Seq > q.After, in seq order, at most q.Limit of them. It reuses dst's
-// backing array; the records' Metadata share one buffer per page.
+// backing array; the records' Metadata share a few buffers per page.
 func (db *DB) AuditPage(ctx context.Context, q AuditQuery, dst []siemsync.Audit) ([]siemsync.Audit, error) {
 	dst = dst[:0]
 	if q.Limit <= 0 {
@@ -52,52 +52,61 @@ func (db *DB) AuditPage(ctx context.Context, q AuditQuery, dst []siemsync.Audit)
 	defer rows.Close()
 	var (
 		row    auditRow
-		arena  []byte // metadata of the whole page: one allocation, not one per record
-		spans  [][2]int
 		fields = row.dest()
+		// The page's metadata goes into a few shared chunks, not one
+		// allocation per record. A full chunk is left as it is and a
+		// larger one started, so nothing is copied twice, and a small
+		// page (the usual case with many integrations) takes a small one.
+		chunk []byte
+		next  = 4 << 10
 	)
 	for rows.Next() {
 		if err := rows.Scan(fields...); err != nil {
 			return dst, db.fail("read audit page", err)
 		}
 		dst = append(dst, siemsync.Audit{Account: q.Account})
-		meta, err := row.unpack(&dst[len(dst)-1])
+		a := &dst[len(dst)-1]
+		meta, err := row.unpack(a)
 		if err != nil {
 			return dst, db.fail("read audit page", err)
 		}
 		if row.lens[7] >= 0 {
-			if arena == nil {
-				// Sized from earlier pages: growing it by appends would
-				// allocate about twice the page's metadata again.
-				arena = make([]byte, 0, q.Limit*int(max(db.metaHint.Load(), 64)))
+			if cap(chunk)-len(chunk) < len(meta) {
+				chunk = make([]byte, 0, max(next, len(meta)))
+				next = min(2*next, 256<<10)
 			}
-			spans = append(spans, [2]int{len(dst) - 1, len(arena)})
-			arena = append(arena, meta...)
+			start := len(chunk)
+			chunk = append(chunk, meta...)
+			// Capacity is capped so a caller's append cannot run into
+			// the next record.
+			a.Metadata = chunk[start:len(chunk):len(chunk)]
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return dst, db.fail("read audit page", err)
-	}
-	if len(spans) > 0 {
-		db.metaHint.Store(int64(len(arena)/len(spans)) * 9 / 8)
-	}
-	// Slice the arena only now: appends may have moved it. Capacity is
-	// capped so a caller's append cannot run into the next record.
-	for i, sp := range spans {
-		end := len(arena)
-		if i+1 < len(spans) {
-			end = spans[i+1][1]
-		}
-		dst[sp[0]].Metadata = arena[sp[1]:end:end]
 	}
 	return dst, nil
 }
 
 // auditRow is the scan target of sqlAuditColumns.
 type auditRow struct {
-	seq, timeMS int64
-	lens        [8]int64 // id, connector, acl, method, user, ip, event, metadata
+	seq, timeMS intCol
+	lens        [8]intCol // id, connector, acl, method, user, ip, event, metadata
 	packed      string
+}
+
+// intCol scans an INTEGER column. database/sql assigns an int64 to an
+// *int64 through reflection, which with ten integer columns was a tenth
+// of reading a page; a Scanner takes it directly.
+type intCol int64
+
+func (c *intCol) Scan(src any) error {
+	v, ok := src.(int64)
+	if !ok {
+		return fmt.Errorf("scan integer column: got %T", src)
+	}
+	*c = intCol(v)
+	return nil
 }
 
 func (r *auditRow) dest() []any {
@@ -111,10 +120,10 @@ func (r *auditRow) dest() []any {
 // unpack fills a from the row and returns the record's metadata, a slice of
 // the packed string for the caller to copy ("" with lens[7] = -1: none).
 func (r *auditRow) unpack(a *siemsync.Audit) (meta string, err error) {
-	a.Seq, a.Time = r.seq, fromMS(r.timeMS)
+	a.Seq, a.Time = int64(r.seq), fromMS(int64(r.timeMS))
 	p, off := r.packed, int64(0)
 	for i, dst := range []*string{&a.ID, &a.Connector, &a.ACL, &a.Method, &a.User, &a.IP, &a.Event} {
-		l := r.lens[i]
+		l := int64(r.lens[i])
 		if l < 0 || off+l > int64(len(p)) {
 			return "", fmt.Errorf("unpack audit record %d: field lengths exceed the row", r.seq)
 		}
@@ -124,7 +133,7 @@ func (r *auditRow) unpack(a *siemsync.Audit) (meta string, err error) {
 	if r.lens[7] < 0 {
 		return "", nil
 	}
-	if off+r.lens[7] != int64(len(p)) {
+	if off+int64(r.lens[7]) != int64(len(p)) {
 		return "", fmt.Errorf("unpack audit record %d: metadata length does not match the row", r.seq)
 	}
 	return p[off:], nil

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -48,10 +47,6 @@ type DB struct {
 	path   string
 	cipher Cipher
 	now    func() time.Time
-
-	// metaHint is about the metadata bytes of one record in recent audit
-	// pages, to size the next page's metadata buffer at once.
-	metaHint atomic.Int64
 }
 
 // Open opens (creating if needed) the database at path and brings its schema

@@ -51,17 +51,22 @@ func (b *batch) id(i int) string {
 // than one event takes (HEC truncates events at 9,000 bytes).
 const eventRoom = 16 << 10
 
-// reserve makes room for the next event before it is appended, so that
-// the body grows by doubling up to the byte cap (plus room for the event
-// that crosses it) rather than by append's own growth: a 4 MiB batch then
-// takes 4 MiB, not up to 5, and leaves less behind for the collector. A
-// larger event still grows the body as append does.
+// reserve makes room for the next event before it is appended. A body
+// starts small and doubles; once it is past a quarter MiB the batch is
+// clearly a big one and the body goes straight to the byte cap (plus room
+// for the event that crosses it). A 4 MiB batch then takes 4 MiB, not up
+// to 5 as with append's own growth, and leaves well under 1 MiB of smaller
+// buffers behind instead of 4. A larger event still grows the body as
+// append does.
 func (b *batch) reserve(maxBytes int) {
 	if cap(b.body)-len(b.body) >= eventRoom {
 		return
 	}
-	n := min(max(2*cap(b.body), 64<<10), maxBytes+eventRoom)
-	n = max(n, len(b.body)+eventRoom)
+	n := max(2*cap(b.body), 32<<10)
+	if n > 256<<10 {
+		n = maxBytes + eventRoom
+	}
+	n = max(min(n, maxBytes+eventRoom), len(b.body)+eventRoom)
 	body := make([]byte, len(b.body), n)
 	copy(body, b.body)
 	b.body = body

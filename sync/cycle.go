@@ -97,12 +97,17 @@ func (c *cycle) produceAudit(ctx context.Context, bd *builder) error {
 		Account: c.in.Account, After: c.cps.Audit, Limit: c.s.cfg.PageSize,
 		BackfillSince: c.cps.BackfillSince, BackfillUntil: c.cps.BackfillUntil,
 	}
+	// One Event is reused: add copies what it keeps, and a new one per
+	// record would be an allocation per record (it escapes through the
+	// sink interface).
+	var ev siemsync.Event
 	for page, err := range sources.AuditPages(ctx, c.s.cfg.Store, q) {
 		if err != nil {
 			return fmt.Errorf("read audit records: %w", err)
 		}
 		for i := range page {
-			if err := bd.add(ctx, &siemsync.Event{Audit: &page[i]}); err != nil {
+			ev = siemsync.Event{Audit: &page[i]}
+			if err := bd.add(ctx, &ev); err != nil {
 				return err
 			}
 		}
@@ -112,12 +117,14 @@ func (c *cycle) produceAudit(ctx context.Context, bd *builder) error {
 
 func (c *cycle) produceJobs(ctx context.Context, bd *builder) error {
 	q := store.JobQuery{Account: c.in.Account, Checkpoint: c.cps.Jobs, Limit: c.s.cfg.PageSize}
+	var ev siemsync.Event // reused, as in produceAudit
 	for page, err := range sources.JobPages(ctx, c.s.cfg.Store, q) {
 		if err != nil {
 			return fmt.Errorf("read jobs: %w", err)
 		}
 		for i := range page {
-			if err := bd.add(ctx, &siemsync.Event{Job: &page[i]}); err != nil {
+			ev = siemsync.Event{Job: &page[i]}
+			if err := bd.add(ctx, &ev); err != nil {
 				return err
 			}
 		}

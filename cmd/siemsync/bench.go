@@ -26,17 +26,25 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	fs.IntVar(&c.MaxBatchBytes, "max-batch-bytes", 0, "uncompressed bytes per batch (default 4 MiB)")
 	fs.IntVar(&c.MaxBatchEvents, "max-batch-events", 0, "events per batch (default 10000)")
 	fs.IntVar(&c.PageSize, "page-size", 0, "records per store page read (default 1000)")
+	fs.BoolVar(&c.IngestOnly, "ingest-only", false, "drain mode: stop after the ingest (to measure ingest alone)")
 	fs.IntVar(&c.IngestChunk, "ingest-chunk", bench.DefaultIngestChunk, "records per ingest call (one NDJSON stream, one transaction)")
 	fs.StringVar(&c.Dir, "dir", "", "directory for the temporary store (default: the OS temp dir)")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the temporary store")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of --profile-phase to `FILE`")
 	fs.StringVar(&c.ProfilePhase, "profile-phase", "sync", "phase the CPU profile covers: sync, ingest or all")
-	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile at the end of the sync phase to `FILE`")
+	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile (live objects, half way through the sync phase) to `FILE`")
 	fs.BoolVar(&asJSON, "json", false, "print the results as one JSON object")
 	fs.BoolVar(&quiet, "quiet", false, "no progress display")
 	_, err := a.args(fs, args, 0, "siemsync bench [--drain N | --integrations K --per-integration M [--hec-latency D]] [--hec URL --token T] [--json]")
 	if err != nil {
 		return err
+	}
+	set := setFlags(fs)
+	if set["drain"] && set["integrations"] {
+		return usagef("--drain and --integrations are two modes: pick one")
+	}
+	if (set["per-integration"] || set["concurrency"]) && c.Integrations == 0 {
+		return usagef("--per-integration and --concurrency go with --integrations K")
 	}
 	if c.HECURL != "" && c.Token == "" {
 		return usagef("--hec needs --token")

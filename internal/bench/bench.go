@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -74,6 +75,9 @@ type Config struct {
 	MaxBatchBytes  int // default siemsync.DefaultMaxBatchBytes
 	MaxBatchEvents int // default siemsync.DefaultMaxBatchEvents
 	PageSize       int // default sources.DefaultPageSize
+
+	// IngestOnly stops a drain after the ingest: for measuring ingest.
+	IngestOnly bool
 
 	// IngestChunk is how many records one ingest call (one NDJSON
 	// "file", one transaction) carries.
@@ -142,17 +146,17 @@ func (c *Config) defaults() error {
 
 // runner is one bench run.
 type runner struct {
-	cfg  Config
-	res  *Result
+	cfg    Config
+	res    *Result
 	db     *store.DB
 	dbPath string
 	cipher *secret.Cipher
 	recv   *receiver
-	url  string
-	tok  string
-	m    meter
-	tty  bool
-	prof *os.File
+	url    string
+	tok    string
+	m      meter
+	tty    bool
+	prof   *os.File
 }
 
 // Run runs the bench that cfg describes and returns what it measured. It
@@ -262,16 +266,38 @@ func (r *runner) phaseProfile(phase string, start bool) error {
 	return nil
 }
 
-func (r *runner) writeHeapProfile() error {
+// heapProfileAtHalf writes the heap profile (live objects after a
+// collection) once the sync phase has sent half the records: mid-flight,
+// when the pipeline holds what it holds at its peak. The function it
+// returns waits for that and reports the error.
+func (r *runner) heapProfileAtHalf() func() error {
 	if r.cfg.MemProfile == "" {
-		return nil
+		return func() error { return nil }
 	}
-	f, err := os.Create(r.cfg.MemProfile)
-	if err != nil {
-		return err
+	stop := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for r.m.events.Load() < r.res.Records/2 {
+			select {
+			case <-stop:
+			case <-t.C:
+				continue
+			}
+			break
+		}
+		f, err := os.Create(r.cfg.MemProfile)
+		if err == nil {
+			runtime.GC()
+			err = errors.Join(pprof.Lookup("heap").WriteTo(f, 0), f.Close())
+		}
+		errc <- err
+	}()
+	return func() error {
+		close(stop)
+		return <-errc
 	}
-	defer f.Close()
-	return pprof.Lookup("heap").WriteTo(f, 0)
 }
 
 // rssNow is the last sampled RSS, for the progress display.
@@ -292,6 +318,11 @@ func (r *runner) drain(ctx context.Context) error {
 	base := time.Now().Add(-time.Duration(n)*time.Millisecond - time.Hour).Truncate(time.Second)
 	if err := r.ingest(ctx, []string{account}, n, base); err != nil {
 		return err
+	}
+	if r.cfg.IngestOnly {
+		r.res.Mode = "ingest"
+		r.res.Verified = true // ingest checked that every record was stored
+		return nil
 	}
 	since := base.Add(-time.Minute)
 	in := r.integration(account, "bench drain", &since)
@@ -450,14 +481,16 @@ func (r *runner) measureSync(ctx context.Context, run func(*ssync.Syncer) ([]ssy
 	reset := resetPeak()
 	smp := startSampler(50 * time.Millisecond)
 	p := startProgress(r.progressW(), r.tty, "sync", r.res.Records, "events", r.m.events.Load, smp.rss.Load)
+	heapDone := r.heapProfileAtHalf()
 	start := time.Now()
 	results, err := run(s)
 	el := time.Since(start)
 	p.done()
+	herr := heapDone()
 	mem := smp.finish()
 	mem.RSSReset = reset
 	r.stopIfPhase("sync")
-	if herr := r.writeHeapProfile(); herr != nil && err == nil {
+	if herr != nil && err == nil {
 		err = herr
 	}
 

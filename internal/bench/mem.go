@@ -79,6 +79,7 @@ type sampler struct {
 	heapPeak uint64 // max HeapInuse seen
 	sysPeak  uint64 // max Sys (all memory the Go runtime holds) seen
 	cpu0     time.Duration
+	gcCPU0   float64
 	gc0      uint32 // NumGC at the start
 	pause0   uint64 // PauseTotalNs at the start
 }
@@ -89,6 +90,7 @@ func startSampler(every time.Duration) *sampler {
 	runtime.ReadMemStats(&ms)
 	s.gc0, s.pause0 = ms.NumGC, ms.PauseTotalNs
 	s.cpu0 = cpuTime()
+	s.gcCPU0 = gcCPU()
 	s.sample()
 	s.wg.Add(1)
 	go func() {
@@ -113,6 +115,17 @@ var heapSamples = []metrics.Sample{
 	{Name: "/memory/classes/heap/objects:bytes"},
 	{Name: "/memory/classes/heap/unused:bytes"},
 	{Name: "/memory/classes/total:bytes"},
+}
+
+// gcCPU is the CPU time the garbage collector has used so far (an
+// estimate the runtime keeps).
+func gcCPU() float64 {
+	m := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(m)
+	if m[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return m[0].Value.Float64()
 }
 
 func (s *sampler) sample() {
@@ -145,5 +158,6 @@ func (s *sampler) finish() Memory {
 		GCs:         ms.NumGC - s.gc0,
 		GCPauseSecs: float64(ms.PauseTotalNs-s.pause0) / 1e9,
 		CPUSecs:     (cpuTime() - s.cpu0).Seconds(),
+		GCCPUSecs:   gcCPU() - s.gcCPU0,
 	}
 }

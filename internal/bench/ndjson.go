@@ -70,7 +70,7 @@ func (s *auditStream) appendRecord(b []byte, account string, i int) []byte {
 	hex.Encode(h[24:], u[10:])
 	b = append(b, h[:]...)
 	b = append(b, `","time":"`...)
-	b = s.base.Add(time.Duration(i) * time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = s.base.Add(time.Duration(i)*time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
 	b = append(b, `","account":"`...)
 	b = append(b, account...)
 	return append(b, s.tails[s.rng.IntN(len(s.tails))]...)

@@ -30,11 +30,15 @@ func WriteTable(w io.Writer, r *Result) error {
 	switch r.Mode {
 	case "drain":
 		fmt.Fprintf(tw, "siemsync bench: drain %s records through one integration\n", group(r.Records))
+	case "ingest":
+		fmt.Fprintf(tw, "siemsync bench: ingest %s records\n", group(r.Records))
 	default:
 		fmt.Fprintf(tw, "siemsync bench: %s integrations × %s new records, one full cycle\n", group(int64(r.Integrations)), group(int64(r.PerIntegration)))
 	}
 	fmt.Fprintf(tw, "machine\t%d CPUs (GOMAXPROCS %d), %s, %s RAM, %s %s/%s\n", m.CPUs, m.GOMAXPROCS, orDash(m.CPUModel), gib(m.MemTotal), m.GoVersion, m.OS, m.Arch)
-	fmt.Fprintf(tw, "destination\t%s, gzip %s, batches ≤ %s / %s events, pages of %s\n", r.Destination, gz, mib(int64(r.MaxBatchBytes)), group(int64(r.MaxBatchEvents)), group(int64(r.PageSize)))
+	if r.Mode != "ingest" {
+		fmt.Fprintf(tw, "destination\t%s, gzip %s, batches ≤ %s / %s events, pages of %s\n", r.Destination, gz, mib(int64(r.MaxBatchBytes)), group(int64(r.MaxBatchEvents)), group(int64(r.PageSize)))
+	}
 	if r.Mode == "integrations" {
 		fmt.Fprintf(tw, "concurrency\t%d cycles at once\n", r.Concurrency)
 	}
@@ -46,13 +50,21 @@ func WriteTable(w io.Writer, r *Result) error {
 	row(tw, "time", "%s", secs(in.Seconds))
 	row(tw, "rate", "%s records/s  (%.1f MB/s of NDJSON, avg %d B/record)", group(int64(in.RecordsPerSec)), in.NDJSONMBps, div(in.NDJSONBytes, in.Records))
 	row(tw, "CPU", "%s (%.0f%% of %d cores), %.1f µs/record", secs(in.Memory.CPUSecs), util(in.Memory.CPUSecs, in.Seconds, m.CPUs), m.CPUs, perItem(in.Memory.CPUSecs, in.Records))
-	row(tw, "peak RSS", "%s%s", mib(in.Memory.PeakRSS), resetNote(in.Memory))
+	row(tw, "peak RSS", "%s", rss(in.Memory))
 	row(tw, "Go heap peak", "%s in use, %s held; %d GCs", mib(in.Memory.PeakHeap), mib(in.Memory.PeakGoSys), in.Memory.GCs)
 	if r.SetupSeconds > 0 {
 		row(tw, "setup", "%s integrations created in %s", group(int64(r.Integrations)), secs(r.SetupSeconds))
 	}
 	fmt.Fprintln(tw)
 
+	if r.Mode == "ingest" {
+		check := "FAILED"
+		if r.Verified {
+			check = "ok"
+		}
+		row(tw, "check", "%s: %s records generated, %s stored", check, group(r.Records), group(in.Records))
+		return tw.Flush()
+	}
 	s := r.Sync
 	fmt.Fprintf(tw, "SYNC (store → sources → encoder → gzip → HTTP)\n")
 	row(tw, "events", "%s in %s", group(s.Events), secs(s.Seconds))
@@ -68,8 +80,8 @@ func WriteTable(w io.Writer, r *Result) error {
 	row(tw, "requests", "%s (%d failed) over %s TCP connections", group(s.Requests), s.FailedRequests, conns(s.Connections))
 	row(tw, "request p50 / p99", "%s / %s (max %s)", ms(s.LatencyP50), ms(s.LatencyP99), ms(s.LatencyMax))
 	row(tw, "CPU", "%s (%.0f%% of %d cores), %.1f µs/event", secs(s.Memory.CPUSecs), util(s.Memory.CPUSecs, s.Seconds, m.CPUs), m.CPUs, perItem(s.Memory.CPUSecs, s.Events))
-	row(tw, "peak RSS", "%s%s", mib(s.Memory.PeakRSS), resetNote(s.Memory))
-	row(tw, "Go heap peak", "%s in use, %s held; %d GCs, %s paused", mib(s.Memory.PeakHeap), mib(s.Memory.PeakGoSys), s.Memory.GCs, ms(s.Memory.GCPauseSecs))
+	row(tw, "peak RSS", "%s", rss(s.Memory))
+	row(tw, "Go heap peak", "%s in use, %s held; %d GCs using %s CPU, %s paused", mib(s.Memory.PeakHeap), mib(s.Memory.PeakGoSys), s.Memory.GCs, secs(s.Memory.GCCPUSecs), ms(s.Memory.GCPauseSecs))
 	fmt.Fprintln(tw)
 	check := "FAILED"
 	if r.Verified {
@@ -102,11 +114,14 @@ func row(w io.Writer, name, format string, args ...any) {
 	fmt.Fprintf(w, "  %s\t%s\n", name, fmt.Sprintf(format, args...))
 }
 
-func resetNote(m Memory) string {
-	if m.RSSReset {
-		return " (VmHWM of this phase)"
+func rss(m Memory) string {
+	switch {
+	case m.PeakRSS == 0:
+		return "n/a (no /proc/self/status on this system)"
+	case m.RSSReset:
+		return mib(m.PeakRSS) + " (VmHWM of this phase)"
 	}
-	return " (VmHWM of the process: could not reset it)"
+	return mib(m.PeakRSS) + " (VmHWM of the process: could not reset it)"
 }
 
 func secs(s float64) string {

@@ -105,6 +105,9 @@ type Memory struct {
 	// CPUSecs is the CPU time (user + system) the process used in the
 	// phase, the receiver's included with the built-in receiver.
 	CPUSecs float64 `json:"cpu_seconds"`
+	// GCCPUSecs is the part of it the garbage collector used (the
+	// runtime's estimate).
+	GCCPUSecs float64 `json:"gc_cpu_seconds"`
 }
 
 func machine() Machine {

@@ -48,3 +48,17 @@ func TestDiscardLargeGzip(t *testing.T) {
 		t.Fatalf("blank body: status %d, want 400", status)
 	}
 }
+
+// TestObjectCounterStrings covers the eight-at-a-time skip inside strings:
+// long strings with a quote, a backslash or a brace at every position.
+func TestObjectCounterStrings(t *testing.T) {
+	for n := 0; n < 40; n++ {
+		for _, special := range []string{`\"`, `\\`, `{`, `}`, `é`} {
+			s := strings.Repeat("a", n) + special + strings.Repeat("b", 40-n)
+			body := `{"k":"` + s + `"}` + "\n" + `{"k":["` + s + `",{"x":"}"}]}`
+			if got := countObjects([]byte(body)); got != 2 {
+				t.Fatalf("%s: %d objects, want 2", body, got)
+			}
+		}
+	}
+}
