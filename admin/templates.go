@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/numfmt"
 )
 
 // pageNames are the page templates; each is parsed with layout.html and
@@ -114,22 +115,7 @@ func fmtDuration(d time.Duration) string {
 }
 
 // fmtCount writes an integer with thin thousands separators: 12 345.
-func fmtCount(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString("\u202f")
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func fmtCount(n int64) string { return numfmt.Group(n, "\u202f") }
 
 func kindName(k siemsync.Kind) string {
 	switch k {

@@ -20,7 +20,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	gosync "sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +31,7 @@ import (
 	"github.com/siemsync/siemsync/ingest"
 	"github.com/siemsync/siemsync/internal/gen"
 	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/internal/numfmt"
 	"github.com/siemsync/siemsync/internal/secret"
 	"github.com/siemsync/siemsync/sink/hec"
 	"github.com/siemsync/siemsync/store"
@@ -617,21 +617,6 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 }
 
 // group writes n with thousands separators.
-func group(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func group(n int64) string { return numfmt.Group(n, ",") }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
