@@ -9,7 +9,7 @@ import "runtime/debug"
 // them and a collection costs little whatever their size. Collecting when
 // the heap has grown by half rather than doubled keeps the resident set
 // about 10 MiB smaller while a backlog drains, for well under 5 % more CPU
-// (internal/bench/PERFORMANCE.md).
+// (README, "Performance").
 const defaultGCPercent = 50
 
 // tuneGC applies defaultGCPercent unless the operator set GOGC.

@@ -5,7 +5,7 @@
 // to a real HEC). It reports throughput, request latency and memory, and
 // fails when the receiver did not count exactly the records sent.
 //
-// `siemsync bench` is its command line; internal/bench/PERFORMANCE.md has
+// `siemsync bench` is its command line; the README's "Performance" section has
 // the figures measured on the reference machine.
 package bench
 
