@@ -9,8 +9,6 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
-
-	"github.com/siemsync/siemsync"
 )
 
 // DefaultSchedule is how often every enabled integration is synced.
@@ -19,15 +17,20 @@ const DefaultSchedule = "@every 5m"
 // Scheduler runs a cycle of every enabled integration on a cron schedule.
 // The set of enabled integrations is read at every tick, so changes made in
 // the admin page or API take effect from the next tick without a restart.
+//
+// A tick only starts cycles; a pool of concurrency slots runs them. An
+// integration whose cycle is still running is skipped, so one slow
+// integration (a large backlog, a destination that hangs until the cycle
+// timeout) never delays the cycles of the others.
 type Scheduler struct {
-	syncer      *Syncer
-	cron        *cron.Cron
-	concurrency int
-	log         zerolog.Logger
+	syncer *Syncer
+	cron   *cron.Cron
+	slots  chan struct{} // one per cycle allowed to run at once
+	log    zerolog.Logger
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     gosync.WaitGroup
+	wg     gosync.WaitGroup // the first tick and every cycle started
 }
 
 // NewScheduler parses spec (a cron expression or "@every 5m").
@@ -36,8 +39,13 @@ func NewScheduler(s *Syncer, spec string, concurrency int, log zerolog.Logger) (
 	if err != nil {
 		return nil, fmt.Errorf("parse schedule %q: %w", spec, err)
 	}
+	if concurrency < 1 {
+		concurrency = DefaultConcurrency
+	}
+	// A tick waits for free slots while the pool is full; the next tick is
+	// then skipped rather than queued behind it.
 	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
-	sc := &Scheduler{syncer: s, cron: c, concurrency: concurrency, log: log}
+	sc := &Scheduler{syncer: s, cron: c, slots: make(chan struct{}, concurrency), log: log}
 	c.Schedule(sched, cron.FuncJob(sc.tick))
 	return sc, nil
 }
@@ -73,24 +81,35 @@ func (sc *Scheduler) Stop(grace time.Duration) {
 	sc.cancel()
 }
 
+// tick starts a cycle of every enabled integration that is not running
+// yet. It returns once they are started, not when they finish.
 func (sc *Scheduler) tick() {
 	if sc.ctx.Err() != nil {
 		return
 	}
-	results, err := sc.syncer.RunAll(sc.ctx, nil, sc.concurrency)
-	if err != nil && !errors.Is(err, context.Canceled) {
-		sc.log.Error().Err(err).Msg("scheduled sync")
-	}
-	var ok, failed, busy int
-	for _, r := range results {
-		switch {
-		case r.Err == nil:
-			ok++
-		case errors.Is(r.Err, siemsync.ErrRunning):
-			busy++
-		default:
-			failed++
+	ids, err := sc.syncer.cfg.Store.EnabledIntegrationIDs(sc.ctx)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			sc.log.Error().Err(err).Msg("scheduled sync: list enabled integrations")
 		}
+		return
 	}
-	sc.log.Debug().Int("ok", ok).Int("failed", failed).Int("still_running", busy).Msg("sync tick")
+	started, running := 0, 0
+	for _, id := range ids {
+		if sc.syncer.isRunning(id) {
+			running++
+			continue
+		}
+		select {
+		case sc.slots <- struct{}{}:
+		case <-sc.ctx.Done():
+			return
+		}
+		started++
+		sc.wg.Go(func() {
+			defer func() { <-sc.slots }()
+			sc.syncer.Cycle(sc.ctx, id)
+		})
+	}
+	sc.log.Debug().Int("started", started).Int("still_running", running).Msg("sync tick")
 }

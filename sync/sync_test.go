@@ -517,3 +517,76 @@ func TestHostFromAccount(t *testing.T) {
 		t.Fatalf("body %s lacks the account host", body)
 	}
 }
+
+func TestSchedulerSlowIntegrationDoesNotHoldBackOthers(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.audit(t, acctB, "fast-1")
+	slow := b.integration(t, acctA, nil)
+	fast := b.integration(t, acctB, nil)
+	hanging, release := make(chan struct{}), make(chan struct{})
+	b.sink.SendFunc = func(body []byte, _ int) error {
+		if bytes.Contains(body, []byte(`"slow-1"`)) {
+			close(hanging)
+			<-release
+		}
+		return nil
+	}
+	sc, err := ssync.NewScheduler(b.s, "@every 1s", 4, zerolog.New(zerolog.NewTestWriter(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Start(context.Background())
+	defer sc.Stop(10 * time.Second)
+	defer close(release)
+
+	// The slow integration gets a record only once the first tick is over,
+	// so that its cycle hangs inside a scheduled tick.
+	deadline := time.Now().Add(30 * time.Second)
+	for !finishedRun(t, b.db, slow) || !finishedRun(t, b.db, fast) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first tick did not finish")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.audit(t, acctA, "slow-1")
+	select {
+	case <-hanging:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the slow integration's cycle never started")
+	}
+	fastRuns := func() int {
+		runs, err := b.db.RecentRuns(t.Context(), fast, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(runs)
+	}
+	// While it hangs, the fast one keeps getting its cycles, and the slow
+	// one never gets a second at once.
+	before := fastRuns()
+	deadline = time.Now().Add(30 * time.Second)
+	for fastRuns() < before+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the fast integration ran %d more cycles while the slow one hung, want 2", fastRuns()-before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	runs, _ := b.db.RecentRuns(t.Context(), slow, 100)
+	if n := len(runs); n < 1 || runs[0].Finished != nil {
+		t.Errorf("slow integration: %d runs, newest %+v; want its hanging cycle newest and unfinished", n, runs[0])
+	}
+	for _, r := range runs[1:] {
+		if r.Finished == nil {
+			t.Errorf("two unfinished cycles of the slow integration: %+v", runs)
+		}
+	}
+}
+
+func finishedRun(t *testing.T, db *store.DB, id string) bool {
+	runs, err := db.RecentRuns(t.Context(), id, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(runs) == 1 && runs[0].Finished != nil
+}

@@ -203,6 +203,12 @@ func (s *Syncer) acquire(id string) bool {
 	return true
 }
 
+func (s *Syncer) isRunning(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running[id]
+}
+
 func (s *Syncer) release(id string) {
 	s.mu.Lock()
 	delete(s.running, id)
