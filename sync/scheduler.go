@@ -74,7 +74,7 @@ func (sc *Scheduler) Stop(grace time.Duration) {
 	select {
 	case <-waited:
 	case <-time.After(grace):
-		sc.log.Warn().Dur("grace", grace).Msg("cycles still running after the grace period; abandoning their in-flight batches")
+		sc.log.Warn().Dur("grace_ms", grace).Msg("cycles still running after the grace period; abandoning their in-flight batches")
 		sc.cancel()
 		<-waited
 	}

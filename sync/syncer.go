@@ -233,7 +233,7 @@ func (s *Syncer) logResult(in *siemsync.Integration, r *Result) {
 	}
 	ev.Str("integration", in.ID).Str("name", in.Name).Str("account", in.Account).Str("kind", string(in.Kind)).
 		Int64("audit_events", r.Audit).Int64("job_events", r.Jobs).Int64("bytes", r.Bytes).
-		Int64("set_aside", r.SetAside).Dur("duration", r.Duration).Str("result", result).Msg("sync cycle")
+		Int64("set_aside", r.SetAside).Dur("duration_ms", r.Duration).Str("result", result).Msg("sync cycle")
 	if m := s.cfg.Metrics; m != nil {
 		m.Cycles.WithLabelValues(in.ID, result).Inc()
 		m.CycleDuration.Observe(r.Duration.Seconds())

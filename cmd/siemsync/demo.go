@@ -42,6 +42,9 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 		a.g.logFormat = "console"
 	}
 	a.g.allowPrivate = true // the receiver is on loopback
+	if err := a.setup(); err != nil { // again: the log format may have changed
+		return err
+	}
 	dir, err := os.MkdirTemp("", "siemsync-demo-")
 	if err != nil {
 		return err

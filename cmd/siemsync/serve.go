@@ -116,7 +116,7 @@ func (a *app) serve(ctx context.Context, db *store.DB, f serveFlags, ready func(
 		return fmt.Errorf("admin server: %w", err)
 	}
 	start := time.Now()
-	a.log.Info().Dur("grace", f.grace).Msg("shutting down: finishing in-flight batches")
+	a.log.Info().Dur("grace_ms", f.grace).Msg("shutting down: finishing in-flight batches")
 	sched.Stop(f.grace)
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -124,7 +124,7 @@ func (a *app) serve(ctx context.Context, db *store.DB, f serveFlags, ready func(
 		a.log.Warn().Err(err).Msg("admin server shutdown")
 	}
 	<-pruneDone
-	a.log.Info().Dur("took", time.Since(start)).Msg("stopped")
+	a.log.Info().Dur("took_ms", time.Since(start)).Msg("stopped")
 	return nil
 }
 

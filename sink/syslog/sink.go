@@ -261,7 +261,7 @@ func (s *Sink) Send(ctx context.Context, body []byte, events int) error {
 		return err
 	}
 	s.batches++
-	s.log.Debug().Int("events", events).Int("bytes", len(body)).Dur("took", time.Since(start)).Msg("syslog batch written")
+	s.log.Debug().Int("events", events).Int("bytes", len(body)).Dur("took_ms", time.Since(start)).Msg("syslog batch written")
 	return nil
 }
 
@@ -284,7 +284,7 @@ func (s *Sink) send(ctx context.Context, body []byte) error {
 			return err
 		}
 		s.conn = c
-		s.log.Debug().Str("address", s.tgt.addr).Dur("connect", c.rtt).Msg("syslog connected")
+		s.log.Debug().Str("address", s.tgt.addr).Dur("connect_ms", c.rtt).Msg("syslog connected")
 	}
 	return writeBatch(ctx, s.conn, body, s.tgt, s.in, &s.opts)
 }
