@@ -41,7 +41,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if !set["log-format"] && a.env("SIEMSYNC_LOG_FORMAT") == "" {
 		a.g.logFormat = "console"
 	}
-	a.g.allowPrivate = true // the receiver is on loopback
+	a.g.allowPrivate = true           // the receiver is on loopback
 	if err := a.setup(); err != nil { // again: the log format may have changed
 		return err
 	}
