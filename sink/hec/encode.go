@@ -108,14 +108,12 @@ func appendAudit(b []byte, ev *siemsync.Event, host string, replaceMeta bool, li
 		b = append(b, `,"preview":`...)
 		b = appendBytesString(b, a.Metadata, previewBytes)
 		b = append(b, '}')
-	case validJSON(a.Metadata):
-		b = append(b, a.Metadata...)
 	default:
-		// The store only keeps JSON objects, so this is corruption; pass
-		// it on as text rather than break the whole batch.
-		b = append(b, `{"_siemsync_invalid_json":`...)
-		b = appendBytesString(b, a.Metadata, 0)
-		b = append(b, '}')
+		// The store only holds what ingest accepted: a compact JSON object.
+		// Checking it again here would double the encoder's cost per event;
+		// a corrupt value would be refused by Splunk (code 6) and the cycle
+		// would set that one event aside, not lose it.
+		b = append(b, a.Metadata...)
 	}
 	b = append(b, `,"event":`...)
 	b = appendOptString(b, a.Event, limit)
@@ -287,7 +285,20 @@ func appendString(b []byte, s string, limit int) []byte {
 }
 
 // appendBytesString is appendString for a byte slice. The conversion may
-// allocate; it is only used on the rare truncation and corruption paths.
+// allocate; it is only used on the rare truncation path.
 func appendBytesString(b []byte, p []byte, limit int) []byte {
 	return appendString(b, string(p), limit)
+}
+
+// special8 is non-zero when one of the eight bytes of x (any order) needs
+// attention inside a JSON string: a control character, a quote or a
+// backslash. It is exact for the any-byte question the callers ask.
+func special8(x uint64) uint64 {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	ctl := (x - lsb*0x20) &^ x & msb
+	q := x ^ (lsb * '"')
+	q = (q - lsb) &^ q & msb
+	bs := x ^ (lsb * '\\')
+	bs = (bs - lsb) &^ bs & msb
+	return ctl | q | bs
 }

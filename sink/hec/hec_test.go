@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -618,3 +619,26 @@ func TestOptionsClient(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The encoder trusts the store's metadata (ingest only stores valid JSON
+// objects). Should a corrupt value ever reach it, the destination refuses
+// the event as bad data with its index, which the sync cycle turns into one
+// set-aside event rather than a lost batch.
+func TestCorruptMetadataIsRefusedAsBadEvent(t *testing.T) {
+	t.Parallel()
+	r, srv := receiver(t, hecrecv.Options{})
+	s := sinkFor(t, integration(srv.URL, nil), Options{})
+	body := batch(s, "ok", 2)
+	bad := auditEvent()
+	bad.Audit.Metadata = json.RawMessage(`{"a":`)
+	body = s.Append(body, bad)
+	body = append(body, batch(s, "after", 1)...)
+	err := s.Send(t.Context(), body, 4)
+	var se *sink.Error
+	if !errors.As(err, &se) || se.Class != sink.BadEvent || se.Index != 2 {
+		t.Fatalf("send = %v (%+v), want a BadEvent at index 2", err, se)
+	}
+	if r.Count() != 0 {
+		t.Errorf("receiver kept %d events of a refused batch", r.Count())
+	}
+}

@@ -1,12 +1,14 @@
 package hec
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log"
@@ -17,6 +19,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/hecrecv"
@@ -147,3 +150,14 @@ func tlsReceiver(t *testing.T, h http.Handler, cfg *tls.Config) *httptest.Server
 }
 
 var loopback = []net.IP{net.ParseIP("127.0.0.1")}
+
+// storedMetadata turns fuzz input into metadata the store can hold: what
+// ingest accepts is a JSON object in valid UTF-8, kept compact. Anything
+// else cannot reach the encoder, so it becomes "no metadata".
+func storedMetadata(b []byte) []byte {
+	var buf bytes.Buffer
+	if !utf8.Valid(b) || json.Compact(&buf, b) != nil || !bytes.HasPrefix(buf.Bytes(), []byte("{")) {
+		return nil
+	}
+	return buf.Bytes()
+}
