@@ -1,36 +1,16 @@
 package siemsync
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/siemsync/siemsync/internal/testpki"
 )
 
+// certPEM is a certificate with the given lifetime.
 func certPEM(t *testing.T, cn string, notBefore, notAfter time.Time) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return testpki.NewCAValid(t, cn, testpki.Validity{NotBefore: notBefore, NotAfter: notAfter}).PEM
 }
 
 func TestConfigWarnings(t *testing.T) {

@@ -3,28 +3,21 @@ package admin_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/admin"
 	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/internal/testpki"
 )
 
 const (
@@ -214,29 +207,10 @@ func wantError(t *testing.T, w *httptest.ResponseRecorder, status int, code, fie
 	return e
 }
 
-// certPair makes a self-signed certificate and its key in PEM.
+// certPair makes a client certificate for cn and its key in PEM.
 func certPair(t *testing.T, cn string) (certPEM, keyPEM string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		DNSNames: []string{cn}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
+	_, certPEM, keyPEM = testpki.NewCA(t, cn+" CA").Issue(t, testpki.Leaf{CN: cn, DNS: []string{cn}, Client: true})
+	return certPEM, keyPEM
 }
 
 // keyBody is the base64 middle of a PEM key: what must never leak.

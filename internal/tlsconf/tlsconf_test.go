@@ -1,102 +1,17 @@
 package tlsconf
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/testpki"
 )
-
-// ca is a throwaway certificate authority for one test.
-type ca struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  string
-}
-
-func newCA(t *testing.T, cn string) *ca {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &ca{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
-}
-
-type leafOpts struct {
-	cn        string
-	dns       []string
-	ips       []net.IP
-	notBefore time.Time
-	notAfter  time.Time
-	client    bool
-}
-
-// issue returns a certificate signed by c, as a tls.Certificate and PEMs.
-func (c *ca) issue(t *testing.T, o leafOpts) (tls.Certificate, string, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.notBefore.IsZero() {
-		o.notBefore = time.Now().Add(-time.Hour)
-	}
-	if o.notAfter.IsZero() {
-		o.notAfter = time.Now().Add(24 * time.Hour)
-	}
-	usage := x509.ExtKeyUsageServerAuth
-	if o.client {
-		usage = x509.ExtKeyUsageClientAuth
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: o.cn},
-		DNSNames:     o.dns,
-		IPAddresses:  o.ips,
-		NotBefore:    o.notBefore,
-		NotAfter:     o.notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	certPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
-	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair, certPEM, keyPEM
-}
 
 // serve runs a TLS server on loopback that completes handshakes and then
 // holds each connection open, saying nothing, until the client hangs up.
@@ -144,15 +59,15 @@ func dial(t *testing.T, addr string, in *siemsync.Integration, host string) erro
 }
 
 func TestExplain(t *testing.T) {
-	good := newCA(t, "Good Root CA")
-	other := newCA(t, "Other Root CA")
-	splunkCA := newCA(t, "SplunkCommonCA")
+	good := testpki.NewCA(t, "Good Root CA")
+	other := testpki.NewCA(t, "Other Root CA")
+	splunkCA := testpki.NewCA(t, "SplunkCommonCA")
 	const host = "splunk.example.com"
 
-	srvCert := func(c *ca, o leafOpts) tls.Certificate { p, _, _ := c.issue(t, o); return p }
-	_, clientPEM, clientKey := good.issue(t, leafOpts{cn: "siemsync", client: true})
+	srvCert := func(c *testpki.CA, o testpki.Leaf) tls.Certificate { p, _, _ := c.Issue(t, o); return p }
+	_, clientPEM, clientKey := good.Issue(t, testpki.Leaf{CN: "siemsync", Client: true})
 	pool := x509.NewCertPool()
-	pool.AddCert(good.cert)
+	pool.AddCert(good.Cert)
 	past := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 	future := time.Now().Add(240 * time.Hour).UTC().Truncate(time.Second)
 
@@ -165,130 +80,130 @@ func TestExplain(t *testing.T) {
 	}{
 		{
 			name:   "good",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: host, dns: []string{host}})}},
-			in:     siemsync.Integration{CAPEM: good.pem},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: host, DNS: []string{host}})}},
+			in:     siemsync.Integration{CAPEM: good.PEM},
 			ok:     true,
 		},
 		{
 			name:   "wrong CA",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(other, leafOpts{cn: host, dns: []string{host}})}},
-			in:     siemsync.Integration{CAPEM: good.pem},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(other, testpki.Leaf{CN: host, DNS: []string{host}})}},
+			in:     siemsync.Integration{CAPEM: good.PEM},
 			want:   []string{"the certificate of splunk.example.com", `(issued by "Other Root CA")`, "is signed by an authority siemsync does not trust: paste the CA certificate in ca_pem"},
 		},
 		{
 			name:   "wrong host",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: "other", dns: []string{"other.example.com", "alt.example.com"}})}},
-			in:     siemsync.Integration{CAPEM: good.pem},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: "other", DNS: []string{"other.example.com", "alt.example.com"}})}},
+			in:     siemsync.Integration{CAPEM: good.PEM},
 			want:   []string{"is for other.example.com, alt.example.com, not splunk.example.com", "set server name"},
 		},
 		{
 			name:   "splunk default cert, CA trusted",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(splunkCA, leafOpts{cn: SplunkDefaultCN})}},
-			in:     siemsync.Integration{CAPEM: splunkCA.pem},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(splunkCA, testpki.Leaf{CN: SplunkDefaultCN})}},
+			in:     siemsync.Integration{CAPEM: splunkCA.PEM},
 			want:   []string{"Splunk's self-signed default certificate (SplunkServerDefaultCert)", "install a certificate for splunk.example.com", "set server name to SplunkServerDefaultCert"},
 		},
 		{
 			name:   "splunk default cert, CA unknown",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(splunkCA, leafOpts{cn: SplunkDefaultCN})}},
-			in:     siemsync.Integration{CAPEM: good.pem},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(splunkCA, testpki.Leaf{CN: SplunkDefaultCN})}},
+			in:     siemsync.Integration{CAPEM: good.PEM},
 			want:   []string{"Splunk's self-signed default certificate", "paste Splunk's CA certificate in ca_pem"},
 		},
 		{
 			name:   "expired",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: host, dns: []string{host}, notBefore: past.Add(-time.Hour), notAfter: past})}},
-			in:     siemsync.Integration{CAPEM: good.pem},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: host, DNS: []string{host}, Validity: testpki.Validity{NotBefore: past.Add(-time.Hour), NotAfter: past}})}},
+			in:     siemsync.Integration{CAPEM: good.PEM},
 			want:   []string{"expired on 2020-01-02T03:04:05Z", "renew"},
 		},
 		{
 			name:   "not yet valid",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: host, dns: []string{host}, notBefore: future, notAfter: future.Add(time.Hour)})}},
-			in:     siemsync.Integration{CAPEM: good.pem},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: host, DNS: []string{host}, Validity: testpki.Validity{NotBefore: future, NotAfter: future.Add(time.Hour)}})}},
+			in:     siemsync.Integration{CAPEM: good.PEM},
 			want:   []string{"is not valid before " + future.Format(time.RFC3339), "clock"},
 		},
 		{
 			name: "client cert required, TLS 1.2",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: host, dns: []string{host}})},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: host, DNS: []string{host}})},
 				ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool, MaxVersion: tls.VersionTLS12},
-			in:   siemsync.Integration{CAPEM: good.pem},
+			in:   siemsync.Integration{CAPEM: good.PEM},
 			want: []string{"splunk.example.com refused the TLS handshake", "requires a client certificate", "client_cert_pem and client_key_pem"},
 		},
 		{
 			// With TLS 1.3 the client's handshake completes before the
 			// server checks the certificate: only the probe sees it.
 			name: "client cert required, TLS 1.3",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: host, dns: []string{host}})},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: host, DNS: []string{host}})},
 				ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool, MinVersion: tls.VersionTLS13},
-			in:   siemsync.Integration{CAPEM: good.pem},
+			in:   siemsync.Integration{CAPEM: good.PEM},
 			want: []string{"splunk.example.com requires a client certificate and refused the connection", "client_cert_pem, client_key_pem"},
 		},
 		{
 			name: "client cert required and given, TLS 1.3",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: host, dns: []string{host}})},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: host, DNS: []string{host}})},
 				ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool, MinVersion: tls.VersionTLS13},
-			in: siemsync.Integration{CAPEM: good.pem, ClientCertPEM: clientPEM, ClientKeyPEM: clientKey},
+			in: siemsync.Integration{CAPEM: good.PEM, ClientCertPEM: clientPEM, ClientKeyPEM: clientKey},
 			ok: true,
 		},
 		{
 			name: "client cert from an untrusted CA, TLS 1.3",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: host, dns: []string{host}})},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: host, DNS: []string{host}})},
 				ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS13},
-			in:   siemsync.Integration{CAPEM: good.pem, ClientCertPEM: clientPEM, ClientKeyPEM: clientKey},
+			in:   siemsync.Integration{CAPEM: good.PEM, ClientCertPEM: clientPEM, ClientKeyPEM: clientKey},
 			want: []string{"does not trust the authority that signed the client certificate"},
 		},
 		{
 			name: "TLS 1.1 only",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: host, dns: []string{host}})},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: host, DNS: []string{host}})},
 				MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11},
-			in:   siemsync.Integration{CAPEM: good.pem},
+			in:   siemsync.Integration{CAPEM: good.PEM},
 			want: []string{"older than 1.2", "enable TLS 1.2 or 1.3"},
 		},
 		{
 			name:   "splunk default cert, server name set, CA trusted",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(splunkCA, leafOpts{cn: SplunkDefaultCN})}},
-			in:     siemsync.Integration{CAPEM: splunkCA.pem, ServerName: SplunkDefaultCN},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(splunkCA, testpki.Leaf{CN: SplunkDefaultCN})}},
+			in:     siemsync.Integration{CAPEM: splunkCA.PEM, ServerName: SplunkDefaultCN},
 			ok:     true,
 		},
 		{
 			name:   "splunk default cert, server name set, CA not trusted",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(splunkCA, leafOpts{cn: SplunkDefaultCN})}},
-			in:     siemsync.Integration{CAPEM: good.pem, ServerName: SplunkDefaultCN},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(splunkCA, testpki.Leaf{CN: SplunkDefaultCN})}},
+			in:     siemsync.Integration{CAPEM: good.PEM, ServerName: SplunkDefaultCN},
 			want:   []string{"Splunk's self-signed default certificate", "paste Splunk's CA certificate in ca_pem"},
 		},
 		{
 			name:   "server name set, common name differs",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: "other"})}},
-			in:     siemsync.Integration{CAPEM: good.pem, ServerName: "splunk-1"},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: "other"})}},
+			in:     siemsync.Integration{CAPEM: good.PEM, ServerName: "splunk-1"},
 			want:   []string{"is for other (common name only, no subject alternative names), not splunk-1"},
 		},
 		{
 			// The common name counts only when there are no SANs, as in
 			// every modern client.
 			name:   "server name set, SANs name others",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: "splunk-1", dns: []string{"a.example.com"}})}},
-			in:     siemsync.Integration{CAPEM: good.pem, ServerName: "splunk-1"},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: "splunk-1", DNS: []string{"a.example.com"}})}},
+			in:     siemsync.Integration{CAPEM: good.PEM, ServerName: "splunk-1"},
 			want:   []string{"is for a.example.com, not splunk-1"},
 		},
 		{
 			name:   "server name set, SAN matches",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: "x", dns: []string{"splunk-1"}})}},
-			in:     siemsync.Integration{CAPEM: good.pem, ServerName: "splunk-1"},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: "x", DNS: []string{"splunk-1"}})}},
+			in:     siemsync.Integration{CAPEM: good.PEM, ServerName: "splunk-1"},
 			ok:     true,
 		},
 		{
 			name:   "server name set, expired",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: "splunk-1", notBefore: past.Add(-time.Hour), notAfter: past})}},
-			in:     siemsync.Integration{CAPEM: good.pem, ServerName: "splunk-1"},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: "splunk-1", Validity: testpki.Validity{NotBefore: past.Add(-time.Hour), NotAfter: past}})}},
+			in:     siemsync.Integration{CAPEM: good.PEM, ServerName: "splunk-1"},
 			want:   []string{"expired on 2020-01-02T03:04:05Z"},
 		},
 		{
 			name:   "server name set, client certificate as server certificate",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, leafOpts{cn: "splunk-1", client: true})}},
-			in:     siemsync.Integration{CAPEM: good.pem, ServerName: "splunk-1"},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(good, testpki.Leaf{CN: "splunk-1", Client: true})}},
+			in:     siemsync.Integration{CAPEM: good.PEM, ServerName: "splunk-1"},
 			want:   []string{"not meant for a TLS server"},
 		},
 		{
 			name:   "skip verify accepts a wrong CA",
-			server: &tls.Config{Certificates: []tls.Certificate{srvCert(other, leafOpts{cn: "x"})}},
+			server: &tls.Config{Certificates: []tls.Certificate{srvCert(other, testpki.Leaf{CN: "x"})}},
 			in:     siemsync.Integration{InsecureSkipVerify: true},
 			ok:     true,
 		},
@@ -349,8 +264,8 @@ func TestExplainClosedAfterHandshake(t *testing.T) {
 }
 
 func TestClient(t *testing.T) {
-	good := newCA(t, "Good Root CA")
-	_, certPEM, keyPEM := good.issue(t, leafOpts{cn: "siemsync", client: true})
+	good := testpki.NewCA(t, "Good Root CA")
+	_, certPEM, keyPEM := good.Issue(t, testpki.Leaf{CN: "siemsync", Client: true})
 	tests := []struct {
 		name       string
 		in         siemsync.Integration
@@ -367,7 +282,7 @@ func TestClient(t *testing.T) {
 		// VerifyConnection, which crypto/tls runs only with its own
 		// checks skipped (TestServerNameCommonName checks it verifies).
 		{name: "server name override", in: siemsync.Integration{ServerName: "SplunkServerDefaultCert"}, host: "h", serverName: "SplunkServerDefaultCert", skip: true},
-		{name: "ca", in: siemsync.Integration{CAPEM: good.pem}, host: "h", serverName: "h", roots: true},
+		{name: "ca", in: siemsync.Integration{CAPEM: good.PEM}, host: "h", serverName: "h", roots: true},
 		{name: "client cert", in: siemsync.Integration{ClientCertPEM: certPEM, ClientKeyPEM: keyPEM}, host: "h", serverName: "h", certs: 1},
 		{name: "skip verify", in: siemsync.Integration{InsecureSkipVerify: true}, host: "h", serverName: "h", skip: true},
 		{name: "bad ca", in: siemsync.Integration{CAPEM: "nope"}, host: "h", err: "read ca_pem: no PEM certificate found"},

@@ -12,19 +12,20 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/hecrecv"
+	"github.com/siemsync/siemsync/internal/testpki"
 	"github.com/siemsync/siemsync/sink"
 )
 
 func TestCheck(t *testing.T) {
-	ca := newTestCA(t, "Real CA")
-	splunkCA := newTestCA(t, "SplunkCommonCA")
-	goodCert, _, _ := ca.leaf(t, "splunk", loopback, false)
-	otherHost, _, _ := ca.leaf(t, "other", nil, false)
+	ca := testpki.NewCA(t, "Real CA")
+	splunkCA := testpki.NewCA(t, "SplunkCommonCA")
+	goodCert, _, _ := ca.Issue(t, testpki.Leaf{CN: "splunk", IPs: loopback, Client: false})
+	otherHost, _, _ := ca.Issue(t, testpki.Leaf{CN: "other", Client: false})
 	otherHost.Leaf = nil
-	defaultCert, _, _ := splunkCA.leaf(t, "SplunkServerDefaultCert", nil, false)
-	_, clientPEM, clientKey := ca.leaf(t, "siemsync", nil, true)
+	defaultCert, _, _ := splunkCA.Issue(t, testpki.Leaf{CN: "SplunkServerDefaultCert", Client: false})
+	_, clientPEM, clientKey := ca.Issue(t, testpki.Leaf{CN: "siemsync", Client: true})
 	clientCAs := x509.NewCertPool()
-	clientCAs.AddCert(ca.cert)
+	clientCAs.AddCert(ca.Cert)
 
 	type env struct {
 		url  string
@@ -89,27 +90,27 @@ func TestCheck(t *testing.T) {
 		{name: "private destination", env: plain(hecrecv.Options{}, hecrecv.Fault{}), private: true, steps: []string{"url", "dns", "tcp"},
 			msg: "destination 127.0.0.1 is a loopback address; siemsync refuses loopback, private, link-local and cloud-metadata destinations unless the operator allows them with --allow-private-destinations"},
 
-		{name: "tls good", env: overTLS(&tls.Config{Certificates: []tls.Certificate{goodCert}}), mod: func(in *siemsync.Integration) { in.CAPEM = ca.pem }, steps: allTLS},
-		{name: "tls wrong CA", env: overTLS(&tls.Config{Certificates: []tls.Certificate{goodCert}}), mod: func(in *siemsync.Integration) { in.CAPEM = splunkCA.pem },
+		{name: "tls good", env: overTLS(&tls.Config{Certificates: []tls.Certificate{goodCert}}), mod: func(in *siemsync.Integration) { in.CAPEM = ca.PEM }, steps: allTLS},
+		{name: "tls wrong CA", env: overTLS(&tls.Config{Certificates: []tls.Certificate{goodCert}}), mod: func(in *siemsync.Integration) { in.CAPEM = splunkCA.PEM },
 			steps: []string{"url", "dns", "tcp", "tls"}, msg: `the certificate of 127.0.0.1 (issued by "Real CA") is signed by an authority siemsync does not trust: paste the CA certificate in ca_pem`},
 		{name: "tls system roots", env: overTLS(&tls.Config{Certificates: []tls.Certificate{goodCert}}),
 			steps: []string{"url", "dns", "tcp", "tls"}, msg: "is signed by an authority siemsync does not trust"},
-		{name: "tls wrong host", env: overTLS(&tls.Config{Certificates: []tls.Certificate{otherHost}}), mod: func(in *siemsync.Integration) { in.CAPEM = ca.pem },
+		{name: "tls wrong host", env: overTLS(&tls.Config{Certificates: []tls.Certificate{otherHost}}), mod: func(in *siemsync.Integration) { in.CAPEM = ca.PEM },
 			steps: []string{"url", "dns", "tcp", "tls"}, msg: "the certificate of 127.0.0.1 is for other (common name only, no subject alternative names), not 127.0.0.1"},
-		{name: "tls splunk default cert, untrusted", env: overTLS(&tls.Config{Certificates: []tls.Certificate{defaultCert}}), mod: func(in *siemsync.Integration) { in.CAPEM = ca.pem },
+		{name: "tls splunk default cert, untrusted", env: overTLS(&tls.Config{Certificates: []tls.Certificate{defaultCert}}), mod: func(in *siemsync.Integration) { in.CAPEM = ca.PEM },
 			steps: []string{"url", "dns", "tcp", "tls"}, msg: "presents Splunk's self-signed default certificate (SplunkServerDefaultCert)"},
-		{name: "tls splunk default cert, CA trusted", env: overTLS(&tls.Config{Certificates: []tls.Certificate{defaultCert}}), mod: func(in *siemsync.Integration) { in.CAPEM = splunkCA.pem },
+		{name: "tls splunk default cert, CA trusted", env: overTLS(&tls.Config{Certificates: []tls.Certificate{defaultCert}}), mod: func(in *siemsync.Integration) { in.CAPEM = splunkCA.PEM },
 			steps: []string{"url", "dns", "tcp", "tls"}, msg: "presents Splunk's self-signed default certificate (SplunkServerDefaultCert), which names no real host"},
 		{name: "tls splunk default cert, server name set", env: overTLS(&tls.Config{Certificates: []tls.Certificate{defaultCert}}),
-			mod: func(in *siemsync.Integration) { in.CAPEM = splunkCA.pem; in.ServerName = "SplunkServerDefaultCert" }, steps: allTLS, msg: ""},
+			mod: func(in *siemsync.Integration) { in.CAPEM = splunkCA.PEM; in.ServerName = "SplunkServerDefaultCert" }, steps: allTLS, msg: ""},
 		{name: "tls skip verify", env: overTLS(&tls.Config{Certificates: []tls.Certificate{defaultCert}}), mod: func(in *siemsync.Integration) { in.InsecureSkipVerify = true }, steps: allTLS},
 		{name: "client cert required, none sent, TLS 1.3", env: overTLS(&tls.Config{Certificates: []tls.Certificate{goodCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs}),
-			mod: func(in *siemsync.Integration) { in.CAPEM = ca.pem }, steps: []string{"url", "dns", "tcp", "tls"}, msg: "127.0.0.1 requires a client certificate and refused the connection"},
+			mod: func(in *siemsync.Integration) { in.CAPEM = ca.PEM }, steps: []string{"url", "dns", "tcp", "tls"}, msg: "127.0.0.1 requires a client certificate and refused the connection"},
 		{name: "client cert required, none sent, TLS 1.2", env: overTLS(&tls.Config{Certificates: []tls.Certificate{goodCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs, MaxVersion: tls.VersionTLS12}),
-			mod: func(in *siemsync.Integration) { in.CAPEM = ca.pem }, steps: []string{"url", "dns", "tcp", "tls"}, msg: "probably requires a client certificate"},
+			mod: func(in *siemsync.Integration) { in.CAPEM = ca.PEM }, steps: []string{"url", "dns", "tcp", "tls"}, msg: "probably requires a client certificate"},
 		{name: "client cert required and sent", env: overTLS(&tls.Config{Certificates: []tls.Certificate{goodCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs}),
 			mod: func(in *siemsync.Integration) {
-				in.CAPEM = ca.pem
+				in.CAPEM = ca.PEM
 				in.ClientCertPEM = clientPEM
 				in.ClientKeyPEM = clientKey
 			}, send: true, steps: append(allTLS, "send"), sent: 1},

@@ -24,6 +24,7 @@ import (
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/hecrecv"
 	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/internal/testpki"
 	"github.com/siemsync/siemsync/sink"
 )
 
@@ -331,24 +332,24 @@ func TestSendTransportErrors(t *testing.T) {
 			return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), Options{}, nil
 		}, sink.Config, "is a loopback address"},
 		{"tls unknown authority", func(t *testing.T) (string, Options, func(*siemsync.Integration)) {
-			ca, other := newTestCA(t, "Real CA"), newTestCA(t, "Other CA")
-			cert, _, _ := ca.leaf(t, "splunk", loopback, false)
+			ca, other := testpki.NewCA(t, "Real CA"), testpki.NewCA(t, "Other CA")
+			cert, _, _ := ca.Issue(t, testpki.Leaf{CN: "splunk", IPs: loopback, Client: false})
 			srv := tlsReceiver(t, hecrecv.New(hecrecv.Options{}), &tls.Config{Certificates: []tls.Certificate{cert}})
-			return srv.URL, Options{AllowPrivate: true}, func(in *siemsync.Integration) { in.CAPEM = other.pem }
+			return srv.URL, Options{AllowPrivate: true}, func(in *siemsync.Integration) { in.CAPEM = other.PEM }
 		}, sink.Config, "is signed by an authority siemsync does not trust: paste the CA certificate in ca_pem"},
 		{"tls splunk default certificate", func(t *testing.T) (string, Options, func(*siemsync.Integration)) {
-			ca := newTestCA(t, "SplunkCommonCA")
-			cert, _, _ := ca.leaf(t, "SplunkServerDefaultCert", nil, false)
+			ca := testpki.NewCA(t, "SplunkCommonCA")
+			cert, _, _ := ca.Issue(t, testpki.Leaf{CN: "SplunkServerDefaultCert", Client: false})
 			srv := tlsReceiver(t, hecrecv.New(hecrecv.Options{}), &tls.Config{Certificates: []tls.Certificate{cert}})
-			return srv.URL, Options{AllowPrivate: true}, func(in *siemsync.Integration) { in.CAPEM = ca.pem }
+			return srv.URL, Options{AllowPrivate: true}, func(in *siemsync.Integration) { in.CAPEM = ca.PEM }
 		}, sink.Config, "Splunk's self-signed default certificate (SplunkServerDefaultCert)"},
 		{"tls client certificate required", func(t *testing.T) (string, Options, func(*siemsync.Integration)) {
-			ca := newTestCA(t, "Real CA")
-			cert, _, _ := ca.leaf(t, "splunk", loopback, false)
+			ca := testpki.NewCA(t, "Real CA")
+			cert, _, _ := ca.Issue(t, testpki.Leaf{CN: "splunk", IPs: loopback, Client: false})
 			pool := x509.NewCertPool()
-			pool.AddCert(ca.cert)
+			pool.AddCert(ca.Cert)
 			srv := tlsReceiver(t, hecrecv.New(hecrecv.Options{}), &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool})
-			return srv.URL, Options{AllowPrivate: true}, func(in *siemsync.Integration) { in.CAPEM = ca.pem }
+			return srv.URL, Options{AllowPrivate: true}, func(in *siemsync.Integration) { in.CAPEM = ca.PEM }
 		}, sink.Config, "127.0.0.1 requires a client certificate and refused the connection"},
 	}
 	for _, tt := range tests {
@@ -375,11 +376,11 @@ func TestSendTransportErrors(t *testing.T) {
 }
 
 func TestSendTLS(t *testing.T) {
-	ca := newTestCA(t, "Real CA")
-	cert, _, _ := ca.leaf(t, "splunk", loopback, false)
+	ca := testpki.NewCA(t, "Real CA")
+	cert, _, _ := ca.Issue(t, testpki.Leaf{CN: "splunk", IPs: loopback, Client: false})
 	r := hecrecv.New(hecrecv.Options{Tokens: []string{testToken}})
 	srv := tlsReceiver(t, r, &tls.Config{Certificates: []tls.Certificate{cert}})
-	s := sinkFor(t, integration(srv.URL, func(in *siemsync.Integration) { in.CAPEM = ca.pem; in.Gzip = true }), Options{})
+	s := sinkFor(t, integration(srv.URL, func(in *siemsync.Integration) { in.CAPEM = ca.PEM; in.Gzip = true }), Options{})
 	if err := s.Send(t.Context(), batch(s, "tls", 5), 5); err != nil {
 		t.Fatal(err)
 	}
