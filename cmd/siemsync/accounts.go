@@ -148,11 +148,7 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 func cmdPrune(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("prune", &a.g, a.env, a.stderr)
 	retention := fs.Duration("retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "remove records older than this (env SIEMSYNC_RETENTION)")
-	_, err := a.args(fs, args, 0, "siemsync prune [--retention 720h]")
-	if err != nil {
-		return err
-	}
-	db, err := a.openStore(ctx)
+	_, db, err := a.open(ctx, fs, args, 0, "siemsync prune [--retention 720h]")
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,16 @@ func (a *app) args(fs *flag.FlagSet, args []string, n int, use string) ([]string
 	return pos, a.setup()
 }
 
+// open is args followed by openStore: most commands need both.
+func (a *app) open(ctx context.Context, fs *flag.FlagSet, args []string, n int, use string) ([]string, *store.DB, error) {
+	pos, err := a.args(fs, args, n, use)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := a.openStore(ctx)
+	return pos, db, err
+}
+
 // openStore opens the database with the secrets cipher: the key comes from
 // SIEMSYNC_SECRET_KEY, or from a key file beside the database that is
 // created on first use.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/store"
 )
 
 func cmdIntegrations(ctx context.Context, a *app, args []string) error {
@@ -113,11 +114,7 @@ func integrationsList(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("integrations list", &a.g, a.env, a.stderr)
 	account := fs.String("account", "", "only this account's integrations")
 	asJSON := fs.Bool("json", false, "print JSON")
-	_, err := a.args(fs, args, 0, "siemsync integrations list [--account A] [--json]")
-	if err != nil {
-		return err
-	}
-	db, err := a.openStore(ctx)
+	_, db, err := a.open(ctx, fs, args, 0, "siemsync integrations list [--account A] [--json]")
 	if err != nil {
 		return err
 	}
@@ -165,25 +162,22 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // oneID parses a command that takes one integration id.
-func oneID(a *app, name string, args []string, extra func(*flag.FlagSet)) (string, error) {
+// oneID parses a command that takes one integration id and opens the store.
+func oneID(ctx context.Context, a *app, name string, args []string, extra func(*flag.FlagSet)) (string, *store.DB, error) {
 	fs := newFlagSet("integrations "+name, &a.g, a.env, a.stderr)
 	if extra != nil {
 		extra(fs)
 	}
-	pos, err := a.args(fs, args, 1, "siemsync integrations "+name+" ID")
+	pos, db, err := a.open(ctx, fs, args, 1, "siemsync integrations "+name+" ID")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return pos[0], nil
+	return pos[0], db, nil
 }
 
 func integrationsShow(ctx context.Context, a *app, args []string) error {
 	var asJSON bool
-	id, err := oneID(a, "show", args, func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") })
-	if err != nil {
-		return err
-	}
-	db, err := a.openStore(ctx)
+	id, db, err := oneID(ctx, a, "show", args, func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") })
 	if err != nil {
 		return err
 	}
@@ -246,11 +240,7 @@ func or(s, def string) string {
 
 func integrationsToggle(ctx context.Context, a *app, args []string, enabled bool) error {
 	name := map[bool]string{true: "enable", false: "disable"}[enabled]
-	id, err := oneID(a, name, args, nil)
-	if err != nil {
-		return err
-	}
-	db, err := a.openStore(ctx)
+	id, db, err := oneID(ctx, a, name, args, nil)
 	if err != nil {
 		return err
 	}
@@ -263,11 +253,7 @@ func integrationsToggle(ctx context.Context, a *app, args []string, enabled bool
 }
 
 func integrationsDelete(ctx context.Context, a *app, args []string) error {
-	id, err := oneID(a, "delete", args, nil)
-	if err != nil {
-		return err
-	}
-	db, err := a.openStore(ctx)
+	id, db, err := oneID(ctx, a, "delete", args, nil)
 	if err != nil {
 		return err
 	}
@@ -282,15 +268,11 @@ func integrationsDelete(ctx context.Context, a *app, args []string) error {
 func integrationsTest(ctx context.Context, a *app, args []string) error {
 	var send, asJSON bool
 	var timeout time.Duration
-	id, err := oneID(a, "test", args, func(fs *flag.FlagSet) {
+	id, db, err := oneID(ctx, a, "test", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&send, "send-test-event", false, "also send one visible test event")
 		fs.BoolVar(&asJSON, "json", false, "print the steps as JSON")
 		fs.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
 	})
-	if err != nil {
-		return err
-	}
-	db, err := a.openStore(ctx)
 	if err != nil {
 		return err
 	}

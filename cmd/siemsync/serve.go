@@ -49,11 +49,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	fs := newFlagSet("serve", &a.g, a.env, a.stderr)
 	var f serveFlags
 	a.addServeFlags(fs, &f)
-	_, err := a.args(fs, args, 0, "siemsync serve [--listen ADDR] [--schedule SPEC] [--concurrency N]")
-	if err != nil {
-		return err
-	}
-	db, err := a.openStore(ctx)
+	_, db, err := a.open(ctx, fs, args, 0, "siemsync serve [--listen ADDR] [--schedule SPEC] [--concurrency N]")
 	if err != nil {
 		return err
 	}
