@@ -328,3 +328,73 @@ func TestE2EIntegrationsCLI(t *testing.T) {
 func validUUID(s string) bool {
 	return len(s) == 36 && strings.Count(s, "-") == 4
 }
+
+func TestE2ESetAsideRetryAndDrop(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	e.ok(auditLines(accA, "p-ok-1", "p-bad-1", "p-ok-2", "p-bad-2"), "ingest", "audit", "-")
+	id := e.addHEC(accA)
+	e.recv.SetFault(hecrecv.Fault{PoisonIDs: []string{"p-bad-1", "p-bad-2"}})
+	if out := e.ok("", "sync", "--once"); !strings.Contains(out, "set_aside=2") {
+		t.Fatalf("sync with two poison events: %s", out)
+	}
+	var list []struct {
+		ID      int64  `json:"id"`
+		EventID string `json:"event_id"`
+		Reason  string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("", "setaside", "list", id, "--json")), &list); err != nil || len(list) != 2 {
+		t.Fatalf("setaside list: %v %+v", err, list)
+	}
+	// Still refused: a retry keeps both.
+	if out := e.ok("", "setaside", "retry", id); !strings.Contains(out, "0 delivered, 2 still set aside") {
+		t.Errorf("retry while refused: %s", out)
+	}
+	// The destination now takes p-bad-1 only; p-bad-2 is dropped by hand.
+	e.recv.SetFault(hecrecv.Fault{PoisonIDs: []string{"p-bad-2"}})
+	if out := e.ok("", "setaside", "retry", id); !strings.Contains(out, "1 delivered, 1 still set aside") {
+		t.Errorf("retry: %s", out)
+	}
+	json.Unmarshal([]byte(e.ok("", "setaside", "list", id, "--json")), &list)
+	if len(list) != 1 || list[0].EventID != "p-bad-2" {
+		t.Fatalf("after retry: %+v", list)
+	}
+	if _, _, code := e.run("", "setaside", "drop", id, "nope"); code != 2 {
+		t.Errorf("drop with a bad id: exit %d, want 2", code)
+	}
+	if out := e.ok("", "setaside", "drop", id, fmt.Sprint(list[0].ID)); !strings.HasPrefix(out, "1 dropped") {
+		t.Errorf("drop: %s", out)
+	}
+	if out := e.ok("", "integrations", "show", id, "--json"); !strings.Contains(out, `"set_aside": 0`) {
+		t.Errorf("status after drop: %s", out)
+	}
+	got := e.recv.IDs()
+	for _, x := range []string{"p-ok-1", "p-ok-2", "p-bad-1"} {
+		if got[x] != 1 {
+			t.Errorf("%s arrived %d times, want once", x, got[x])
+		}
+	}
+	if got["p-bad-2"] != 0 {
+		t.Errorf("the dropped event arrived")
+	}
+}
+
+func TestE2EPruneReportsUndelivered(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	// auditLines dates records 2026-11-20; a 1h retention prunes them all.
+	e.ok(auditLines(accA, seqIDs("old", 5)...), "ingest", "audit", "-")
+	id := e.addHEC(accA) // backfills: these records were owed to it
+	var res struct{ Audit, Missed int64 }
+	if err := json.Unmarshal([]byte(e.ok("", "prune", "--retention", "1h")), &res); err != nil || res.Audit != 5 {
+		t.Fatalf("prune: %v %+v", err, res)
+	}
+	show := e.ok("", "integrations", "show", id, "--json")
+	if !strings.Contains(show, "retention pruned 5 audit records") {
+		t.Errorf("status does not say what was pruned before delivery: %s", show)
+	}
+	e.ok("", "sync", "--once")
+	if n := e.recv.Count(); n != 0 {
+		t.Errorf("%d pruned records were sent", n)
+	}
+}
