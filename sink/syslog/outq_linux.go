@@ -3,6 +3,7 @@ package syslog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -42,6 +43,9 @@ func waitAcked(ctx context.Context, conn net.Conn, deadline time.Time) error {
 		}
 		if n == 0 {
 			return nil
+		}
+		if err := sockError(conn); err != nil {
+			return fmt.Errorf("%d bytes not acknowledged by the server: %w", n, err)
 		}
 		if err := ctx.Err(); err != nil {
 			return err

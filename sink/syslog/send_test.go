@@ -340,3 +340,75 @@ func TestSendTLSCloseWithoutCertRequest(t *testing.T) {
 	err := s.Send(context.Background(), s.Append(nil, trickyAudit()), 1)
 	wantClass(t, err, sink.Retry, "without asking for a client certificate")
 }
+
+// A connection the server has closed is seen as closed even when the probe
+// has no time to wait: the kernel is asked directly. (A read with a
+// deadline already past never looks at the socket, which on a busy
+// machine turned a dead connection into a live one.)
+func TestProbeSeesCloseWithoutWaiting(t *testing.T) {
+	for _, reset := range []bool{false, true} {
+		t.Run("reset="+strconv.FormatBool(reset), func(t *testing.T) {
+			closed := make(chan struct{})
+			srv := newGoServer(t, nil, func(c net.Conn, s *goServer) {
+				_, _ = c.Read(make([]byte, 1)) // the client is connected
+				if tc, ok := c.(*net.TCPConn); ok && reset {
+					_ = tc.SetLinger(0)
+				}
+				_ = c.Close()
+				close(closed)
+			})
+			raw, err := net.Dial("tcp", srv.addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			if _, err := raw.Write([]byte{'x'}); err != nil {
+				t.Fatal(err)
+			}
+			c := &connection{Conn: raw, raw: raw}
+			<-closed
+			// The FIN or RST travels through loopback; allow it to land.
+			var perr error
+			for i := 0; i < 100 && perr == nil; i++ {
+				perr = probe(c, 0)
+				if perr == nil {
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			if perr == nil || !isHangUp(perr) {
+				t.Fatalf("probe of a connection the server closed: %v, want a hang-up", perr)
+			}
+		})
+	}
+}
+
+// A server that resets the connection after the first byte of a batch
+// larger than its receive window: whether the reset hits the write or
+// arrives while bytes are unacknowledged, the batch fails at once as a
+// hang-up, not after the write timeout as "not acknowledged in time".
+func TestSendResetBeforeAck(t *testing.T) {
+	srv := newGoServer(t, nil, func(c net.Conn, s *goServer) {
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(4 << 10)
+			_, _ = c.Read(make([]byte, 1))
+			_ = tc.SetLinger(0)
+		}
+	})
+	in := syslogIntegration(srv.addr(), "tcp", "octet")
+	s, err := New(in, Options{AllowPrivate: true, Hostname: "w", WriteTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var body []byte
+	for _, ev := range corpus(200) {
+		body = s.Append(body, ev)
+	}
+	for i := 0; i < 5; i++ {
+		err := s.Send(context.Background(), body, 200)
+		wantClass(t, err, sink.Retry, "will be sent again")
+		if strings.Contains(err.Error(), "in time") || !isHangUp(err) {
+			t.Fatalf("attempt %d: %v, want a hang-up", i, err)
+		}
+	}
+}

@@ -305,7 +305,11 @@ func writeBatch(ctx context.Context, c *connection, body []byte, tgt target, in 
 		return c.failure(ctx, tgt, in, "writing the batch to "+tgt.addr+" failed", err)
 	}
 	if err := waitAcked(ctx, c.raw, deadline); err != nil {
-		return c.failure(ctx, tgt, in, tgt.addr+" did not acknowledge the data in time", err)
+		what := tgt.addr + " did not acknowledge the data in time"
+		if isHangUp(err) {
+			what = tgt.addr + " closed the connection before acknowledging the batch"
+		}
+		return c.failure(ctx, tgt, in, what, err)
 	}
 	if err := probe(c, c.probeWait(o)); err != nil {
 		return c.failure(ctx, tgt, in, tgt.addr+" closed the connection after receiving the batch", err)
@@ -372,10 +376,31 @@ func (c *connection) probeWait(o *Options) time.Duration {
 	return w
 }
 
+// peerState is what a socket says of its peer without waiting.
+type peerState int
+
+const (
+	peerUnknown peerState = iota // cannot tell on this system
+	peerQuiet                    // open, nothing sent
+	peerSent                     // sent bytes that wait to be read
+	peerClosed                   // closed or reset the connection
+)
+
 // probe listens on c for up to wait: a syslog server never speaks, so
 // silence is the good case; EOF, a reset or a TLS alert means the server
 // has dropped the connection. Bytes a server sends anyway are discarded.
 func probe(c *connection, wait time.Duration) error {
+	switch st, err := peek(c.raw); st {
+	case peerClosed:
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("server closed the connection: %w", err)
+		}
+		return err
+	case peerSent:
+		// Bytes (a TLS alert, say) are already there: make sure the read
+		// below gets to them, however busy the machine.
+		wait = max(wait, 200*time.Millisecond)
+	}
 	if err := c.SetReadDeadline(time.Now().Add(wait)); err != nil {
 		return err
 	}
