@@ -8,18 +8,8 @@ import (
 	"github.com/siemsync/siemsync"
 )
 
-// Pages are read with the text of a record packed into one column:
-//
-//	seq, time_ms, len(id), len(connector), …, len(event), len(metadata), id || connector || … || metadata
-//
-// database/sql hands every text column over as a new string boxed in an
-// interface: two allocations per column and row, 16 per record. Packed, a
-// record takes four (the lengths are small integers, which Go boxes
-// without allocating); its strings are slices of the one packed string.
-// Lengths are in bytes (octet_length); a metadata length of -1 means NULL.
-const sqlAuditColumns = `seq, time_ms, octet_length(id), octet_length(connector), octet_length(acl), octet_length(method),
-	octet_length(user_name), octet_length(ip), octet_length(event), ifnull(octet_length(metadata), -1),
-	id || connector || acl || method || user_name || ip || event || ifnull(metadata, '')`
+// A page row is seq, time_ms and the packed text (store/pack.go).
+const sqlAuditColumns = `seq, time_ms, rec`
 
 const (
 	sqlAuditPage = `SELECT ` + sqlAuditColumns + `
@@ -64,13 +54,13 @@ func (db *DB) AuditPage(ctx context.Context, q AuditQuery, dst []siemsync.Audit)
 		if err := rows.Scan(fields...); err != nil {
 			return dst, db.fail("read audit page", err)
 		}
-		dst = append(dst, siemsync.Audit{Account: q.Account})
+		dst = append(dst, siemsync.Audit{Account: q.Account, Seq: int64(row.seq), Time: fromMS(int64(row.timeMS))})
 		a := &dst[len(dst)-1]
-		meta, err := row.unpack(a)
+		meta, ok, err := unpackAudit(string(row.rec), a)
 		if err != nil {
 			return dst, db.fail("read audit page", err)
 		}
-		if row.lens[7] >= 0 {
+		if ok {
 			if cap(chunk)-len(chunk) < len(meta) {
 				chunk = make([]byte, 0, max(next, len(meta)))
 				next = min(2*next, 256<<10)
@@ -91,13 +81,11 @@ func (db *DB) AuditPage(ctx context.Context, q AuditQuery, dst []siemsync.Audit)
 // auditRow is the scan target of sqlAuditColumns.
 type auditRow struct {
 	seq, timeMS intCol
-	lens        [8]intCol // id, connector, acl, method, user, ip, event, metadata
-	packed      string
+	rec         recCol
 }
 
 // intCol scans an INTEGER column. database/sql assigns an int64 to an
-// *int64 through reflection, which with ten integer columns was a tenth
-// of reading a page; a Scanner takes it directly.
+// *int64 through reflection; a Scanner takes it directly.
 type intCol int64
 
 func (c *intCol) Scan(src any) error {
@@ -109,35 +97,23 @@ func (c *intCol) Scan(src any) error {
 	return nil
 }
 
-func (r *auditRow) dest() []any {
-	d := []any{&r.seq, &r.timeMS}
-	for i := range r.lens {
-		d = append(d, &r.lens[i])
+// recCol scans the packed text into one string: a record's fields are
+// slices of it, so reading a record allocates once for all its text.
+type recCol string
+
+func (c *recCol) Scan(src any) error {
+	switch v := src.(type) {
+	case []byte:
+		*c = recCol(v)
+	case string:
+		*c = recCol(v)
+	default:
+		return fmt.Errorf("scan packed audit record: got %T", src)
 	}
-	return append(d, &r.packed)
+	return nil
 }
 
-// unpack fills a from the row and returns the record's metadata, a slice of
-// the packed string for the caller to copy ("" with lens[7] = -1: none).
-func (r *auditRow) unpack(a *siemsync.Audit) (meta string, err error) {
-	a.Seq, a.Time = int64(r.seq), fromMS(int64(r.timeMS))
-	p, off := r.packed, int64(0)
-	for i, dst := range []*string{&a.ID, &a.Connector, &a.ACL, &a.Method, &a.User, &a.IP, &a.Event} {
-		l := int64(r.lens[i])
-		if l < 0 || off+l > int64(len(p)) {
-			return "", fmt.Errorf("unpack audit record %d: field lengths exceed the row", r.seq)
-		}
-		*dst = p[off : off+l]
-		off += l
-	}
-	if r.lens[7] < 0 {
-		return "", nil
-	}
-	if off+int64(r.lens[7]) != int64(len(p)) {
-		return "", fmt.Errorf("unpack audit record %d: metadata length does not match the row", r.seq)
-	}
-	return p[off:], nil
-}
+func (r *auditRow) dest() []any { return []any{&r.seq, &r.timeMS, &r.rec} }
 
 // MaxAuditSeq is the highest audit sequence of the account, 0 if none.
 func (db *DB) MaxAuditSeq(ctx context.Context, account string) (int64, error) {

@@ -47,6 +47,7 @@ type DB struct {
 	path   string
 	cipher Cipher
 	now    func() time.Time
+	idKey  func(id string) int64 // idKey; tests force collisions with another
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -55,7 +56,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: no path given")
 	}
-	db := &DB{path: path, cipher: opts.Cipher, now: opts.Now}
+	db := &DB{path: path, cipher: opts.Cipher, now: opts.Now, idKey: idKey}
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,14 +17,17 @@ import (
 const auditRowsPerInsert = 64
 
 const (
-	auditColumns = 11
-	// OR IGNORE skips a record whose (account_num, id) is stored already.
-	// It would also skip a NULL in a NOT NULL column, which this package
-	// never binds. Unlike ON CONFLICT DO NOTHING, it leaves no constraint
-	// that can abort a statement half way (the account foreign key is
-	// deferred), so SQLite keeps no statement journal for multi-row inserts.
-	sqlAuditInsert = `INSERT OR IGNORE INTO audit (account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at) VALUES `
-	sqlAuditValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	auditColumns = 5
+	// OR IGNORE skips a record whose (account_num, id_key) is taken: by the
+	// same id (a duplicate) or, rarely, by another id with the same key,
+	// which resolveKey then places. It would also skip a NULL in a NOT
+	// NULL column, which this package never binds. Unlike ON CONFLICT DO
+	// NOTHING, it leaves no constraint that can abort a statement half way
+	// (the account foreign key is deferred), so SQLite keeps no statement
+	// journal for multi-row inserts.
+	sqlAuditInsert = `INSERT OR IGNORE INTO audit (account_num, id_key, time_ms, ingested_at, rec) VALUES `
+	sqlAuditValues = `(?, ?, ?, ?, ?)`
+	sqlAuditAtKey  = `SELECT rec FROM audit WHERE account_num = ? AND id_key = ?`
 
 	// The WHERE makes an identical upsert a no-op (no row changed), so it
 	// neither takes a new seq nor counts as a change. IS NOT compares NULLs.
@@ -55,9 +59,10 @@ type Ingest struct {
 	ctx context.Context // without cancel; see BeginIngest
 	now int64
 
-	audit1, auditN, job *sql.Stmt // prepared lazily
+	audit1, auditN, atKey, job *sql.Stmt // prepared lazily
 
 	args     []any                 // reused argument list of auditN
+	recs     []byte                // reused packed text of auditN's records
 	nowArg   any                   // now, boxed once rather than per record
 	accounts map[string]accountRef // accounts seen in this transaction
 	jobSeq   int64                 // last job change sequence; -1 until read
@@ -118,24 +123,71 @@ func (in *Ingest) prepare(st **sql.Stmt, query string) error {
 // stored record gets its Seq; stored is false for a duplicate. For many
 // records, AuditBatch is faster.
 func (in *Ingest) Audit(a *siemsync.Audit) (stored bool, err error) {
+	acct, err := in.account(a.Account)
+	if err != nil {
+		return false, err
+	}
+	key := in.db.idKey(a.ID)
+	seq, err := in.insertAt(acct, key, a)
+	if err != nil || seq > 0 {
+		a.Seq = seq
+		return seq > 0, err
+	}
+	a.Seq, err = in.resolveKey(acct, key, a)
+	return a.Seq > 0, err
+}
+
+// insertAt inserts a with the dedupe key key and returns its seq, or 0 when
+// the key is taken.
+func (in *Ingest) insertAt(acct accountRef, key int64, a *siemsync.Audit) (int64, error) {
 	if err := in.prepare(&in.audit1, sqlAuditInsert+sqlAuditValues); err != nil {
-		return false, err
+		return 0, err
 	}
-	args, err := in.appendAudit(make([]any, 0, auditColumns), a)
+	res, err := in.audit1.ExecContext(in.ctx, acct.arg, key, ms(a.Time), in.nowArg, packAudit(nil, a))
 	if err != nil {
-		return false, err
-	}
-	res, err := in.audit1.ExecContext(in.ctx, args...)
-	if err != nil {
-		return false, in.db.fail("insert audit record "+a.ID, err)
+		return 0, in.db.fail("insert audit record "+a.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
+		return 0, nil
 	}
-	if a.Seq, err = res.LastInsertId(); err != nil {
-		return false, in.db.fail("insert audit record "+a.ID, err)
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return 0, in.db.fail("insert audit record "+a.ID, err)
 	}
-	return true, nil
+	return seq, nil
+}
+
+// resolveKey handles a record whose key was taken: if the record there has
+// the same id, a is a duplicate (0). Otherwise two ids share the key, and a
+// goes at the first key after it that is free, unless its id is already
+// at one of them (an earlier copy placed the same way). It returns a's new
+// seq, or 0 for a duplicate.
+func (in *Ingest) resolveKey(acct accountRef, key int64, a *siemsync.Audit) (int64, error) {
+	if err := in.prepare(&in.atKey, sqlAuditAtKey); err != nil {
+		return 0, err
+	}
+	for {
+		var rec string
+		err := in.atKey.QueryRowContext(in.ctx, acct.arg, key).Scan(&rec)
+		if errors.Is(err, sql.ErrNoRows) {
+			seq, err := in.insertAt(acct, key, a)
+			if err == nil && seq == 0 {
+				err = in.db.fail("insert audit record "+a.ID, fmt.Errorf("dedupe key %d is free yet the insert was ignored", key))
+			}
+			return seq, err
+		}
+		if err != nil {
+			return 0, in.db.fail("look up audit record "+a.ID, err)
+		}
+		var there siemsync.Audit
+		if _, _, err := unpackAudit(rec, &there); err != nil {
+			return 0, in.db.fail("look up audit record "+a.ID, err)
+		}
+		if there.ID == a.ID {
+			return 0, nil
+		}
+		key++ // wraps around at the top, which is as good a next key
+	}
 }
 
 // AuditBatch stores records in order, skipping ids their account already
@@ -148,18 +200,24 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (stored int, err error) {
 		return 0, err
 	}
 	for len(recs) >= auditRowsPerInsert {
-		in.args = in.args[:0]
-		for i := range auditRowsPerInsert {
-			if in.args, err = in.appendAudit(in.args, &recs[i]); err != nil {
-				return stored, err
-			}
+		chunk := recs[:auditRowsPerInsert]
+		if err := in.auditArgs(chunk); err != nil {
+			return stored, err
 		}
 		res, err := in.auditN.ExecContext(in.ctx, in.args...)
 		if err != nil {
-			return stored, in.db.fail(fmt.Sprintf("insert audit records %s…%s", recs[0].ID, recs[auditRowsPerInsert-1].ID), err)
+			return stored, in.db.fail(fmt.Sprintf("insert audit records %s…%s", chunk[0].ID, chunk[len(chunk)-1].ID), err)
 		}
 		n, _ := res.RowsAffected()
 		stored += int(n)
+		if int(n) < len(chunk) {
+			// Duplicates, or a key shared by two ids: find out which.
+			placed, err := in.checkSkipped(chunk)
+			if err != nil {
+				return stored, err
+			}
+			stored += placed
+		}
 		recs = recs[auditRowsPerInsert:]
 	}
 	for i := range recs {
@@ -174,17 +232,66 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (stored int, err error) {
 	return stored, nil
 }
 
-// appendAudit appends the insert arguments of one record.
-func (in *Ingest) appendAudit(args []any, a *siemsync.Audit) ([]any, error) {
-	acct, err := in.account(a.Account)
-	if err != nil {
-		return args, err
+// auditArgs fills in.args with the insert arguments of recs.
+func (in *Ingest) auditArgs(recs []siemsync.Audit) error {
+	in.args, in.recs = in.args[:0], in.recs[:0]
+	ends := make([]int, 0, len(recs))
+	for i := range recs {
+		in.recs = packAudit(in.recs, &recs[i])
+		ends = append(ends, len(in.recs))
 	}
-	var meta any
-	if len(a.Metadata) > 0 {
-		meta = []byte(a.Metadata)
+	// Sliced only now that in.recs has stopped growing. SQLite copies a
+	// bound blob, so the buffer is reused by the next statement.
+	start := 0
+	for i := range recs {
+		a := &recs[i]
+		acct, err := in.account(a.Account)
+		if err != nil {
+			return err
+		}
+		in.args = append(in.args, acct.arg, in.db.idKey(a.ID), ms(a.Time), in.nowArg, in.recs[start:ends[i]:ends[i]])
+		start = ends[i]
 	}
-	return append(args, acct.arg, a.ID, ms(a.Time), a.Connector, a.ACL, a.Method, a.User, a.IP, meta, a.Event, in.nowArg), nil
+	return nil
+}
+
+// checkSkipped looks at each record of a multi-row insert that stored fewer
+// records than it had: a record whose key holds its own id is stored (now
+// or before); one whose key holds another id was skipped for sharing the
+// key, and is placed by resolveKey (after the rest of its statement: the
+// one case where seq order departs from input order). It returns how many
+// records it placed.
+func (in *Ingest) checkSkipped(recs []siemsync.Audit) (placed int, err error) {
+	if err := in.prepare(&in.atKey, sqlAuditAtKey); err != nil {
+		return 0, err
+	}
+	for i := range recs {
+		a := &recs[i]
+		acct, err := in.account(a.Account)
+		if err != nil {
+			return placed, err
+		}
+		key := in.db.idKey(a.ID)
+		var rec string
+		if err := in.atKey.QueryRowContext(in.ctx, acct.arg, key).Scan(&rec); err != nil {
+			return placed, in.db.fail("look up audit record "+a.ID, err)
+		}
+		var there siemsync.Audit
+		if _, _, err := unpackAudit(rec, &there); err != nil {
+			return placed, in.db.fail("look up audit record "+a.ID, err)
+		}
+		if there.ID == a.ID {
+			continue
+		}
+		seq, err := in.resolveKey(acct, key+1, a)
+		if err != nil {
+			return placed, err
+		}
+		if seq > 0 {
+			placed++
+		}
+	}
+	return placed, nil
 }
 
 // Job upserts a job, replacing the whole record. A job identical to the

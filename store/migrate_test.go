@@ -1,13 +1,17 @@
 package store_test
 
 import (
+	"database/sql"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
+	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/migrations"
 	"github.com/siemsync/siemsync/store"
 )
@@ -105,5 +109,76 @@ func TestMigrateBrokenLeavesVersion(t *testing.T) {
 	renamed := fstest.MapFS{"0001_a.sql": good["0001_a.sql"], "0002_renamed.sql": fixed["0002_b.sql"]}
 	if _, err := open(renamed); err == nil || !strings.Contains(err.Error(), "never rename") {
 		t.Errorf("renamed migration: %v", err)
+	}
+}
+
+// Migration 0003 repacks stored audit records: every field, every seq and
+// the AUTOINCREMENT high-water mark (retention may have deleted the newest
+// records) survive, and the ids still dedupe.
+func TestMigratePackedAudit(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old := fstest.MapFS{}
+	for _, name := range []string{"0001_init.sql", "0002_learned_batch_bytes.sql"} {
+		b, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[name] = sqlFile(string(b))
+	}
+	db, err := store.Open(t.Context(), path, store.Options{Migrations: old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = raw.Exec(`INSERT INTO accounts (num, id, created_at) VALUES (1, ?, 0);
+		INSERT INTO audit (seq, account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at) VALUES
+			(1, 1, 'a', 1000, 'c1', 'admin', 'POST', 'alice', '1.2.3.4', '{"n":1}', 'login', 5),
+			(2, 1, 'b', 2000, '', '', '', '', '', NULL, 'logout', 5),
+			(3, 1, 'c', 3000, 'c3', '', 'GET', 'bob', '::1', '{"n":"é"}', 'read', 5),
+			(9, 1, 'd', 4000, '', '', '', '', '', NULL, 'gone', 5);
+		DELETE FROM audit WHERE seq = 9;`, acctA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err = store.Open(t.Context(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	page, err := db.AuditPage(t.Context(), store.AuditQuery{Account: acctA, Limit: 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range page {
+		got = append(got, fmt.Sprintf("%d %s %d %s %s %s %s %s %s %s", a.Seq, a.ID, a.Time.UnixMilli(), a.Connector, a.ACL, a.Method, a.User, a.IP, a.Metadata, a.Event))
+	}
+	want := []string{
+		`1 a 1000 c1 admin POST alice 1.2.3.4 {"n":1} login`,
+		`2 b 2000       logout`,
+		`3 c 3000 c3  GET bob ::1 {"n":"é"} read`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records after the migration:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	in, err := db.BeginIngest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Rollback()
+	dup := siemsync.Audit{ID: "b", Account: acctA, Time: time.UnixMilli(2000), Event: "logout"}
+	if ok, err := in.Audit(&dup); err != nil || ok {
+		t.Errorf("re-ingest of a migrated id: stored %v, %v", ok, err)
+	}
+	fresh := siemsync.Audit{ID: "e", Account: acctA, Time: time.UnixMilli(5000), Event: "new"}
+	if ok, err := in.Audit(&fresh); err != nil || !ok || fresh.Seq <= 9 {
+		t.Errorf("new record: stored %v seq %d (%v), want above 9: seqs freed by retention are never reused", ok, fresh.Seq, err)
 	}
 }

@@ -227,7 +227,7 @@ func checkCheckpoint(t *testing.T, in *install, kill int) int {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT a.id FROM audit a WHERE a.seq <= (SELECT seq FROM checkpoints WHERE source = 'audit')`)
+	rows, err := db.Query(`SELECT siemsync_audit_id(a.rec) FROM audit a WHERE a.seq <= (SELECT seq FROM checkpoints WHERE source = 'audit')`)
 	if err != nil {
 		t.Fatalf("read the checkpoint after kill %d: %v", kill+1, err)
 	}
