@@ -65,6 +65,7 @@ type Ingest struct {
 	recs     []byte                // reused packed text of auditN's records
 	nowArg   any                   // now, boxed once rather than per record
 	accounts map[string]accountRef // accounts seen in this transaction
+	auditSeq int64                 // highest audit seq stored so far; -1 until read
 	jobSeq   int64                 // last job change sequence; -1 until read
 	jobSeqIn int64                 // its value when read, to know whether to save it
 }
@@ -84,6 +85,7 @@ func (db *DB) BeginIngest(ctx context.Context) (*Ingest, error) {
 		// the transaction back when ctx ends, and the next statement fails.
 		ctx:      context.WithoutCancel(ctx),
 		accounts: map[string]accountRef{},
+		auditSeq: -1,
 		jobSeq:   -1,
 	}, nil
 }
@@ -154,6 +156,7 @@ func (in *Ingest) insertAt(acct accountRef, key int64, a *siemsync.Audit) (int64
 	if err != nil {
 		return 0, in.db.fail("insert audit record "+a.ID, err)
 	}
+	in.auditSeq = max(in.auditSeq, seq)
 	return seq, nil
 }
 
@@ -199,25 +202,48 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (stored int, err error) {
 		strings.Repeat(sqlAuditValues+", ", auditRowsPerInsert-1)+sqlAuditValues); err != nil {
 		return 0, err
 	}
+	if in.auditSeq < 0 {
+		err := in.tx.QueryRowContext(in.ctx, `SELECT ifnull(max(seq), 0) FROM audit`).Scan(&in.auditSeq)
+		if err != nil {
+			return 0, in.db.fail("read last audit seq", err)
+		}
+	}
 	for len(recs) >= auditRowsPerInsert {
 		chunk := recs[:auditRowsPerInsert]
 		if err := in.auditArgs(chunk); err != nil {
 			return stored, err
 		}
+		before := in.auditSeq // every record this statement stores gets a seq above it
 		res, err := in.auditN.ExecContext(in.ctx, in.args...)
 		if err != nil {
 			return stored, in.db.fail(fmt.Sprintf("insert audit records %s…%s", chunk[0].ID, chunk[len(chunk)-1].ID), err)
 		}
 		n, _ := res.RowsAffected()
-		stored += int(n)
+		if n > 0 {
+			last, err := res.LastInsertId()
+			if err != nil {
+				return stored, in.db.fail("insert audit records", err)
+			}
+			in.auditSeq = max(in.auditSeq, last)
+		}
 		if int(n) < len(chunk) {
-			// Duplicates, or a key shared by two ids: find out which.
-			placed, err := in.checkSkipped(chunk)
+			// Duplicates, or (very rarely) a key shared by two ids.
+			shared, err := in.keyShared(chunk)
 			if err != nil {
 				return stored, err
 			}
-			stored += placed
+			if shared {
+				// The record that lost its key must keep its place in
+				// the input: undo the statement and store its records
+				// one by one, each placed as it comes.
+				placed, err := in.redo(chunk, before)
+				if err != nil {
+					return stored, err
+				}
+				n = int64(placed)
+			}
 		}
+		stored += int(n)
 		recs = recs[auditRowsPerInsert:]
 	}
 	for i := range recs {
@@ -255,43 +281,51 @@ func (in *Ingest) auditArgs(recs []siemsync.Audit) error {
 	return nil
 }
 
-// checkSkipped looks at each record of a multi-row insert that stored fewer
-// records than it had: a record whose key holds its own id is stored (now
-// or before); one whose key holds another id was skipped for sharing the
-// key, and is placed by resolveKey (after the rest of its statement: the
-// one case where seq order departs from input order). It returns how many
-// records it placed.
-func (in *Ingest) checkSkipped(recs []siemsync.Audit) (placed int, err error) {
+// keyShared reports whether a record of recs found its dedupe key taken
+// by another id (rather than by its own: a duplicate).
+func (in *Ingest) keyShared(recs []siemsync.Audit) (bool, error) {
 	if err := in.prepare(&in.atKey, sqlAuditAtKey); err != nil {
-		return 0, err
+		return false, err
 	}
 	for i := range recs {
 		a := &recs[i]
 		acct, err := in.account(a.Account)
 		if err != nil {
-			return placed, err
+			return false, err
 		}
-		key := in.db.idKey(a.ID)
 		var rec string
-		if err := in.atKey.QueryRowContext(in.ctx, acct.arg, key).Scan(&rec); err != nil {
-			return placed, in.db.fail("look up audit record "+a.ID, err)
+		if err := in.atKey.QueryRowContext(in.ctx, acct.arg, in.db.idKey(a.ID)).Scan(&rec); err != nil {
+			return false, in.db.fail("look up audit record "+a.ID, err)
 		}
 		var there siemsync.Audit
 		if _, _, err := unpackAudit(rec, &there); err != nil {
-			return placed, in.db.fail("look up audit record "+a.ID, err)
+			return false, in.db.fail("look up audit record "+a.ID, err)
 		}
-		if there.ID == a.ID {
-			continue
-		}
-		seq, err := in.resolveKey(acct, key+1, a)
-		if err != nil {
-			return placed, err
-		}
-		if seq > 0 {
-			placed++
+		if there.ID != a.ID {
+			return true, nil
 		}
 	}
-	return placed, nil
+	return false, nil
+}
+
+// redo deletes what the last statement stored (every seq above before:
+// this transaction is the only writer) and stores recs one at a time. The
+// deleted seqs are not reused (AUTOINCREMENT). It returns how many records
+// it stored.
+func (in *Ingest) redo(recs []siemsync.Audit, before int64) (stored int, err error) {
+	if _, err := in.tx.ExecContext(in.ctx, `DELETE FROM audit WHERE seq > ?`, before); err != nil {
+		return 0, in.db.fail("undo audit insert", err)
+	}
+	for i := range recs {
+		ok, err := in.Audit(&recs[i])
+		if err != nil {
+			return stored, err
+		}
+		if ok {
+			stored++
+		}
+	}
+	return stored, nil
 }
 
 // Job upserts a job, replacing the whole record. A job identical to the

@@ -78,8 +78,9 @@ func FuzzPackAudit(f *testing.F) {
 	})
 }
 
-// Ids that share a dedupe key are all stored, once each, and found again
-// as duplicates on the next ingest, through both insert paths.
+// Ids that share a dedupe key are all stored, once each, in input order,
+// and found again as duplicates on the next ingest, through both insert
+// paths.
 func TestIngestKeyCollisions(t *testing.T) {
 	t.Parallel()
 	const acct = "11111111-1111-4111-8111-111111111111"
@@ -140,7 +141,11 @@ func TestIngestKeyCollisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	for _, a := range page {
+	for i, a := range page {
+		// Seq order is input order, even for the records that lost their key.
+		if want := fmt.Sprintf("id-%d", i); i < 150 && a.ID != want {
+			t.Errorf("record %d is %s, want %s: seq order must follow the input", i, a.ID, want)
+		}
 		if seen[a.ID] {
 			t.Errorf("%s stored twice", a.ID)
 		}
