@@ -166,31 +166,43 @@ func (in *Ingest) insertAt(acct accountRef, key int64, a *siemsync.Audit) (int64
 // at one of them (an earlier copy placed the same way). It returns a's new
 // seq, or 0 for a duplicate.
 func (in *Ingest) resolveKey(acct accountRef, key int64, a *siemsync.Audit) (int64, error) {
-	if err := in.prepare(&in.atKey, sqlAuditAtKey); err != nil {
-		return 0, err
-	}
 	for {
-		var rec string
-		err := in.atKey.QueryRowContext(in.ctx, acct.arg, key).Scan(&rec)
-		if errors.Is(err, sql.ErrNoRows) {
+		id, found, err := in.idAt(acct, key)
+		if err != nil {
+			return 0, err
+		}
+		if !found {
 			seq, err := in.insertAt(acct, key, a)
 			if err == nil && seq == 0 {
 				err = in.db.fail("insert audit record "+a.ID, fmt.Errorf("dedupe key %d is free yet the insert was ignored", key))
 			}
 			return seq, err
 		}
-		if err != nil {
-			return 0, in.db.fail("look up audit record "+a.ID, err)
-		}
-		var there siemsync.Audit
-		if _, _, err := unpackAudit(rec, &there); err != nil {
-			return 0, in.db.fail("look up audit record "+a.ID, err)
-		}
-		if there.ID == a.ID {
+		if id == a.ID {
 			return 0, nil
 		}
 		key++ // wraps around at the top, which is as good a next key
 	}
+}
+
+// idAt returns the id of the account's record with the dedupe key key.
+func (in *Ingest) idAt(acct accountRef, key int64) (id string, found bool, err error) {
+	if err := in.prepare(&in.atKey, sqlAuditAtKey); err != nil {
+		return "", false, err
+	}
+	var rec string
+	err = in.atKey.QueryRowContext(in.ctx, acct.arg, key).Scan(&rec)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, in.db.fail(fmt.Sprintf("look up audit key %d", key), err)
+	}
+	var there siemsync.Audit
+	if _, _, err := unpackAudit(rec, &there); err != nil {
+		return "", false, in.db.fail(fmt.Sprintf("look up audit key %d", key), err)
+	}
+	return there.ID, true, nil
 }
 
 // AuditBatch stores records in order, skipping ids their account already
@@ -284,24 +296,19 @@ func (in *Ingest) auditArgs(recs []siemsync.Audit) error {
 // keyShared reports whether a record of recs found its dedupe key taken
 // by another id (rather than by its own: a duplicate).
 func (in *Ingest) keyShared(recs []siemsync.Audit) (bool, error) {
-	if err := in.prepare(&in.atKey, sqlAuditAtKey); err != nil {
-		return false, err
-	}
 	for i := range recs {
 		a := &recs[i]
 		acct, err := in.account(a.Account)
 		if err != nil {
 			return false, err
 		}
-		var rec string
-		if err := in.atKey.QueryRowContext(in.ctx, acct.arg, in.db.idKey(a.ID)).Scan(&rec); err != nil {
-			return false, in.db.fail("look up audit record "+a.ID, err)
+		// Every record of the statement is stored now, so its key is
+		// taken: by itself, an earlier copy, or another id.
+		id, _, err := in.idAt(acct, in.db.idKey(a.ID))
+		if err != nil {
+			return false, err
 		}
-		var there siemsync.Audit
-		if _, _, err := unpackAudit(rec, &there); err != nil {
-			return false, in.db.fail("look up audit record "+a.ID, err)
-		}
-		if there.ID != a.ID {
+		if id != a.ID {
 			return true, nil
 		}
 	}
