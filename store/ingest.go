@@ -63,6 +63,7 @@ type Ingest struct {
 
 	args     []any                 // reused argument list of auditN
 	recs     []byte                // reused packed text of auditN's records
+	ends     []int                 // reused: where each record ends in recs
 	nowArg   any                   // now, boxed once rather than per record
 	accounts map[string]accountRef // accounts seen in this transaction
 	auditSeq int64                 // highest audit seq stored so far; -1 until read
@@ -272,11 +273,10 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (stored int, err error) {
 
 // auditArgs fills in.args with the insert arguments of recs.
 func (in *Ingest) auditArgs(recs []siemsync.Audit) error {
-	in.args, in.recs = in.args[:0], in.recs[:0]
-	ends := make([]int, 0, len(recs))
+	in.args, in.recs, in.ends = in.args[:0], in.recs[:0], in.ends[:0]
 	for i := range recs {
 		in.recs = packAudit(in.recs, &recs[i])
-		ends = append(ends, len(in.recs))
+		in.ends = append(in.ends, len(in.recs))
 	}
 	// Sliced only now that in.recs has stopped growing. SQLite copies a
 	// bound blob, so the buffer is reused by the next statement.
@@ -287,8 +287,9 @@ func (in *Ingest) auditArgs(recs []siemsync.Audit) error {
 		if err != nil {
 			return err
 		}
-		in.args = append(in.args, acct.arg, in.db.idKey(a.ID), ms(a.Time), in.nowArg, in.recs[start:ends[i]:ends[i]])
-		start = ends[i]
+		end := in.ends[i]
+		in.args = append(in.args, acct.arg, in.db.idKey(a.ID), ms(a.Time), in.nowArg, in.recs[start:end:end])
+		start = end
 	}
 	return nil
 }
