@@ -44,6 +44,9 @@ type Options struct {
 type DB struct {
 	w      *sql.DB
 	r      *sql.DB
+	c      *sql.DB // the background WAL checkpointer's connection
+	stopC  context.CancelFunc
+	doneC  chan struct{}
 	path   string
 	cipher Cipher
 	now    func() time.Time
@@ -79,10 +82,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		// saves is a write system call. In memory it is a few pages per
 		// statement, freed when the statement ends.
 		"_pragma=temp_store(memory)",
-		// Checkpoint the WAL into the database every 64 MiB instead of
-		// every 4 MiB: each checkpoint ends in an fsync that a big ingest
-		// would otherwise wait for a dozen times per 100,000 records.
-		"_pragma=wal_autocheckpoint(16384)"))
+		// The WAL is checkpointed in the background (checkpointWAL); the
+		// writer does it itself only past walSafetyFrames.
+		fmt.Sprintf("_pragma=wal_autocheckpoint(%d)", walSafetyFrames)))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -109,6 +111,18 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, db.fail("open database "+path, err)
 	}
+
+	if db.c, err = sql.Open("sqlite", dsn(path, "_pragma=busy_timeout(10000)")); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db.c.SetMaxOpenConns(1)
+	cctx, stop := context.WithCancel(context.Background())
+	db.stopC, db.doneC = stop, make(chan struct{})
+	go func() {
+		defer close(db.doneC)
+		checkpointWAL(cctx, db.c, walCheckEvery)
+	}()
 	return db, nil
 }
 
@@ -127,9 +141,16 @@ func dsn(path string, params ...string) string {
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
 
-// Close closes both pools.
+// Close stops the checkpointer and closes the pools.
 func (db *DB) Close() error {
 	var errs []error
+	if db.stopC != nil {
+		db.stopC()
+		<-db.doneC
+	}
+	if db.c != nil {
+		errs = append(errs, db.c.Close())
+	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
