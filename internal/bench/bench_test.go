@@ -195,3 +195,24 @@ func TestPercentile(t *testing.T) {
 		t.Error(group(1234567), group(12), group(-1000))
 	}
 }
+
+func TestPlural(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 TCP connections"},
+		{1, "1 TCP connection"},
+		{2, "2 TCP connections"},
+		{10000, "10,000 TCP connections"},
+		{-1, "? TCP connections"},
+	}
+	for _, tt := range tests {
+		if got := conns(tt.n); got != tt.want {
+			t.Errorf("conns(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+	if got := plural(1, "transaction"); got != "1 transaction" {
+		t.Errorf("plural(1) = %q", got)
+	}
+}

@@ -46,7 +46,7 @@ func WriteTable(w io.Writer, r *Result) error {
 
 	in := r.Ingest
 	fmt.Fprintf(tw, "INGEST (NDJSON → SQLite)\n")
-	row(tw, "records", "%s in %d transactions", group(in.Records), in.Transactions)
+	row(tw, "records", "%s in %s", group(in.Records), plural(in.Transactions, "transaction"))
 	row(tw, "time", "%s", secs(in.Seconds))
 	row(tw, "rate", "%s records/s  (%.1f MB/s of NDJSON, avg %d B/record)", group(int64(in.RecordsPerSec)), in.NDJSONMBps, div(in.NDJSONBytes, in.Records))
 	row(tw, "CPU", "%s (%.0f%% of %d cores), %.1f µs/record", secs(in.Memory.CPUSecs), util(in.Memory.CPUSecs, in.Seconds, m.CPUs), m.CPUs, perItem(in.Memory.CPUSecs, in.Records))
@@ -77,7 +77,7 @@ func WriteTable(w io.Writer, r *Result) error {
 	row(tw, "wire, raw", "%.1f MB/s  (%s)", s.RawMBps, mib(s.RawBytes))
 	row(tw, "wire, compressed", "%.1f MB/s  (%s, ratio %.1f×)", s.WireMBps, mib(s.WireBytes), s.Compression)
 	row(tw, "batches", "%s, avg %s events / %s raw, largest %s", group(s.Batches), group(int64(s.AvgBatchEvents+0.5)), mib(int64(s.AvgBatchBytes)), mib(s.MaxBatchBytes))
-	row(tw, "requests", "%s (%d failed) over %s TCP connections", group(s.Requests), s.FailedRequests, conns(s.Connections))
+	row(tw, "requests", "%s (%d failed) over %s", group(s.Requests), s.FailedRequests, conns(s.Connections))
 	row(tw, "request p50 / p99", "%s / %s (max %s)", ms(s.LatencyP50), ms(s.LatencyP99), ms(s.LatencyMax))
 	row(tw, "CPU", "%s (%.0f%% of %d cores), %.1f µs/event", secs(s.Memory.CPUSecs), util(s.Memory.CPUSecs, s.Seconds, m.CPUs), m.CPUs, perItem(s.Memory.CPUSecs, s.Events))
 	row(tw, "peak RSS", "%s", rss(s.Memory))
@@ -139,9 +139,17 @@ func gib(n int64) string { return fmt.Sprintf("%.0f GiB", float64(n)/(1<<30)) }
 
 func conns(n int64) string {
 	if n < 0 {
-		return "?"
+		return "? TCP connections"
 	}
-	return group(n)
+	return plural(n, "TCP connection")
+}
+
+// plural is "1 thing" or "1,000 things".
+func plural[N int | int64](n N, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return group(int64(n)) + " " + thing + "s"
 }
 
 func div(a, b int64) int64 {
