@@ -34,7 +34,6 @@ func checkpointWAL(ctx context.Context, c *sql.DB, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		var busy, frames, done int
-		_ = c.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
+		_, _ = c.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
 	}
 }
