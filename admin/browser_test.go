@@ -21,7 +21,7 @@ import (
 	"github.com/siemsync/siemsync/internal/metrics"
 	"github.com/siemsync/siemsync/sink/hec"
 	"github.com/siemsync/siemsync/sink/syslog"
-	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/sqlite"
 	ssync "github.com/siemsync/siemsync/sync"
 )
 
@@ -61,7 +61,7 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-func ingestAudit(t *testing.T, db *store.DB, account string, ids ...string) {
+func ingestAudit(t *testing.T, db *sqlite.DB, account string, ids ...string) {
 	t.Helper()
 	ing, err := db.BeginIngest(t.Context())
 	if err != nil {

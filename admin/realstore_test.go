@@ -17,11 +17,11 @@ import (
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/admin"
 	"github.com/siemsync/siemsync/internal/secret"
-	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/sqlite"
 )
 
 // openStore opens the real SQLite store in a temp dir, with a cipher.
-func openStore(t *testing.T) (*store.DB, string) {
+func openStore(t *testing.T) (*sqlite.DB, string) {
 	t.Helper()
 	key := bytes.Repeat([]byte{7}, secret.KeySize)
 	c, err := secret.New(key, "test key")
@@ -29,7 +29,7 @@ func openStore(t *testing.T) (*store.DB, string) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "siemsync.db")
-	db, err := store.Open(t.Context(), path, store.Options{Cipher: c})
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Cipher: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func openStore(t *testing.T) (*store.DB, string) {
 }
 
 // setupReal is a bundle whose store is the real one; st stays the unused fake.
-func setupReal(t *testing.T) (*bundle, *store.DB, string) {
+func setupReal(t *testing.T) (*bundle, *sqlite.DB, string) {
 	t.Helper()
 	db, path := openStore(t)
 	b := setup(t, func(c *admin.Config) { c.Store = db })

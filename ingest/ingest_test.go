@@ -14,6 +14,7 @@ import (
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/ingest"
 	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/sqlite"
 )
 
 const (
@@ -21,9 +22,9 @@ const (
 	acctB = "b1c2d3e4-0000-4000-8000-00000000000b"
 )
 
-func openDB(t testing.TB) *store.DB {
+func openDB(t testing.TB) *sqlite.DB {
 	t.Helper()
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "i.db"), store.Options{})
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "i.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func readFile(t *testing.T, name string) []byte {
 	return b
 }
 
-func auditOf(t *testing.T, db *store.DB, account string) []siemsync.Audit {
+func auditOf(t *testing.T, db *sqlite.DB, account string) []siemsync.Audit {
 	t.Helper()
 	page, err := db.AuditPage(t.Context(), store.AuditQuery{Account: account, Limit: 1000}, nil)
 	if err != nil {

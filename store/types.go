@@ -1,9 +1,8 @@
 package store
 
 import (
+	"errors"
 	"time"
-
-	"github.com/siemsync/siemsync"
 )
 
 // Cipher seals and opens secrets (HEC tokens, client keys) so that they are
@@ -21,6 +20,11 @@ type Checkpoints struct {
 	// they occurred at or after BackfillSince. Zero BackfillSince: no filter.
 	BackfillSince time.Time
 	BackfillUntil int64
+	// Accepted holds, per source, ranges beyond the checkpoint that the
+	// destination already accepted (a later request of a window answered
+	// before an earlier one failed). A cycle never sends them again.
+	AuditAccepted []Range
+	JobsAccepted  []Range
 }
 
 // AuditQuery selects one page of an account's audit records, in sequence order.
@@ -61,10 +65,12 @@ type SetAside struct {
 type BatchCommit struct {
 	RunID       int64
 	Integration string
+	Token       int64 // fencing token of the cycle's lease; a stale one is refused with ErrFenced
 	Source      string
-	Checkpoint  int64
-	Events      int64 // events accepted
-	Bytes       int64 // wire bytes accepted
+	Checkpoint  int64   // the new checkpoint of Source: the end of the contiguous accepted prefix
+	Accepted    []Range // accepted beyond Checkpoint; ranges at or below it are forgotten
+	Events      int64   // events accepted
+	Bytes       int64   // wire bytes accepted
 	SetAside    []SetAside
 }
 
@@ -72,6 +78,8 @@ type BatchCommit struct {
 type RunFinish struct {
 	RunID       int64
 	Integration string
+	Token       int64     // fencing token of the cycle's lease
+	NextDue     time.Time // when the integration is next due; zero leaves it
 	Finished    time.Time
 	Err         string // "" when the cycle succeeded; else the admin-facing message
 }
@@ -95,4 +103,14 @@ type IngestResult struct {
 	Duplicates int `json:"duplicates"` // audit ids already stored, or job upserts identical to the stored job
 }
 
-var _ = siemsync.Audit{}
+// PruneResult counts what one Prune deleted.
+type PruneResult struct {
+	Audit  int64 `json:"audit"`  // audit records deleted
+	Jobs   int64 `json:"jobs"`   // ended jobs deleted
+	Runs   int64 `json:"runs"`   // finished runs deleted
+	Missed int64 `json:"missed"` // deleted records some integration had not delivered, counted once per integration
+}
+
+// ErrNoCipher is returned when an integration has secrets to seal or open
+// but the store was opened without a Cipher.
+var ErrNoCipher = errors.New("no secret key configured: open the store with a Cipher")

@@ -16,7 +16,7 @@ import (
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/secret"
 	"github.com/siemsync/siemsync/sink"
-	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/sqlite"
 	ssync "github.com/siemsync/siemsync/sync"
 )
 
@@ -81,7 +81,7 @@ func (f *fakeSink) count() int {
 }
 
 type bundle struct {
-	db   *store.DB
+	db   *sqlite.DB
 	sink *fakeSink
 	s    *ssync.Syncer
 }
@@ -92,7 +92,7 @@ func setup(t *testing.T) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(t.Context(), t.TempDir()+"/s.db", store.Options{Cipher: c})
+	db, err := sqlite.Open(t.Context(), t.TempDir()+"/s.db", sqlite.Options{Cipher: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -583,7 +583,7 @@ func TestSchedulerSlowIntegrationDoesNotHoldBackOthers(t *testing.T) {
 	}
 }
 
-func finishedRun(t *testing.T, db *store.DB, id string) bool {
+func finishedRun(t *testing.T, db *sqlite.DB, id string) bool {
 	runs, err := db.RecentRuns(t.Context(), id, 1)
 	if err != nil {
 		t.Fatal(err)

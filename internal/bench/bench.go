@@ -35,6 +35,7 @@ import (
 	"github.com/siemsync/siemsync/internal/secret"
 	"github.com/siemsync/siemsync/sink/hec"
 	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/sqlite"
 	ssync "github.com/siemsync/siemsync/sync"
 )
 
@@ -148,7 +149,7 @@ func (c *Config) defaults() error {
 type runner struct {
 	cfg    Config
 	res    *Result
-	db     *store.DB
+	db     *sqlite.DB
 	dbPath string
 	cipher *secret.Cipher
 	recv   *receiver
@@ -190,7 +191,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	r.dbPath = filepath.Join(dir, "bench.db")
-	if r.db, err = store.Open(ctx, r.dbPath, store.Options{Cipher: r.cipher}); err != nil {
+	if r.db, err = sqlite.Open(ctx, r.dbPath, sqlite.Options{Cipher: r.cipher}); err != nil {
 		return nil, err
 	}
 	defer func() { r.db.Close() }()
@@ -471,7 +472,7 @@ func (r *runner) measureSync(ctx context.Context, run func(*ssync.Syncer) ([]ssy
 		return errf("reopen store", err)
 	}
 	var err error
-	if r.db, err = store.Open(ctx, r.dbPath, store.Options{Cipher: r.cipher}); err != nil {
+	if r.db, err = sqlite.Open(ctx, r.dbPath, sqlite.Options{Cipher: r.cipher}); err != nil {
 		return errf("reopen store", err)
 	}
 	s := r.syncer()

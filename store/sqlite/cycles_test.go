@@ -1,7 +1,8 @@
-package store_test
+package sqlite_test
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestCommitBatch(t *testing.T) {
 			t.Fatalf("%s: CommitBatch = %v", s.name, err)
 		}
 		cp, _ := f.db.Checkpoints(t.Context(), in.ID)
-		if cp != s.want {
+		if !reflect.DeepEqual(cp, s.want) {
 			t.Errorf("%s: checkpoints %+v, want %+v", s.name, cp, s.want)
 		}
 	}

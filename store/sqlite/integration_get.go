@@ -1,8 +1,9 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"fmt"
+	"github.com/siemsync/siemsync/store"
 	"strconv"
 	"time"
 
@@ -73,7 +74,7 @@ func (db *DB) open(what string, sealed []byte) (string, error) {
 		return "", nil
 	}
 	if db.cipher == nil {
-		return "", fmt.Errorf("open %s: %w", what, ErrNoCipher)
+		return "", fmt.Errorf("open %s: %w", what, store.ErrNoCipher)
 	}
 	b, err := db.cipher.Open(sealed)
 	if err != nil {

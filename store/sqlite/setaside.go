@@ -1,22 +1,23 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
+	"github.com/siemsync/siemsync/store"
 )
 
 // ListSetAside returns the integration's set-aside events with their
 // bodies, oldest first.
-func (db *DB) ListSetAside(ctx context.Context, integration string) ([]SetAside, error) {
+func (db *DB) ListSetAside(ctx context.Context, integration string) ([]store.SetAside, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT id, source, seq, event_id, reason, body, created_at
 		FROM set_aside WHERE integration = ? ORDER BY id`, integration)
 	if err != nil {
 		return nil, db.fail("list set-aside events of "+integration, err)
 	}
 	defer rows.Close()
-	var out []SetAside
+	var out []store.SetAside
 	for rows.Next() {
-		s := SetAside{Integration: integration}
+		s := store.SetAside{Integration: integration}
 		var created int64
 		if err := rows.Scan(&s.ID, &s.Source, &s.Seq, &s.EventID, &s.Reason, &s.Body, &created); err != nil {
 			return nil, db.fail("list set-aside events of "+integration, err)

@@ -1,9 +1,10 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/siemsync/siemsync/store"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -136,7 +137,7 @@ func TestIngestKeyCollisions(t *testing.T) {
 	if n := ingest(false); n != 0 {
 		t.Errorf("one-by-one re-ingest stored %d, want 0", n)
 	}
-	page, err := db.AuditPage(context.Background(), AuditQuery{Account: acct, Limit: 1000}, nil)
+	page, err := db.AuditPage(context.Background(), store.AuditQuery{Account: acct, Limit: 1000}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/siemsync/siemsync/store"
 
 	"github.com/siemsync/siemsync"
 )
@@ -29,7 +30,7 @@ const (
 // AuditPage appends to dst[:0] the audit records of q.Account with
 // Seq > q.After, in seq order, at most q.Limit of them. It reuses dst's
 // backing array; the records' Metadata share a few buffers per page.
-func (db *DB) AuditPage(ctx context.Context, q AuditQuery, dst []siemsync.Audit) ([]siemsync.Audit, error) {
+func (db *DB) AuditPage(ctx context.Context, q store.AuditQuery, dst []siemsync.Audit) ([]siemsync.Audit, error) {
 	dst = dst[:0]
 	if q.Limit <= 0 {
 		return dst, nil

@@ -1,9 +1,10 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/siemsync/siemsync/store"
 
 	"github.com/siemsync/siemsync"
 )
@@ -23,7 +24,7 @@ const sqlJobPage = `SELECT seq, job, connector, scheduled, planned_start, start_
 // JobPage appends to dst[:0] the jobs of q.Account with Seq > q.After that
 // changed since q.Checkpoint or are still active, in seq order, at most
 // q.Limit of them. It reuses dst's backing array.
-func (db *DB) JobPage(ctx context.Context, q JobQuery, dst []siemsync.Job) ([]siemsync.Job, error) {
+func (db *DB) JobPage(ctx context.Context, q store.JobQuery, dst []siemsync.Job) ([]siemsync.Job, error) {
 	dst = dst[:0]
 	if q.Limit <= 0 {
 		return dst, nil

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/sqlite"
 )
 
 func TestPrune(t *testing.T) {
@@ -115,7 +116,7 @@ func TestPruneChunks(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	in := f.create(t, hecIntegration(acctA, "p"))
-	n := 2*store.PruneChunk + 123
+	n := 2*sqlite.PruneChunk + 123
 	recs := make([]siemsync.Audit, n)
 	for i := range recs {
 		recs[i] = siemsync.Audit{ID: fmt.Sprint(i), Account: acctA, Time: t0.Add(time.Duration(n-i) * time.Second), Event: "e"}

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/secret"
 	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/sqlite"
 )
 
 const (
@@ -40,7 +41,7 @@ func (c *clock) Set(t time.Time) {
 }
 
 type fixture struct {
-	db    *store.DB
+	db    *sqlite.DB
 	clock *clock
 	path  string
 }
@@ -54,7 +55,7 @@ func setup(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	clk := &clock{t: t0}
-	db, err := store.Open(t.Context(), path, store.Options{Cipher: c, Now: clk.Now})
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Cipher: c, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,18 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/siemsync/siemsync/store"
 	"time"
 
 	"github.com/siemsync/siemsync"
 )
 
 // Checkpoints returns where the integration stands in each data source.
-func (db *DB) Checkpoints(ctx context.Context, integration string) (Checkpoints, error) {
-	var cp Checkpoints
+func (db *DB) Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error) {
+	var cp store.Checkpoints
 	var since sql.NullInt64
 	err := db.r.QueryRowContext(ctx, `SELECT
 			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'audit'),
@@ -52,7 +53,7 @@ func (db *DB) StartRun(ctx context.Context, integration string, started time.Tim
 // CommitBatch records one batch the destination accepted, in one
 // transaction: the checkpoint of b.Source moves up to b.Checkpoint (never
 // down), the run's counters grow, and the set-aside events are stored.
-func (db *DB) CommitBatch(ctx context.Context, b BatchCommit) error {
+func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 	if b.Source != siemsync.SourceAudit && b.Source != siemsync.SourceJobs {
 		return fmt.Errorf("commit batch: unknown source %q", b.Source)
 	}
@@ -78,7 +79,7 @@ func (db *DB) CommitBatch(ctx context.Context, b BatchCommit) error {
 	})
 }
 
-func insertSetAside(ctx context.Context, tx *sql.Tx, integration string, events []SetAside, now int64) error {
+func insertSetAside(ctx context.Context, tx *sql.Tx, integration string, events []store.SetAside, now int64) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -103,7 +104,7 @@ func insertSetAside(ctx context.Context, tx *sql.Tx, integration string, events 
 // FinishRun closes a run and updates the integration's status: a success
 // sets last_complete and clears the error; a failure sets last_error and
 // the message. Both record the run's events as events_last_cycle.
-func (db *DB) FinishRun(ctx context.Context, f RunFinish) error {
+func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 	return db.inTx(ctx, "finish run of "+f.Integration, func(tx *sql.Tx) error {
 		var events int64
 		err := tx.QueryRowContext(ctx, `UPDATE runs SET finished = ?, error = ? WHERE id = ? AND integration = ? RETURNING events`,
@@ -126,16 +127,16 @@ func (db *DB) FinishRun(ctx context.Context, f RunFinish) error {
 }
 
 // RecentRuns returns the integration's last n runs, newest first.
-func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]Run, error) {
+func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]store.Run, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT id, started, finished, events, bytes, set_aside, error
 		FROM runs WHERE integration = ? ORDER BY id DESC LIMIT ?`, integration, n)
 	if err != nil {
 		return nil, db.fail("list runs of "+integration, err)
 	}
 	defer rows.Close()
-	var out []Run
+	var out []store.Run
 	for rows.Next() {
-		r := Run{Integration: integration}
+		r := store.Run{Integration: integration}
 		var started int64
 		var finished sql.NullInt64
 		if err := rows.Scan(&r.ID, &started, &finished, &r.Events, &r.Bytes, &r.SetAside, &r.Error); err != nil {

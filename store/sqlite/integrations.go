@@ -1,10 +1,10 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"github.com/siemsync/siemsync/store"
 
 	"github.com/google/uuid"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -166,10 +166,6 @@ func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// ErrNoCipher is returned when an integration has secrets to seal or open
-// but the store was opened without a Cipher.
-var ErrNoCipher = errors.New("no secret key configured: open the store with a Cipher")
-
 // sealSecrets seals the token and client key; nil means "none given".
 func (db *DB) sealSecrets(in *siemsync.Integration) (token, key []byte, err error) {
 	seal := func(what, v string) ([]byte, error) {
@@ -177,7 +173,7 @@ func (db *DB) sealSecrets(in *siemsync.Integration) (token, key []byte, err erro
 			return nil, nil
 		}
 		if db.cipher == nil {
-			return nil, fmt.Errorf("seal %s: %w", what, ErrNoCipher)
+			return nil, fmt.Errorf("seal %s: %w", what, store.ErrNoCipher)
 		}
 		b, err := db.cipher.Seal([]byte(v))
 		if err != nil {

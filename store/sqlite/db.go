@@ -1,14 +1,16 @@
-// Package store keeps siemsync's state in SQLite: accounts, the audit and job
-// records fed in by ingest, integrations with their sealed secrets,
-// checkpoints, runs and set-aside events. It is the only package that speaks
-// SQL.
-package store
+// Package sqlite is the embedded backend of the store contract: one SQLite
+// file (WAL mode) holding accounts, the audit and job records fed in by
+// ingest, integrations with their sealed secrets, checkpoints, leases, runs
+// and set-aside events. Together with store/postgres it is the only code that
+// speaks SQL.
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/siemsync/siemsync/store"
 	"io/fs"
 	"time"
 
@@ -24,7 +26,7 @@ const DefaultReaders = 4
 type Options struct {
 	// Cipher seals tokens and client keys. Without one, integrations that
 	// carry secrets cannot be stored or opened.
-	Cipher Cipher
+	Cipher store.Cipher
 	// Now is the clock; nil means time.Now. Tests pin it.
 	Now func() time.Time
 	// Migrations replaces the embedded migrations; tests use it to feed the
@@ -48,7 +50,7 @@ type DB struct {
 	stopC  context.CancelFunc
 	doneC  chan struct{}
 	path   string
-	cipher Cipher
+	cipher store.Cipher
 	now    func() time.Time
 	idKey  func(id string) int64 // idKey; tests force collisions with another
 }

@@ -1,15 +1,17 @@
-package store_test
+package sqlite_test
 
 import (
 	"bytes"
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/sqlite"
 )
 
 func TestCreateIntegrationCheckpoints(t *testing.T) {
@@ -80,7 +82,7 @@ func TestCreateIntegrationNewAccount(t *testing.T) {
 		t.Errorf("created = %+v", in)
 	}
 	cp, _ := f.db.Checkpoints(t.Context(), in.ID)
-	if cp != (store.Checkpoints{}) {
+	if !reflect.DeepEqual(cp, store.Checkpoints{}) {
 		t.Errorf("checkpoints of an empty account = %+v", cp)
 	}
 }
@@ -126,7 +128,7 @@ func TestSecretsSealed(t *testing.T) {
 func TestNoCipher(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	db, err := store.Open(t.Context(), f.path, store.Options{})
+	db, err := sqlite.Open(t.Context(), f.path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +190,7 @@ func TestUpdateIntegration(t *testing.T) {
 		got.Account != acctA || !got.CreatedAt.Equal(t0) || !got.UpdatedAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("after update: %+v", got)
 	}
-	if cp, _ := f.db.Checkpoints(t.Context(), in.ID); cp != cp0 {
+	if cp, _ := f.db.Checkpoints(t.Context(), in.ID); !reflect.DeepEqual(cp, cp0) {
 		t.Errorf("update moved checkpoints: %+v -> %+v", cp0, cp)
 	}
 	tests := []struct {

@@ -1,9 +1,10 @@
-package store
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/siemsync/siemsync/store"
 	"time"
 )
 
@@ -11,14 +12,6 @@ import (
 // enough that the writer is never held for long (ingest and checkpoint
 // commits interleave between chunks), large enough to be efficient.
 const PruneChunk = 5000
-
-// PruneResult counts what one Prune deleted.
-type PruneResult struct {
-	Audit  int64 `json:"audit"`  // audit records deleted
-	Jobs   int64 `json:"jobs"`   // ended jobs deleted
-	Runs   int64 `json:"runs"`   // finished runs deleted
-	Missed int64 `json:"missed"` // deleted records some integration had not delivered, counted once per integration
-}
 
 // The oldest chunk of audit records that occurred before the cutoff
 // (ordered like the audit_time index, so it is a range scan).
@@ -55,8 +48,8 @@ const sqlAddMiss = `INSERT INTO retention_misses (integration, source, count, fr
 // Retention never loses data silently: every integration (enabled or not)
 // whose checkpoint had not reached a deleted record gets a warning in its
 // status saying how many records it lost and from when.
-func (db *DB) Prune(ctx context.Context, before time.Time) (PruneResult, error) {
-	var res PruneResult
+func (db *DB) Prune(ctx context.Context, before time.Time) (store.PruneResult, error) {
+	var res store.PruneResult
 	cut := ms(before)
 	for _, t := range []struct {
 		source, table, chunk string

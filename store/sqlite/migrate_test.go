@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"database/sql"
@@ -14,6 +14,7 @@ import (
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/migrations"
 	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/sqlite"
 )
 
 func sqlFile(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
@@ -40,7 +41,7 @@ func TestEmbeddedMigrationsNumbered(t *testing.T) {
 	}
 	// Opening again applies nothing and changes nothing.
 	f.db.Close()
-	db, err := store.Open(t.Context(), f.path, store.Options{})
+	db, err := sqlite.Open(t.Context(), f.path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestMigrateRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "m.db"), store.Options{Migrations: tt.fs})
+			_, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "m.db"), sqlite.Options{Migrations: tt.fs})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Open = %v, want an error containing %q", err, tt.want)
 			}
@@ -80,7 +81,7 @@ func TestMigrateBrokenLeavesVersion(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.db")
 	good := fstest.MapFS{"0001_a.sql": sqlFile("CREATE TABLE a (x);")}
 	open := func(fsys fstest.MapFS) (int, error) {
-		db, err := store.Open(t.Context(), path, store.Options{Migrations: fsys})
+		db, err := sqlite.Open(t.Context(), path, sqlite.Options{Migrations: fsys})
 		if err != nil {
 			return 0, err
 		}
@@ -126,7 +127,7 @@ func TestMigratePackedAudit(t *testing.T) {
 		}
 		old[name] = sqlFile(string(b))
 	}
-	db, err := store.Open(t.Context(), path, store.Options{Migrations: old})
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Migrations: old})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestMigratePackedAudit(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err = store.Open(t.Context(), path, store.Options{})
+	db, err = sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

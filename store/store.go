@@ -1,0 +1,110 @@
+// Package store is the contract between siemsync and the databases it runs
+// on. It owns the domain types that cross the boundary (checkpoints, leases,
+// runs, set-aside events, batch commits) and the Backend interface that
+// store/sqlite and store/postgres implement; storetest is the conformance
+// suite both pass. Code outside the backends depends on small interfaces of
+// its own, each a subset of Backend.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/siemsync/siemsync"
+)
+
+// Lease errors. ErrLeaseHeld wraps siemsync.ErrRunning so that callers that
+// only know "a cycle of it is running" (the API's 409) keep working.
+var (
+	ErrLeaseHeld = leaseHeld{}
+	// ErrFenced refuses a write of a cycle whose lease was taken over.
+	ErrFenced = errors.New("the lease was taken over by another worker: this cycle's writes are refused")
+)
+
+type leaseHeld struct{}
+
+func (leaseHeld) Error() string        { return "another worker holds the lease" }
+func (leaseHeld) Is(target error) bool { return target == siemsync.ErrRunning }
+
+// PruneLease is the name of the deployment-wide lease under which one
+// worker prunes old records.
+const PruneLease = "deployment:prune"
+
+// Lease is the right to run cycles of one integration (or a
+// deployment-wide job, by name) until Expires. Token is the fencing token:
+// it grows with every new lease of the name, and every write of a cycle
+// carries it so that a worker paused past its expiry cannot overwrite the
+// work of the worker that took over.
+type Lease struct {
+	Name    string    `json:"name"` // integration id, or a deployment-wide name such as PruneLease
+	Owner   string    `json:"owner"`
+	Token   int64     `json:"token"`
+	Expires time.Time `json:"expires"`
+}
+
+// Range is an inclusive range of store sequence numbers of one account and
+// source: every record of the account with Lo <= seq <= Hi.
+type Range struct {
+	Lo int64 `json:"lo"`
+	Hi int64 `json:"hi"`
+}
+
+// Contains reports whether seq is in r.
+func (r Range) Contains(seq int64) bool { return r.Lo <= seq && seq <= r.Hi }
+
+// Leaser takes, renews and gives back leases. Acquire fails with
+// ErrLeaseHeld while another owner holds an unexpired lease of the name;
+// Renew and Release fail with ErrFenced once the token moved on.
+type Leaser interface {
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (Lease, error)
+	RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lease, error)
+	ReleaseLease(ctx context.Context, l Lease) error
+	// LeaseDue leases up to limit enabled integrations whose next_due_at
+	// has passed and whose lease is free or expired, oldest due first. Two
+	// workers calling it at once never get the same integration.
+	LeaseDue(ctx context.Context, owner string, ttl time.Duration, limit int) ([]Lease, error)
+	// SetNextDue sets when the integration is next due; the zero time
+	// means now (a new or re-enabled integration starts within seconds).
+	SetNextDue(ctx context.Context, integration string, at time.Time) error
+}
+
+// Backend is everything a store offers. The rest of siemsync consumes
+// subsets of it through interfaces of its own; the conformance suite and the
+// cmd wiring use the whole.
+type Backend interface {
+	Leaser
+
+	ListAccounts(ctx context.Context) ([]siemsync.Account, error)
+	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
+	UpdateAccount(ctx context.Context, id string, name, host *string) error
+
+	AuditPage(ctx context.Context, q AuditQuery, dst []siemsync.Audit) ([]siemsync.Audit, error)
+	JobPage(ctx context.Context, q JobQuery, dst []siemsync.Job) ([]siemsync.Job, error)
+	MaxAuditSeq(ctx context.Context, account string) (int64, error)
+	MaxJobSeq(ctx context.Context, account string) (int64, error)
+
+	GetIntegration(ctx context.Context, id string, withSecrets bool) (*siemsync.Integration, error)
+	ListIntegrations(ctx context.Context, account string) ([]*siemsync.Integration, error)
+	CreateIntegration(ctx context.Context, in *siemsync.Integration) error
+	UpdateIntegration(ctx context.Context, in *siemsync.Integration) error
+	SetEnabled(ctx context.Context, id string, enabled bool) error
+	DeleteIntegration(ctx context.Context, id string) error
+	EnabledIntegrationIDs(ctx context.Context) ([]string, error)
+	LearnBatchBytes(ctx context.Context, id string, n int) error
+
+	Checkpoints(ctx context.Context, integration string) (Checkpoints, error)
+	StartRun(ctx context.Context, l Lease, started time.Time) (int64, error)
+	CommitBatch(ctx context.Context, b BatchCommit) error
+	FinishRun(ctx context.Context, f RunFinish) error
+	RecentRuns(ctx context.Context, integration string, n int) ([]Run, error)
+	ListSetAside(ctx context.Context, integration string) ([]SetAside, error)
+	DeleteSetAside(ctx context.Context, integration string, ids []int64) (int, error)
+
+	Prune(ctx context.Context, before time.Time) (PruneResult, error)
+
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+
+	Close() error
+}
