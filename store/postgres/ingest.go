@@ -1,0 +1,248 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/store"
+)
+
+// accountLockSpace is the first key of the per-account advisory locks of
+// ingest (the second is the account's num).
+const accountLockSpace = 0x5e5_0002
+
+// The staging table of bulk audit ingest: COPY fills it, sqlInsertStaged
+// moves what is new into audit. Temporary (no WAL), one per connection,
+// emptied after every batch.
+const sqlStage = `CREATE TEMP TABLE IF NOT EXISTS audit_stage (
+		ord bigint, account text, id text, time_ms bigint, connector text, acl text, method text,
+		user_name text, ip text, metadata text, event text) ON COMMIT DELETE ROWS`
+
+var stageColumns = []string{"ord", "account", "id", "time_ms", "connector", "acl", "method", "user_name", "ip", "metadata", "event"}
+
+// sqlInsertStaged stores the staged records whose id their account does
+// not have yet, the first of a batch's copies winning, and gives them
+// sequence numbers in input order: nextval in the select list of an
+// ordered query runs after the sort.
+const sqlInsertStaged = `WITH s AS (
+		SELECT DISTINCT ON (st.account, st.id) a.num AS account_num, st.*
+		FROM audit_stage st JOIN accounts a ON a.id = st.account
+		ORDER BY st.account, st.id, st.ord),
+	fresh AS (
+		INSERT INTO audit_ids (account_num, id) SELECT account_num, id FROM s
+		ON CONFLICT DO NOTHING RETURNING account_num, id)
+	INSERT INTO audit (seq, account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at)
+	SELECT nextval('audit_seq'), s.account_num, s.id, s.time_ms, s.connector, s.acl, s.method, s.user_name, s.ip,
+		s.metadata, s.event, $1
+	FROM s JOIN fresh USING (account_num, id) ORDER BY s.ord
+	RETURNING seq`
+
+// sqlUpsertJob upserts a job; an upsert identical to the stored job
+// changes nothing and returns no row. The nextval it draws then is lost,
+// which leaves a gap and nothing else.
+const sqlUpsertJob = `INSERT INTO jobs AS j (seq, job, account_num, connector, scheduled, planned_start, start_time, paused,
+		end_time, description, progress, status, type, user_name, active, changed_at, ended_at)
+	VALUES (nextval('job_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+		CASE WHEN $14 THEN NULL ELSE $15::bigint END)
+	ON CONFLICT (job) DO UPDATE SET
+		seq = excluded.seq, account_num = excluded.account_num, connector = excluded.connector,
+		scheduled = excluded.scheduled, planned_start = excluded.planned_start, start_time = excluded.start_time,
+		paused = excluded.paused, end_time = excluded.end_time, description = excluded.description,
+		progress = excluded.progress, status = excluded.status, type = excluded.type, user_name = excluded.user_name,
+		active = excluded.active, changed_at = excluded.changed_at,
+		ended_at = CASE WHEN excluded.active THEN NULL ELSE coalesce(j.ended_at, excluded.changed_at) END
+	WHERE (j.account_num, j.connector, j.scheduled, j.planned_start, j.start_time, j.paused, j.end_time,
+			j.description, j.progress, j.status, j.type, j.user_name)
+		IS DISTINCT FROM (excluded.account_num, excluded.connector, excluded.scheduled, excluded.planned_start,
+			excluded.start_time, excluded.paused, excluded.end_time, excluded.description, excluded.progress,
+			excluded.status, excluded.type, excluded.user_name)
+	RETURNING seq`
+
+// Ingest is one ingest transaction. Records of an account become visible
+// in seq order: before it draws the first sequence number for an account
+// it takes the account's transaction-level advisory lock, which it holds
+// until it commits or rolls back. Another ingest of the account waits for
+// it, so it draws greater numbers and commits later; a cycle that has read
+// up to seq N can never see a record with a seq <= N appear afterwards.
+type Ingest struct {
+	db       *DB
+	ctx      context.Context
+	tx       pgx.Tx
+	now      int64
+	staged   bool             // audit_stage exists on the transaction's connection
+	ord      int64            // input position of the next staged record
+	accounts map[string]int32 // accounts created or found, by id
+	locked   map[int32]bool   // accounts whose advisory lock this transaction holds
+	rows     [][]any          // reused COPY rows
+}
+
+// BeginIngest starts an ingest transaction. Cancelling ctx rolls it back.
+func (db *DB) BeginIngest(ctx context.Context) (store.IngestTx, error) {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return nil, fail("begin ingest", err)
+	}
+	return &Ingest{db: db, ctx: ctx, tx: tx, now: ms(db.now()),
+		accounts: map[string]int32{}, locked: map[int32]bool{}}, nil
+}
+
+// account returns the account's num, creating the account on first sight.
+func (in *Ingest) account(id string) (int32, error) {
+	if n, ok := in.accounts[id]; ok {
+		return n, nil
+	}
+	n, err := ensureAccount(in.ctx, in.tx, id, in.now)
+	if err != nil {
+		return 0, fail("ingest", err)
+	}
+	in.accounts[id] = n
+	return n, nil
+}
+
+// lock takes the advisory locks of the accounts of nums this transaction
+// does not hold yet, in ascending order so that two ingests of the same
+// accounts cannot deadlock.
+func (in *Ingest) lock(nums []int32) error {
+	slices.Sort(nums)
+	for _, n := range slices.Compact(nums) {
+		if in.locked[n] {
+			continue
+		}
+		if _, err := in.tx.Exec(in.ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(accountLockSpace), n); err != nil {
+			return fail("lock account for ingest", err)
+		}
+		in.locked[n] = true
+	}
+	return nil
+}
+
+// Audit stores one audit record unless its account already has its id,
+// and sets its Seq.
+func (in *Ingest) Audit(a *siemsync.Audit) (bool, error) {
+	seqs, err := in.insert(slices.Clone([]siemsync.Audit{*a}))
+	if err != nil || len(seqs) == 0 {
+		return false, err
+	}
+	a.Seq = seqs[0]
+	return true, nil
+}
+
+// AuditBatch stores records in order, skipping ids their account already
+// has (including earlier in recs), and returns how many it stored: one COPY
+// into the staging table and one INSERT … SELECT.
+func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
+	seqs, err := in.insert(recs)
+	return len(seqs), err
+}
+
+func (in *Ingest) insert(recs []siemsync.Audit) ([]int64, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	if !in.staged {
+		if _, err := in.tx.Exec(in.ctx, sqlStage); err != nil {
+			return nil, fail("create ingest staging table", err)
+		}
+		in.staged = true
+	}
+	nums := make([]int32, 0, 4)
+	days := make([]int64, 0, 4)
+	for i := range recs {
+		n, err := in.account(recs[i].Account)
+		if err != nil {
+			return nil, err
+		}
+		if len(nums) == 0 || nums[len(nums)-1] != n {
+			nums = append(nums, n)
+		}
+		d := dayOf(ms(recs[i].Time))
+		if len(days) == 0 || days[len(days)-1] != d {
+			days = append(days, d)
+		}
+	}
+	// Partitions are made in transactions of their own, before this one
+	// holds any lock on audit (partitions.go).
+	if err := in.db.ensurePartitions(in.ctx, days); err != nil {
+		return nil, err
+	}
+	if err := in.lock(nums); err != nil {
+		return nil, err
+	}
+	if _, err := in.tx.CopyFrom(in.ctx, pgx.Identifier{"audit_stage"}, stageColumns, in.copyRows(recs)); err != nil {
+		return nil, fail(fmt.Sprintf("copy audit records %s…%s", recs[0].ID, recs[len(recs)-1].ID), err)
+	}
+	rows, err := in.tx.Query(in.ctx, sqlInsertStaged, in.now)
+	if err != nil {
+		return nil, fail("insert audit records", err)
+	}
+	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fail("insert audit records", err)
+	}
+	if _, err := in.tx.Exec(in.ctx, `TRUNCATE audit_stage`); err != nil {
+		return nil, fail("empty ingest staging table", err)
+	}
+	return seqs, nil
+}
+
+func (in *Ingest) copyRows(recs []siemsync.Audit) pgx.CopyFromSource {
+	in.rows = in.rows[:0]
+	for i := range recs {
+		a := &recs[i]
+		var meta any
+		if a.Metadata != nil {
+			meta = string(a.Metadata)
+		}
+		in.rows = append(in.rows, []any{in.ord, a.Account, a.ID, ms(a.Time), a.Connector, a.ACL, a.Method, a.User, a.IP, meta, a.Event})
+		in.ord++
+	}
+	return pgx.CopyFromRows(in.rows)
+}
+
+// Job upserts a job under its account's ingest lock.
+func (in *Ingest) Job(j *siemsync.Job) (bool, error) {
+	n, err := in.account(j.Account)
+	if err != nil {
+		return false, err
+	}
+	if err := in.lock([]int32{n}); err != nil {
+		return false, err
+	}
+	var progress *float64
+	if j.Progress != nil {
+		p := *j.Progress
+		progress = &p
+	}
+	var seq int64
+	err = in.tx.QueryRow(in.ctx, sqlUpsertJob, j.Job, n, j.Connector,
+		nullMS(j.Scheduled), nullMS(j.PlannedStart), nullMS(j.StartTime), nullMS(j.Paused), nullMS(j.EndTime),
+		j.Description, progress, j.Status, j.Type, j.User, j.Active(), in.now).Scan(&seq)
+	if err == pgx.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fail("upsert job "+j.Job, err)
+	}
+	j.Seq, j.ChangedAt = seq, fromMS(in.now)
+	return true, nil
+}
+
+// Commit stores everything of the ingest and releases the account locks.
+func (in *Ingest) Commit() error {
+	if err := in.tx.Commit(in.ctx); err != nil {
+		return fail("commit ingest", err)
+	}
+	return nil
+}
+
+// Rollback discards everything of the ingest; after Commit it does nothing.
+func (in *Ingest) Rollback() error {
+	if err := in.tx.Rollback(context.WithoutCancel(in.ctx)); err != nil && err != pgx.ErrTxClosed {
+		return fail("roll back ingest", err)
+	}
+	return nil
+}
