@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	pgmigrations "github.com/siemsync/siemsync/migrations/postgres"
 	"github.com/siemsync/siemsync/internal/pgtest"
+	pgmigrations "github.com/siemsync/siemsync/migrations/postgres"
 	"github.com/siemsync/siemsync/store/postgres"
 )
 
