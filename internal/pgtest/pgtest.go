@@ -20,7 +20,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
+	"slices"
 	gosync "sync"
 	"sync/atomic"
 	"syscall"
@@ -30,8 +30,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// BinDirs are searched in order for initdb and postgres.
-var BinDirs = []string{"/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin"}
+// binGlob finds Debian's server binaries, one directory per major version.
+const binGlob = "/usr/lib/postgresql/*/bin"
 
 // cluster is the running server of this test binary.
 type cluster struct {
@@ -113,14 +113,23 @@ func (c *cluster) exec(ctx context.Context, sql string) error {
 	return err
 }
 
+// binary finds a server binary of the newest installed major version.
 func binary(name string) (string, error) {
-	for _, d := range BinDirs {
+	dirs, _ := filepath.Glob(binGlob)
+	slices.SortFunc(dirs, func(a, b string) int { return version(b) - version(a) })
+	for _, d := range dirs {
 		p := filepath.Join(d, name)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%s not found in %s (Debian package postgresql)", name, strings.Join(BinDirs, ", "))
+	return "", fmt.Errorf("%s not found in %s (Debian package postgresql)", name, binGlob)
+}
+
+// version is the major version in a path like /usr/lib/postgresql/15/bin.
+func version(dir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(dir)))
+	return v
 }
 
 // start creates and starts the cluster.
