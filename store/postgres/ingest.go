@@ -19,26 +19,25 @@ const accountLockSpace = 0x5e5_0002
 // moves what is new into audit. Temporary (no WAL), one per connection,
 // emptied after every batch.
 const sqlStage = `CREATE TEMP TABLE IF NOT EXISTS audit_stage (
-		ord bigint, account text, id text, time_ms bigint, connector text, acl text, method text,
+		ord bigint, account_num integer, id text, time_ms bigint, connector text, acl text, method text,
 		user_name text, ip text, metadata text, event text) ON COMMIT DELETE ROWS`
 
-var stageColumns = []string{"ord", "account", "id", "time_ms", "connector", "acl", "method", "user_name", "ip", "metadata", "event"}
+var stageColumns = []string{"ord", "account_num", "id", "time_ms", "connector", "acl", "method", "user_name", "ip", "metadata", "event"}
 
 // sqlInsertStaged stores the staged records whose id their account does
-// not have yet, the first of a batch's copies winning, and gives them
-// sequence numbers in input order: nextval in the select list of an
-// ordered query runs after the sort.
-const sqlInsertStaged = `WITH s AS (
-		SELECT DISTINCT ON (st.account, st.id) a.num AS account_num, st.*
-		FROM audit_stage st JOIN accounts a ON a.id = st.account
-		ORDER BY st.account, st.id, st.ord),
-	fresh AS (
-		INSERT INTO audit_ids (account_num, id) SELECT account_num, id FROM s
-		ON CONFLICT DO NOTHING RETURNING account_num, id)
+// not have yet and gives them sequence numbers in input order (nextval in
+// the select list of an ordered query runs after the sort). The NOT EXISTS
+// cannot race another ingest: this transaction holds the advisory lock of
+// every staged account, and audit_ids' primary key backs it up. Copies of
+// one id within the stage were dropped before the COPY.
+const sqlInsertStaged = `WITH fresh AS (
+		SELECT * FROM audit_stage s
+		WHERE NOT EXISTS (SELECT 1 FROM audit_ids d WHERE d.account_num = s.account_num AND d.id = s.id)),
+	ids AS (
+		INSERT INTO audit_ids (account_num, id) SELECT account_num, id FROM fresh)
 	INSERT INTO audit (seq, account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at)
-	SELECT nextval('audit_seq'), s.account_num, s.id, s.time_ms, s.connector, s.acl, s.method, s.user_name, s.ip,
-		s.metadata, s.event, $1
-	FROM s JOIN fresh USING (account_num, id) ORDER BY s.ord
+	SELECT nextval('audit_seq'), account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, $1
+	FROM fresh ORDER BY ord
 	RETURNING seq`
 
 // sqlUpsertJob upserts a job; an upsert identical to the stored job
@@ -78,6 +77,13 @@ type Ingest struct {
 	accounts map[string]int32 // accounts created or found, by id
 	locked   map[int32]bool   // accounts whose advisory lock this transaction holds
 	rows     [][]any          // reused COPY rows
+	seen     map[idKey]struct{}
+}
+
+// idKey is the idempotency key of an audit record.
+type idKey struct {
+	account int32
+	id      string
 }
 
 // BeginIngest starts an ingest transaction. Cancelling ctx rolls it back.
@@ -87,7 +93,7 @@ func (db *DB) BeginIngest(ctx context.Context) (store.IngestTx, error) {
 		return nil, fail("begin ingest", err)
 	}
 	return &Ingest{db: db, ctx: ctx, tx: tx, now: ms(db.now()),
-		accounts: map[string]int32{}, locked: map[int32]bool{}}, nil
+		accounts: map[string]int32{}, locked: map[int32]bool{}, seen: map[idKey]struct{}{}}, nil
 }
 
 // account returns the account's num, creating the account on first sight.
@@ -151,11 +157,25 @@ func (in *Ingest) insert(recs []siemsync.Audit) ([]int64, error) {
 	}
 	nums := make([]int32, 0, 4)
 	days := make([]int64, 0, 4)
+	in.rows = in.rows[:0]
+	clear(in.seen)
 	for i := range recs {
-		n, err := in.account(recs[i].Account)
+		a := &recs[i]
+		n, err := in.account(a.Account)
 		if err != nil {
 			return nil, err
 		}
+		// A second copy of an id in recs is a duplicate of the first.
+		if _, dup := in.seen[idKey{n, a.ID}]; dup {
+			continue
+		}
+		in.seen[idKey{n, a.ID}] = struct{}{}
+		var meta any
+		if a.Metadata != nil {
+			meta = string(a.Metadata)
+		}
+		in.rows = append(in.rows, []any{in.ord, n, a.ID, ms(a.Time), a.Connector, a.ACL, a.Method, a.User, a.IP, meta, a.Event})
+		in.ord++
 		if len(nums) == 0 || nums[len(nums)-1] != n {
 			nums = append(nums, n)
 		}
@@ -172,7 +192,7 @@ func (in *Ingest) insert(recs []siemsync.Audit) ([]int64, error) {
 	if err := in.lock(nums); err != nil {
 		return nil, err
 	}
-	if _, err := in.tx.CopyFrom(in.ctx, pgx.Identifier{"audit_stage"}, stageColumns, in.copyRows(recs)); err != nil {
+	if _, err := in.tx.CopyFrom(in.ctx, pgx.Identifier{"audit_stage"}, stageColumns, pgx.CopyFromRows(in.rows)); err != nil {
 		return nil, fail(fmt.Sprintf("copy audit records %s…%s", recs[0].ID, recs[len(recs)-1].ID), err)
 	}
 	rows, err := in.tx.Query(in.ctx, sqlInsertStaged, in.now)
@@ -187,20 +207,6 @@ func (in *Ingest) insert(recs []siemsync.Audit) ([]int64, error) {
 		return nil, fail("empty ingest staging table", err)
 	}
 	return seqs, nil
-}
-
-func (in *Ingest) copyRows(recs []siemsync.Audit) pgx.CopyFromSource {
-	in.rows = in.rows[:0]
-	for i := range recs {
-		a := &recs[i]
-		var meta any
-		if a.Metadata != nil {
-			meta = string(a.Metadata)
-		}
-		in.rows = append(in.rows, []any{in.ord, a.Account, a.ID, ms(a.Time), a.Connector, a.ACL, a.Method, a.User, a.IP, meta, a.Event})
-		in.ord++
-	}
-	return pgx.CopyFromRows(in.rows)
 }
 
 // Job upserts a job under its account's ingest lock.

@@ -13,6 +13,13 @@ import (
 
 const sqlAuditColumns = `seq, time_ms, id, connector, acl, method, user_name, ip, metadata, event`
 
+// sqlPlanPage opens the page's transaction and makes the planner read
+// the account's index of every partition in seq order and merge them,
+// which stops after Limit rows. Left to statistics, a freshly loaded day
+// (not analyzed yet) looks small, and the planner would fetch and sort all
+// of the account's rows beyond the cursor to return the first thousand.
+var sqlPlanPage = []string{`BEGIN READ ONLY`, `SET LOCAL enable_sort = off`, `SET LOCAL enable_bitmapscan = off`}
+
 const (
 	sqlAuditPage = `SELECT ` + sqlAuditColumns + `
 		FROM audit WHERE account_num = (SELECT num FROM accounts WHERE id = $1) AND seq > $2 ORDER BY seq LIMIT $3`
@@ -28,13 +35,24 @@ func (db *DB) AuditPage(ctx context.Context, q store.AuditQuery, dst []siemsync.
 	if q.Limit <= 0 {
 		return dst, nil
 	}
-	var rows pgx.Rows
-	var err error
-	if q.BackfillSince.IsZero() {
-		rows, err = db.pool.Query(ctx, sqlAuditPage, q.Account, q.After, q.Limit)
-	} else {
-		rows, err = db.pool.Query(ctx, sqlAuditPageBackfill, q.Account, q.After, q.Limit, q.BackfillUntil, ms(q.BackfillSince))
+	b := &pgx.Batch{}
+	for _, q := range sqlPlanPage {
+		b.Queue(q)
 	}
+	if q.BackfillSince.IsZero() {
+		b.Queue(sqlAuditPage, q.Account, q.After, q.Limit)
+	} else {
+		b.Queue(sqlAuditPageBackfill, q.Account, q.After, q.Limit, q.BackfillUntil, ms(q.BackfillSince))
+	}
+	b.Queue(`COMMIT`)
+	br := db.pool.SendBatch(ctx, b)
+	defer br.Close()
+	for range sqlPlanPage {
+		if _, err := br.Exec(); err != nil {
+			return dst, fail("read audit page", err)
+		}
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return dst, fail("read audit page", err)
 	}
@@ -63,6 +81,9 @@ func (db *DB) AuditPage(ctx context.Context, q store.AuditQuery, dst []siemsync.
 		return nil
 	})
 	if err != nil {
+		return dst, fail("read audit page", err)
+	}
+	if _, err := br.Exec(); err != nil {
 		return dst, fail("read audit page", err)
 	}
 	return dst, nil
