@@ -21,10 +21,14 @@ CREATE TABLE accounts (
     created_at bigint NOT NULL
 );
 
--- One sequence for the audit records of every account. Within one account
--- the numbers become visible in order because ingest holds the account's
--- advisory lock from the first nextval to its commit (SPEC 6.3).
-CREATE SEQUENCE audit_seq AS bigint;
+-- One sequence for the audit records of every account, drawn a block at a
+-- time: one nextval reserves the 4096 numbers [v, v+4095] for one batch of
+-- ingest, which numbers its records v + their place in the batch. Numbers
+-- of a block that a batch leaves unused are gaps, which cursors do not
+-- mind. Within one account the numbers become visible in order because
+-- ingest holds the account's advisory lock from its first nextval to its
+-- commit (SPEC 6.3).
+CREATE SEQUENCE audit_seq AS bigint INCREMENT BY 4096;
 
 CREATE TABLE audit (
     seq         bigint NOT NULL,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,29 +16,32 @@ import (
 // ingest (the second is the account's num).
 const accountLockSpace = 0x5e5_0002
 
-// The staging table of bulk audit ingest: COPY fills it, sqlInsertStaged
-// moves what is new into audit. Temporary (no WAL), one per connection,
-// emptied after every batch.
-const sqlStage = `CREATE TEMP TABLE IF NOT EXISTS audit_stage (
-		ord bigint, account_num integer, id text, time_ms bigint, connector text, acl text, method text,
-		user_name text, ip text, metadata text, event text) ON COMMIT DELETE ROWS`
+// seqBlock is how many sequence numbers one nextval('audit_seq') reserves
+// (the sequence's INCREMENT BY): the most records one statement stores.
+const seqBlock = 4096
 
-var stageColumns = []string{"ord", "account_num", "id", "time_ms", "connector", "acl", "method", "user_name", "ip", "metadata", "event"}
-
-// sqlInsertStaged stores the staged records whose id their account does
-// not have yet and gives them sequence numbers in input order (nextval in
-// the select list of an ordered query runs after the sort). The NOT EXISTS
+// sqlInsertAudit stores a batch of records passed as arrays (one value per
+// column per record: binary arrays cost less than a COPY into a staging
+// table for the batch sizes ingest uses, and need no table to empty) whose
+// id their account does not have yet. The batch reserves one block of
+// sequence numbers and a record's seq is the block's start plus its place
+// in the batch, so seqs follow input order by construction. The NOT EXISTS
 // cannot race another ingest: this transaction holds the advisory lock of
-// every staged account, and audit_ids' primary key backs it up. Copies of
-// one id within the stage were dropped before the COPY.
-const sqlInsertStaged = `WITH fresh AS (
-		SELECT * FROM audit_stage s
-		WHERE NOT EXISTS (SELECT 1 FROM audit_ids d WHERE d.account_num = s.account_num AND d.id = s.id)),
+// every account in the batch, and audit_ids' primary key backs it up.
+// Copies of one id within a batch were dropped before.
+const sqlInsertAudit = `WITH s AS (
+		SELECT * FROM unnest($2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
+			$9::text[], $10::text[], $11::text[])
+			WITH ORDINALITY AS s (account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ord)),
+	fresh AS (
+		SELECT * FROM s WHERE NOT EXISTS (SELECT 1 FROM audit_ids d WHERE d.account_num = s.account_num AND d.id = s.id)),
 	ids AS (
-		INSERT INTO audit_ids (account_num, id) SELECT account_num, id FROM fresh)
+		INSERT INTO audit_ids (account_num, id) SELECT account_num, id FROM fresh),
+	block AS (
+		SELECT nextval('audit_seq') - 1 AS base)
 	INSERT INTO audit (seq, account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at)
-	SELECT nextval('audit_seq'), account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, $1
-	FROM fresh ORDER BY ord
+	SELECT block.base + ord, account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, $1
+	FROM fresh, block
 	RETURNING seq`
 
 // sqlUpsertJob upserts a job; an upsert identical to the stored job
@@ -72,12 +76,37 @@ type Ingest struct {
 	ctx      context.Context
 	tx       pgx.Tx
 	now      int64
-	staged   bool             // audit_stage exists on the transaction's connection
-	ord      int64            // input position of the next staged record
 	accounts map[string]int32 // accounts created or found, by id
 	locked   map[int32]bool   // accounts whose advisory lock this transaction holds
-	rows     [][]any          // reused COPY rows
+	cols     auditColumns     // reused statement arguments
 	seen     map[idKey]struct{}
+	parts    map[string]bool // audit partitions this transaction has locked
+}
+
+// auditColumns are the arguments of sqlInsertAudit, one slice per column.
+type auditColumns struct {
+	account                                     []int32
+	time                                        []int64
+	id, connector, acl, method, user, ip, event []string
+	metadata                                    []*string
+}
+
+func (c *auditColumns) reset() {
+	c.account, c.time = c.account[:0], c.time[:0]
+	c.id, c.connector, c.acl, c.method = c.id[:0], c.connector[:0], c.acl[:0], c.method[:0]
+	c.user, c.ip, c.event, c.metadata = c.user[:0], c.ip[:0], c.event[:0], c.metadata[:0]
+}
+
+func (c *auditColumns) add(n int32, a *siemsync.Audit) {
+	var meta *string
+	if a.Metadata != nil {
+		m := string(a.Metadata)
+		meta = &m
+	}
+	c.account, c.time = append(c.account, n), append(c.time, ms(a.Time))
+	c.id, c.connector, c.acl = append(c.id, a.ID), append(c.connector, a.Connector), append(c.acl, a.ACL)
+	c.method, c.user, c.ip = append(c.method, a.Method), append(c.user, a.User), append(c.ip, a.IP)
+	c.metadata, c.event = append(c.metadata, meta), append(c.event, a.Event)
 }
 
 // idKey is the idempotency key of an audit record.
@@ -93,7 +122,7 @@ func (db *DB) BeginIngest(ctx context.Context) (store.IngestTx, error) {
 		return nil, fail("begin ingest", err)
 	}
 	return &Ingest{db: db, ctx: ctx, tx: tx, now: ms(db.now()),
-		accounts: map[string]int32{}, locked: map[int32]bool{}, seen: map[idKey]struct{}{}}, nil
+		accounts: map[string]int32{}, locked: map[int32]bool{}, seen: map[idKey]struct{}{}, parts: map[string]bool{}}, nil
 }
 
 // account returns the account's num, creating the account on first sight.
@@ -138,26 +167,29 @@ func (in *Ingest) Audit(a *siemsync.Audit) (bool, error) {
 }
 
 // AuditBatch stores records in order, skipping ids their account already
-// has (including earlier in recs), and returns how many it stored: one COPY
-// into the staging table and one INSERT … SELECT.
+// has (including earlier in recs), and returns how many it stored: one
+// statement per seqBlock records.
 func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
-	seqs, err := in.insert(recs)
-	return len(seqs), err
+	stored := 0
+	for len(recs) > 0 {
+		n := min(len(recs), seqBlock)
+		seqs, err := in.insert(recs[:n])
+		stored += len(seqs)
+		if err != nil {
+			return stored, err
+		}
+		recs = recs[n:]
+	}
+	return stored, nil
 }
 
 func (in *Ingest) insert(recs []siemsync.Audit) ([]int64, error) {
 	if len(recs) == 0 {
 		return nil, nil
 	}
-	if !in.staged {
-		if _, err := in.tx.Exec(in.ctx, sqlStage); err != nil {
-			return nil, fail("create ingest staging table", err)
-		}
-		in.staged = true
-	}
 	nums := make([]int32, 0, 4)
 	days := make([]int64, 0, 4)
-	in.rows = in.rows[:0]
+	in.cols.reset()
 	clear(in.seen)
 	for i := range recs {
 		a := &recs[i]
@@ -170,12 +202,7 @@ func (in *Ingest) insert(recs []siemsync.Audit) ([]int64, error) {
 			continue
 		}
 		in.seen[idKey{n, a.ID}] = struct{}{}
-		var meta any
-		if a.Metadata != nil {
-			meta = string(a.Metadata)
-		}
-		in.rows = append(in.rows, []any{in.ord, n, a.ID, ms(a.Time), a.Connector, a.ACL, a.Method, a.User, a.IP, meta, a.Event})
-		in.ord++
+		in.cols.add(n, a)
 		if len(nums) == 0 || nums[len(nums)-1] != n {
 			nums = append(nums, n)
 		}
@@ -184,29 +211,53 @@ func (in *Ingest) insert(recs []siemsync.Audit) ([]int64, error) {
 			days = append(days, d)
 		}
 	}
-	// Partitions are made in transactions of their own, before this one
-	// holds any lock on audit (partitions.go).
-	if err := in.db.ensurePartitions(in.ctx, days); err != nil {
+	// Partitions are made in transactions of their own (partitions.go).
+	parts, err := in.db.ensurePartitions(in.ctx, days)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.see(parts); err != nil {
 		return nil, err
 	}
 	if err := in.lock(nums); err != nil {
 		return nil, err
 	}
-	if _, err := in.tx.CopyFrom(in.ctx, pgx.Identifier{"audit_stage"}, stageColumns, pgx.CopyFromRows(in.rows)); err != nil {
-		return nil, fail(fmt.Sprintf("copy audit records %s…%s", recs[0].ID, recs[len(recs)-1].ID), err)
-	}
-	rows, err := in.tx.Query(in.ctx, sqlInsertStaged, in.now)
+	c := &in.cols
+	rows, err := in.tx.Query(in.ctx, sqlInsertAudit, in.now, c.account, c.id, c.time, c.connector, c.acl, c.method,
+		c.user, c.ip, c.metadata, c.event)
 	if err != nil {
-		return nil, fail("insert audit records", err)
+		return nil, fail(fmt.Sprintf("insert audit records %s…%s", recs[0].ID, recs[len(recs)-1].ID), err)
 	}
 	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
-		return nil, fail("insert audit records", err)
+		return nil, fail(fmt.Sprintf("insert audit records %s…%s", recs[0].ID, recs[len(recs)-1].ID), err)
 	}
-	if _, err := in.tx.Exec(in.ctx, `TRUNCATE audit_stage`); err != nil {
-		return nil, fail("empty ingest staging table", err)
-	}
+	// RETURNING gives no order; the records' order is their seqs'.
+	slices.Sort(seqs)
 	return seqs, nil
+}
+
+// see locks the partitions this transaction has not inserted into yet. A
+// partition another connection attached after this transaction locked the
+// audit table is unknown to it until it takes a new lock (which makes it
+// read the catalog changes); inserting would fail with "no partition found".
+func (in *Ingest) see(parts []string) error {
+	var names []string
+	for _, p := range parts {
+		if !in.parts[p] {
+			names = append(names, pgx.Identifier{p}.Sanitize())
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	if _, err := in.tx.Exec(in.ctx, `LOCK TABLE `+strings.Join(names, ", ")+` IN ROW EXCLUSIVE MODE`); err != nil {
+		return fail("lock audit partitions", err)
+	}
+	for _, p := range parts {
+		in.parts[p] = true
+	}
+	return nil
 }
 
 // Job upserts a job under its account's ingest lock.

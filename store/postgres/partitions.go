@@ -88,8 +88,28 @@ func readBounds(ctx context.Context, q interface {
 }
 
 // ensurePartitions makes sure a partition holds each of days (day starts
-// in Unix ms).
-func (db *DB) ensurePartitions(ctx context.Context, days []int64) error {
+// in Unix ms) and returns their names.
+func (db *DB) ensurePartitions(ctx context.Context, days []int64) ([]string, error) {
+	if err := db.makePartitions(ctx, days); err != nil {
+		return nil, err
+	}
+	p := db.parts
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	names := make([]string, 0, len(days))
+	for _, d := range days {
+		i := covering(p.b, d)
+		if i < 0 {
+			return nil, fmt.Errorf("no audit partition for %s after making it", fromMS(d).Format(time.DateOnly))
+		}
+		if !slices.Contains(names, p.b[i].name) {
+			names = append(names, p.b[i].name)
+		}
+	}
+	return names, nil
+}
+
+func (db *DB) makePartitions(ctx context.Context, days []int64) error {
 	p := db.parts
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -192,5 +212,6 @@ func (db *DB) ensureAhead(ctx context.Context) error {
 	for i := range int64(aheadDays + 1) {
 		days = append(days, today+i*dayMS)
 	}
-	return db.ensurePartitions(ctx, days)
+	_, err := db.ensurePartitions(ctx, days)
+	return err
 }

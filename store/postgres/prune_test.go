@@ -125,3 +125,23 @@ func TestOddTimesShareYearPartitions(t *testing.T) {
 		t.Errorf("%d partitions for 50 weeks of 2001, want 1", n)
 	}
 }
+
+// One ingest transaction stores records of a day whose partition another
+// connection makes after the transaction already wrote to another day.
+func TestNewPartitionWithinOneIngest(t *testing.T) {
+	db := open(t)
+	tx, err := db.BeginIngest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for i, day := range []time.Time{time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC), time.Date(2026, 2, 3, 4, 0, 0, 0, time.UTC)} {
+		a := siemsync.Audit{ID: fmt.Sprint(i), Account: "00000000-0000-4000-8000-0000000000aa", Time: day, Event: "e"}
+		if ok, err := tx.Audit(&a); err != nil || !ok {
+			t.Fatalf("record of %s: stored %v, %v", day, ok, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
