@@ -1,13 +1,17 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"github.com/siemsync/siemsync/migrations"
 	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/store/sqlite"
 )
@@ -97,4 +101,88 @@ func TestLeasesAcrossHandles(t *testing.T) {
 			}
 		}
 	})
+}
+
+// With the store's clock pinned, a lease is held up to the millisecond
+// before its expiry and free at it.
+func TestLeaseExpiryBoundary(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	in := f.create(t, hecIntegration(acctA, "b"))
+	const ttl = time.Minute
+	a, err := f.db.AcquireLease(t.Context(), in.ID, "worker-a", ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Expires.Equal(t0.Add(ttl)) {
+		t.Errorf("expires %v, want %v", a.Expires, t0.Add(ttl))
+	}
+	f.clock.Set(t0.Add(ttl - time.Millisecond))
+	if _, err := f.db.AcquireLease(t.Context(), in.ID, "worker-b", ttl); !errors.Is(err, store.ErrLeaseHeld) {
+		t.Errorf("acquire 1ms before expiry = %v, want ErrLeaseHeld", err)
+	}
+	if got, err := f.db.LeaseDue(t.Context(), "worker-b", ttl, 10); err != nil || len(got) != 0 {
+		t.Errorf("LeaseDue 1ms before expiry = %+v, %v", got, err)
+	}
+	f.clock.Set(t0.Add(ttl))
+	got, err := f.db.LeaseDue(t.Context(), "worker-b", ttl, 10)
+	if err != nil || len(got) != 1 || got[0].Token != a.Token+1 || !got[0].Expires.Equal(t0.Add(2*ttl)) {
+		t.Errorf("LeaseDue at expiry = %+v, %v, want the integration with token %d", got, err, a.Token+1)
+	}
+}
+
+// Integrations stored before leases existed (migration 0004) are due at
+// once after the upgrade, with no lease and no last worker.
+func TestMigrateLeases(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old := fstest.MapFS{}
+	for _, name := range []string{"0001_init.sql", "0002_learned_batch_bytes.sql", "0003_audit_packed.sql"} {
+		b, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[name] = sqlFile(string(b))
+	}
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Migrations: old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = raw.Exec(`INSERT INTO accounts (num, id, created_at) VALUES (1, ?1, 0);
+		INSERT INTO integrations (id, account, name, kind, enabled, sources, created_at, updated_at) VALUES
+			('on', ?1, 'on', 'splunk_hec', 1, 'audit', 0, 0), ('off', ?1, 'off', 'splunk_hec', 0, 'audit', 0, 0);
+		INSERT INTO checkpoints (integration, source, seq, updated_at) VALUES
+			('on', 'audit', 0, 0), ('on', 'jobs', 0, 0), ('off', 'audit', 0, 0), ('off', 'jobs', 0, 0);
+		INSERT INTO runs (integration, started) VALUES ('on', 0);`, acctA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err = sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	leases, err := db.LeaseDue(t.Context(), "worker-a", time.Minute, 10)
+	if err != nil || len(leases) != 1 || leases[0].Name != "on" || leases[0].Token != 1 {
+		t.Fatalf("LeaseDue after the upgrade = %+v, %v, want [on] with token 1", leases, err)
+	}
+	in, err := db.GetIntegration(t.Context(), "on", false)
+	if err != nil || in.Status.LastWorker != "" {
+		t.Errorf("status after the upgrade = %+v, %v", in, err)
+	}
+	runs, err := db.RecentRuns(t.Context(), "on", 10)
+	if err != nil || len(runs) != 1 || runs[0].Worker != "" {
+		t.Errorf("runs after the upgrade = %+v, %v", runs, err)
+	}
+	cp, err := db.Checkpoints(t.Context(), "on")
+	if err != nil || cp.AuditAccepted != nil {
+		t.Errorf("checkpoints after the upgrade = %+v, %v", cp, err)
+	}
 }
