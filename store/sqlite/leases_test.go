@@ -1,17 +1,13 @@
 package sqlite_test
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
-	"github.com/siemsync/siemsync/migrations"
 	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/store/sqlite"
 )
@@ -135,25 +131,8 @@ func TestLeaseExpiryBoundary(t *testing.T) {
 // once after the upgrade, with no lease and no last worker.
 func TestMigrateLeases(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "old.db")
-	old := fstest.MapFS{}
-	for _, name := range []string{"0001_init.sql", "0002_learned_batch_bytes.sql", "0003_audit_packed.sql"} {
-		b, err := fs.ReadFile(migrations.FS, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		old[name] = sqlFile(string(b))
-	}
-	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Migrations: old})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = raw.Exec(`INSERT INTO accounts (num, id, created_at) VALUES (1, ?1, 0);
+	path, raw := openAtVersion(t, 3)
+	_, err := raw.Exec(`INSERT INTO accounts (num, id, created_at) VALUES (1, ?1, 0);
 		INSERT INTO integrations (id, account, name, kind, enabled, sources, created_at, updated_at) VALUES
 			('on', ?1, 'on', 'splunk_hec', 1, 'audit', 0, 0), ('off', ?1, 'off', 'splunk_hec', 0, 'audit', 0, 0);
 		INSERT INTO checkpoints (integration, source, seq, updated_at) VALUES
@@ -164,7 +143,7 @@ func TestMigrateLeases(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err = sqlite.Open(t.Context(), path, sqlite.Options{})
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
