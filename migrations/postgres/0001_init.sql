@@ -114,6 +114,7 @@ CREATE TABLE integrations (
     gzip                 boolean NOT NULL DEFAULT false,
     max_batch_bytes      integer NOT NULL DEFAULT 0,
     max_batch_events     integer NOT NULL DEFAULT 0,
+    max_in_flight        integer NOT NULL DEFAULT 1,
     learned_batch_bytes  integer NOT NULL DEFAULT 0,
     backfill_since       bigint,
     backfill_until       bigint NOT NULL DEFAULT 0,
