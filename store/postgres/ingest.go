@@ -65,6 +65,8 @@ const sqlUpsertJob = `INSERT INTO jobs AS j (seq, job, account_num, connector, s
 			excluded.status, excluded.type, excluded.user_name)
 	RETURNING seq`
 
+const sqlIngestPlan = `SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`
+
 // Ingest is one ingest transaction. Records of an account become visible
 // in seq order: before it draws the first sequence number for an account
 // it takes the account's transaction-level advisory lock, which it holds
@@ -119,6 +121,15 @@ type idKey struct {
 func (db *DB) BeginIngest(ctx context.Context) (store.IngestTx, error) {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
+		return nil, fail("begin ingest", err)
+	}
+	// A batch's id check probes audit_ids' index once per record. The
+	// plan is cached per connection after a few batches; made while
+	// audit_ids looked small (a new database, the start of a big ingest
+	// whose rows statistics cannot see), it would hash-join the whole
+	// table for every batch, which grows with every batch.
+	if _, err := tx.Exec(ctx, sqlIngestPlan); err != nil {
+		tx.Rollback(ctx)
 		return nil, fail("begin ingest", err)
 	}
 	return &Ingest{db: db, ctx: ctx, tx: tx, now: ms(db.now()),
