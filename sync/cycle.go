@@ -167,9 +167,11 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	inFlight := max(c.in.MaxInFlight, 1)
+	// One batch more than requests in flight: it is built while they are
+	// out. Memory is bounded by the window, whatever the backlog.
 	full := make(chan *batch, 1)
-	free := make(chan *batch, inFlight+2)
-	for range inFlight + 2 {
+	free := make(chan *batch, inFlight+1)
+	for range inFlight + 1 {
 		free <- &batch{}
 	}
 	bd := &builder{
