@@ -112,7 +112,6 @@ type Sink struct {
 	metrics   *metrics.Metrics
 	onPost    func(PostInfo)
 	log       zerolog.Logger
-
 }
 
 // channelNS derives ack channels from integration ids (see channelFor).
