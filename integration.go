@@ -27,6 +27,7 @@ const (
 	DefaultSourcetype     = "_json"
 	DefaultAuditSource    = "siemsync:audit"
 	DefaultJobSource      = "siemsync:job"
+	HeartbeatSource       = "siemsync:heartbeat"
 	DefaultSyslogFraming  = "octet"
 	DefaultSyslogTLSPort  = "6514"
 	DefaultSyslogTCPPort  = "601"

@@ -1,6 +1,7 @@
 package hec
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -83,7 +84,7 @@ func (c *checker) add(name string, ok bool, format string, args ...any) bool {
 }
 
 func (c *checker) url(context.Context) bool {
-	eventURL, _, err := endpoints(c.in.URL)
+	eventURL, _, raw, err := endpoints(c.in.URL)
 	if err != nil {
 		return c.add("url", false, "%v", err)
 	}
@@ -92,15 +93,16 @@ func (c *checker) url(context.Context) bool {
 		return c.add("url", false, "the URL must not carry credentials or a token: put the HEC token in the token field")
 	}
 	c.host = c.u.Hostname()
-	port := c.u.Port()
-	if port == "" {
-		port = "443"
-		if c.u.Scheme == "http" {
-			port = "80"
-		}
+	c.addr = c.u.Host // endpoints gave it a port: 8088 when the URL had none
+	what := "events"
+	if raw {
+		what = "events (raw endpoint: one event object per line, metadata in the query string)"
 	}
-	c.addr = net.JoinHostPort(c.host, port)
-	return c.add("url", true, "events will be posted to %s", eventURL)
+	msg := fmt.Sprintf("%s will be posted to %s", what, eventURL)
+	if ch := cmp.Or(c.in.Channel, channelIfNeeded(c.in, raw)); ch != "" {
+		msg += " on channel " + ch
+	}
+	return c.add("url", true, "%s", msg)
 }
 
 func (c *checker) dns(ctx context.Context) bool {

@@ -122,14 +122,14 @@ type encoder struct {
 
 func newEncoder(in *siemsync.Integration, o *Options) (*encoder, error) {
 	e := &encoder{
-		vendor:      truncate(o.Vendor, true, LimitVendor, -1),
-		product:     truncate(o.Product, true, LimitVendor, -1),
-		version:     truncate(o.Version, true, LimitVersion, -1),
-		facility:    o.Facility,
-		maxBytes:    o.MaxMessageBytes,
-		hostname:    o.Hostname,
-		lf:          in.Framing == "lf",
-		severity:    map[string]int{},
+		vendor:   truncate(o.Vendor, true, LimitVendor, -1),
+		product:  truncate(o.Product, true, LimitVendor, -1),
+		version:  truncate(o.Version, true, LimitVersion, -1),
+		facility: o.Facility,
+		maxBytes: o.MaxMessageBytes,
+		hostname: o.Hostname,
+		lf:       in.Framing == "lf",
+		severity: map[string]int{},
 	}
 	e.sources.audit = len(in.Sources) == 0 || in.HasSource(siemsync.SourceAudit)
 	e.sources.jobs = len(in.Sources) == 0 || in.HasSource(siemsync.SourceJobs)
