@@ -151,6 +151,7 @@ type Status struct {
 	EventsLastCycle int64      `json:"events_last_cycle"` // events delivered by the last cycle
 	Filtered        int64      `json:"filtered"`          // records the last cycle's filters kept from the destination
 	SetAside        int64      `json:"set_aside"`         // events set aside and not yet retried or dropped
+	LastWorker      string     `json:"last_worker"`       // the worker (lease owner) that ran the last finished cycle
 	Warnings        []string   `json:"warnings,omitempty"`
 }
 
