@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/siemsync/siemsync"
@@ -30,6 +31,8 @@ type cycle struct {
 
 	retryDeadline time.Time
 	attempt       int
+
+	filtered atomic.Int64 // records the filters dropped (filter.go)
 }
 
 func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, res *Result) {
@@ -42,7 +45,8 @@ func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, res *Result)
 	}
 	c := &cycle{s: s, in: in, runID: runID, res: res}
 	res.Err = c.do(ctx)
-	fin := store.RunFinish{RunID: runID, Integration: in.ID, Finished: s.cfg.Now()}
+	res.Filtered = c.filtered.Load()
+	fin := store.RunFinish{RunID: runID, Integration: in.ID, Finished: s.cfg.Now(), Filtered: res.Filtered}
 	if res.Err != nil {
 		fin.Err = errCycle(res.Err)
 	}
@@ -77,10 +81,12 @@ func (c *cycle) do(ctx context.Context) error {
 	if c.cps, err = st.Checkpoints(ctx, c.in.ID); err != nil {
 		return fmt.Errorf("load checkpoints: %w", err)
 	}
-	if c.sink, err = c.s.cfg.Open(ctx, c.in); err != nil {
+	dest, err := c.s.cfg.Open(ctx, c.in)
+	if err != nil {
 		return fmt.Errorf("open destination: %w", err)
 	}
-	defer c.sink.Close()
+	defer dest.Close()
+	c.sink = c.filter(dest)
 	if c.in.HasSource(siemsync.SourceAudit) {
 		if err := c.pipeline(ctx, siemsync.SourceAudit, c.produceAudit); err != nil {
 			return err
@@ -91,7 +97,7 @@ func (c *cycle) do(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return c.finish(ctx, dest)
 }
 
 func (c *cycle) produceAudit(ctx context.Context, bd *builder) error {

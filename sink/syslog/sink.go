@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,12 +110,11 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// moduleVersion is the CEF Device Version by default: siemsync's release,
+// or "1.0" for a development build.
 func moduleVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		v := bi.Main.Version
-		if bi.Main.Path == "github.com/siemsync/siemsync" && v != "" && v != "(devel)" {
-			return strings.TrimPrefix(v, "v")
-		}
+	if v := siemsync.Version(); v != "devel" {
+		return v
 	}
 	return "1.0"
 }
