@@ -119,7 +119,7 @@ func (in *Integration) readSplunkURL(u *url.URL) error {
 	q := u.Query()
 	for k, vs := range q {
 		if len(vs) != 1 {
-			return Invalid("url", "gives %s more than once", paramName(k))
+			return Invalid("url", "gives a parameter more than once: give each of channel, insecure-skip-verify, sourcetype and header_Authorization once")
 		}
 		v := vs[0]
 		switch {
@@ -140,18 +140,11 @@ func (in *Integration) readSplunkURL(u *url.URL) error {
 				return Invalid("url", "header_Authorization is empty: it should be Splunk%%20 followed by the HEC token")
 			}
 		default:
-			return Invalid("url", "has the unknown parameter %s: the splunk:// form takes channel, insecure-skip-verify, sourcetype and header_Authorization", paramName(k))
+			// The name is not quoted: a mistyped header_Authorization
+			// (say "header_Authorization:Splunk TOKEN") is all token.
+			return Invalid("url", "has a parameter the splunk:// form does not take: it takes channel, insecure-skip-verify, sourcetype and header_Authorization=Splunk%%20TOKEN")
 		}
 	}
 	u.Scheme, u.RawQuery, u.Fragment = "https", "", ""
 	return nil
-}
-
-// paramName quotes a query parameter name for an error, bounded and
-// printable (it is user input, but never the token: that is a value).
-func paramName(k string) string {
-	if len(k) > 40 {
-		k = k[:40] + "…"
-	}
-	return strconv.Quote(k)
 }
