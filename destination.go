@@ -87,7 +87,7 @@ func (in *Integration) normalizeHEC() error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Parse quotes its input, which may hold a token: say less.
-		return Invalid("url", "is not a URL: use https://HOST:8088 or the splunk://HOST:PORT/PATH?… form of Cloudflare Logpush")
+		return Invalid("url", "must be an http:// or https:// URL, e.g. https://splunk.example.com:8088, or Cloudflare Logpush's splunk://HOST:PORT/PATH?… form")
 	}
 	if strings.EqualFold(u.Scheme, splunkScheme) {
 		if err := in.readSplunkURL(u); err != nil {

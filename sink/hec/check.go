@@ -262,22 +262,32 @@ func (c *checker) send(ctx context.Context) bool {
 	id := uuid.NewString()
 	now := time.Now()
 	b := make([]byte, 0, 512)
-	b = append(b, `{"time":`...)
-	b = appendEpoch(b, now)
-	b = append(b, `,"host":`...)
-	b = appendString(b, s.host, 0)
-	b = append(b, s.auditMeta...)
+	if !s.raw {
+		// The raw endpoint takes the event object alone (metadata in the
+		// query string, as Send adds it).
+		b = append(b, `{"time":`...)
+		b = appendEpoch(b, now)
+		b = append(b, `,"host":`...)
+		b = appendString(b, s.host, 0)
+		b = append(b, s.auditMeta...)
+	}
 	b = append(b, `{"kind":"test","id":`...)
 	b = appendString(b, id, 0)
 	b = append(b, `,"time":`...)
 	b = appendRFC3339Milli(b, now)
+	b = append(b, `,"host":`...)
+	b = appendString(b, s.host, 0)
 	b = append(b, `,"account":`...)
 	b = appendOptString(b, c.in.Account, 0)
 	b = append(b, `,"integration":`...)
 	b = appendOptString(b, c.in.ID, 0)
 	b = append(b, `,"message":`...)
 	b = appendString(b, "siemsync test event: integration "+c.in.Name+" can deliver to this HEC endpoint", 0)
-	b = append(b, "}}\n"...)
+	b = append(b, '}')
+	if !s.raw {
+		b = append(b, '}')
+	}
+	b = append(b, '\n')
 	if err := s.Send(ctx, b, 1); err != nil {
 		return c.add("send", false, "%s", err.Error())
 	}

@@ -132,3 +132,28 @@ func TestHeartbeatEnvelope(t *testing.T) {
 		t.Errorf("heartbeat envelope %s", line)
 	}
 }
+
+// TestCheckRawEndpoint: Test connection on the raw endpoint passes every
+// step, sends its test event as a raw line on the integration's channel.
+func TestCheckRawEndpoint(t *testing.T) {
+	recv, srv := receiver(t, hecrecv.Options{})
+	in := integration(srv.URL+"/services/collector/raw", nil)
+	steps := Check(t.Context(), in, Options{AllowPrivate: true, Hostname: "eu-1.example.net"}, true)
+	for _, s := range steps {
+		if !s.OK {
+			t.Fatalf("step %s failed: %s", s.Name, s.Message)
+		}
+	}
+	if last := steps[len(steps)-1]; last.Name != "send" || !strings.Contains(steps[0].Message, "raw endpoint") || !strings.Contains(steps[0].Message, in.Channel) {
+		t.Errorf("steps %+v", steps)
+	}
+	evs := recv.Events()
+	if len(evs) != 1 || evs[0].Channel != in.Channel || evs[0].Host != "eu-1.example.net" || evs[0].Source != siemsync.DefaultAuditSource {
+		t.Fatalf("received %+v", evs)
+	}
+	var line string
+	var ev map[string]any
+	if json.Unmarshal(evs[0].Event, &line) != nil || json.Unmarshal([]byte(line), &ev) != nil || ev["kind"] != "test" {
+		t.Errorf("test event as received: %s", evs[0].Event)
+	}
+}
