@@ -31,6 +31,10 @@ const (
 	DefaultSyslogFraming  = "octet"
 	DefaultSyslogTLSPort  = "6514"
 	DefaultSyslogTCPPort  = "601"
+	// DefaultMaxInFlight is how many requests a HEC integration keeps in
+	// flight; syslog keeps one (order on a connection is the order sent).
+	DefaultMaxInFlight = 4
+	MaxMaxInFlight     = 32
 )
 
 // Integration is one customer-configured destination. Token and ClientKeyPEM
@@ -84,6 +88,8 @@ type Integration struct {
 	Gzip           bool `json:"gzip"`
 	MaxBatchBytes  int  `json:"max_batch_bytes"`
 	MaxBatchEvents int  `json:"max_batch_events"`
+	// MaxInFlight is how many requests a cycle keeps in flight at once.
+	MaxInFlight int `json:"max_in_flight"`
 	// LearnedBatchBytes is the request size a 413 taught siemsync; batches
 	// stay below it. 0 when nothing was learned; cleared when MaxBatchBytes
 	// changes. Read-only.
@@ -123,6 +129,13 @@ func (in *Integration) ApplyDefaults() {
 	}
 	if in.MaxBatchEvents == 0 {
 		in.MaxBatchEvents = DefaultMaxBatchEvents
+	}
+	switch {
+	case in.Kind == KindSyslog:
+		// Order on one connection is the order sent: one at a time.
+		in.MaxInFlight = 1
+	case in.MaxInFlight == 0:
+		in.MaxInFlight = DefaultMaxInFlight
 	}
 	if in.Kind == KindHEC {
 		if in.Sourcetype == "" {

@@ -65,6 +65,9 @@ func (in *Integration) Validate() error {
 	if in.MaxBatchEvents < 1 || in.MaxBatchEvents > MaxBatchEvents {
 		return Invalid("max_batch_events", "must be between 1 and %d", MaxBatchEvents)
 	}
+	if in.MaxInFlight < 1 || in.MaxInFlight > MaxMaxInFlight {
+		return Invalid("max_in_flight", "must be between 1 and %d", MaxMaxInFlight)
+	}
 	if err := in.validateFilters(); err != nil {
 		return err
 	}

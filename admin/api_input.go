@@ -41,6 +41,7 @@ type integrationInput struct {
 	Gzip               *bool     `json:"gzip"`
 	MaxBatchBytes      *int      `json:"max_batch_bytes"`
 	MaxBatchEvents     *int      `json:"max_batch_events"`
+	MaxInFlight        *int      `json:"max_in_flight"`
 	BackfillSince      *string   `json:"backfill_since"`
 
 	// Read-only fields of the response, refused in a request with a
@@ -106,6 +107,7 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 	setBool(&in.Gzip, b.Gzip)
 	setInt(&in.MaxBatchBytes, b.MaxBatchBytes)
 	setInt(&in.MaxBatchEvents, b.MaxBatchEvents)
+	setInt(&in.MaxInFlight, b.MaxInFlight)
 	if b.Token != nil && *b.Token != "" { // "" keeps the stored token
 		in.Token = *b.Token
 	}

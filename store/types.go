@@ -89,6 +89,7 @@ type RunFinish struct {
 type Run struct {
 	ID          int64      `json:"id"`
 	Integration string     `json:"integration"`
+	Worker      string     `json:"worker"` // owner of the lease the cycle ran under
 	Started     time.Time  `json:"started"`
 	Finished    *time.Time `json:"finished"`
 	Events      int64      `json:"events"`

@@ -2,10 +2,9 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -36,7 +35,7 @@ func (c *cycle) heartbeat(ctx context.Context) error {
 		WindowStart: start.UTC(), WindowEnd: now.UTC(),
 		SentAudit: c.res.Audit, SentJobs: c.res.Jobs, SetAside: c.res.SetAside, Filtered: c.filtered.Load(),
 		AuditSeq: cps.Audit, JobsSeq: cps.Jobs,
-		Worker: worker(), Version: siemsync.Version(),
+		Worker: c.s.cfg.Owner, Version: siemsync.Version(),
 	}
 	body := c.sink.Append(nil, &siemsync.Event{Heartbeat: h, Host: c.host, UploadTime: now})
 	if err := c.sendOne(ctx, body); err != nil {
@@ -46,34 +45,18 @@ func (c *cycle) heartbeat(ctx context.Context) error {
 	return nil
 }
 
-// sendOne sends a one-event body, retrying transient failures within the
-// cycle's retry budget.
+// sendOne sends a one-event body, retrying transient failures within
+// what is left of the cycle's retry budget.
 func (c *cycle) sendOne(ctx context.Context, body []byte) error {
-	deadline := c.s.cfg.Now().Add(c.s.cfg.RetryBudget)
-	for attempt := 1; ; attempt++ {
+	for {
 		err := c.sink.Send(ctx, body, 1)
 		if err == nil || sink.ClassOf(err) != sink.Retry || ctx.Err() != nil {
 			return err
 		}
-		d := c.s.cfg.Backoff(attempt)
-		if c.s.cfg.Now().Add(d).After(deadline) {
-			return fmt.Errorf("not accepted within the %s retry budget: %w", c.s.cfg.RetryBudget, err)
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		var se *sink.Error
+		errors.As(err, &se)
+		if err := c.retry.wait(ctx, c.s.cfg, err, se); err != nil {
+			return err
 		}
 	}
-}
-
-// worker names this process in heartbeats: host name and process id.
-func worker() string {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "siemsync"
-	}
-	return host + ":" + strconv.Itoa(os.Getpid())
 }

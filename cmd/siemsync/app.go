@@ -158,12 +158,19 @@ type syncFlags struct {
 	cycleTimeout   time.Duration
 	requestTimeout time.Duration
 	maxEventBytes  int
+	workerID       string
+	leaseTTL       time.Duration
 }
 
 func (a *app) addSyncFlags(fs interface {
 	DurationVar(*time.Duration, string, time.Duration, string)
 	IntVar(*int, string, int, string)
+	StringVar(*string, string, string, string)
 }, f *syncFlags) {
+	fs.StringVar(&f.workerID, "worker-id", a.env.str("SIEMSYNC_WORKER_ID", sync.DefaultOwner()),
+		"this worker's name in leases and run records (env SIEMSYNC_WORKER_ID; default host name:pid)")
+	fs.DurationVar(&f.leaseTTL, "lease-ttl", a.env.duration("SIEMSYNC_LEASE_TTL", sync.DefaultLeaseTTL),
+		"how long an integration's lease lasts unless renewed; a dead worker's integrations are taken over after it (env SIEMSYNC_LEASE_TTL)")
 	fs.DurationVar(&f.retryBudget, "retry-budget", a.env.duration("SIEMSYNC_RETRY_BUDGET", sync.DefaultRetryBudget),
 		"time one cycle may spend retrying transient failures (env SIEMSYNC_RETRY_BUDGET)")
 	fs.DurationVar(&f.cycleTimeout, "cycle-timeout", a.env.duration("SIEMSYNC_CYCLE_TIMEOUT", sync.DefaultCycleTimeout),
@@ -178,7 +185,7 @@ func (a *app) newSyncer(db *sqlite.DB, f syncFlags, m *metrics.Metrics) *sync.Sy
 	sc := sinkConfig{requestTimeout: f.requestTimeout, maxEventBytes: f.maxEventBytes, metrics: m}
 	return sync.New(sync.Config{
 		Store: db, Open: a.opener(sc), Hostname: a.g.hostName,
-		RetryBudget: f.retryBudget, CycleTimeout: f.cycleTimeout,
+		RetryBudget: f.retryBudget, CycleTimeout: f.cycleTimeout, Owner: f.workerID, LeaseTTL: f.leaseTTL,
 		Metrics: m, Logger: a.log.With().Str("component", "sync").Logger(),
 	})
 }

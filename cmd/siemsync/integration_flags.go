@@ -19,7 +19,7 @@ type integrationFlags struct {
 	caFile, clientCert, clientKey, serverName, backfillSince string
 	channel, auditEvents, jobStatuses, jobTypes              string
 	gzip, ack, insecure, disabled, heartbeat                 bool
-	maxBatchBytes, maxBatchEvents, minSeverity               int
+	maxBatchBytes, maxBatchEvents, minSeverity, maxInFlight  int
 	ackTimeout                                               time.Duration
 }
 
@@ -37,6 +37,7 @@ func (f *integrationFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.gzip, "gzip", true, "gzip request bodies")
 	fs.IntVar(&f.maxBatchBytes, "max-batch-bytes", siemsync.DefaultMaxBatchBytes, "largest request body, uncompressed")
 	fs.IntVar(&f.maxBatchEvents, "max-batch-events", siemsync.DefaultMaxBatchEvents, "most events per request")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "requests kept in flight at once (default 4 for HEC, 1 for syslog)")
 	fs.BoolVar(&f.ack, "ack", false, "use indexer acknowledgement (Splunk Enterprise useACK)")
 	fs.DurationVar(&f.ackTimeout, "ack-timeout", siemsync.DefaultAckTimeout, "resend a batch not acknowledged within this time")
 	fs.StringVar(&f.address, "address", "", "syslog server host:port (601 for tcp, 6514 for tls)")
@@ -98,6 +99,9 @@ func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, 
 	}
 	if has("max-batch-events") {
 		in.MaxBatchEvents = f.maxBatchEvents
+	}
+	if has("max-in-flight") {
+		in.MaxInFlight = f.maxInFlight
 	}
 	if has("min-severity") {
 		in.MinSeverity = f.minSeverity

@@ -22,7 +22,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -118,8 +117,6 @@ type Sink struct {
 	metrics   *metrics.Metrics
 	onPost    func(PostInfo)
 	log       zerolog.Logger
-
-	noAckIDLogged atomic.Bool
 }
 
 // channelNS derives ack channels from integration ids (see channelFor).
@@ -359,10 +356,10 @@ func (s *Sink) Send(ctx context.Context, body []byte, events int) error {
 		return nil
 	}
 	if ans.ackID < 0 {
-		if !s.noAckIDLogged.Swap(true) {
-			s.log.Warn().Int("status", ans.status).Msg("ack is on but Splunk returned no ackId: treating HTTP 200 as delivered; check that the token has indexer acknowledgement (useACK) enabled")
-		}
-		return nil
+		// Without an ackId nothing says the events were indexed: in ack
+		// mode that is not a delivery (SPEC §4).
+		return &sink.Error{Class: sink.Config, Status: ans.status, Code: ans.code,
+			Msg: "ack is on for this integration but Splunk answered without an ackId: indexer acknowledgement is off on the token; turn ack off for this integration, or enable indexer acknowledgement (useACK) on the token in Splunk"}
 	}
 	return s.waitAck(ctx, ans.ackID)
 }

@@ -437,7 +437,8 @@ func TestAck(t *testing.T) {
 			class: sink.Retry, msg: "batch not acknowledged by Splunk within 1s; it will be sent again", minWait: time.Second},
 		{name: "token requires ack, integration does not", recv: hecrecv.Options{Ack: true}, ack: false,
 			class: sink.Config, msg: "this HEC token requires indexer acknowledgement (code 10, Data channel is missing): turn on ack for the integration"},
-		{name: "integration wants ack, receiver has none", recv: hecrecv.Options{}, ack: true},
+		{name: "integration wants ack, receiver has none", recv: hecrecv.Options{}, ack: true,
+			class: sink.Config, msg: "indexer acknowledgement is off on the token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -488,6 +489,28 @@ func TestAckDisabledOnToken(t *testing.T) {
 	err := s.Send(t.Context(), batch(s, "a", 1), 1)
 	if sink.ClassOf(err) != sink.Config || !strings.Contains(err.Error(), "ack is on for this integration but disabled on the token (code 14, ACK is disabled): turn ack off or enable indexer acknowledgement (useACK) on the token in Splunk") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestAckWithoutAckID: in ack mode a 200 without an ackId proves nothing
+// was indexed, so it is not a delivery: the cycle fails with the fix.
+func TestAckWithoutAckID(t *testing.T) {
+	var acks atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/services/collector/ack" {
+			acks.Add(1)
+		}
+		io.WriteString(w, `{"text":"Success","code":0}`)
+	}))
+	t.Cleanup(srv.Close)
+	s := sinkFor(t, integration(srv.URL, func(in *siemsync.Integration) { in.Ack = true }), Options{})
+	err := s.Send(t.Context(), batch(s, "a", 1), 1)
+	if sink.ClassOf(err) != sink.Config || !strings.Contains(err.Error(), "indexer acknowledgement is off on the token") {
+		t.Fatalf("got %v, want a configuration error saying ack is off on the token", err)
+	}
+	if acks.Load() != 0 {
+		t.Fatalf("%d ack queries without an ackId", acks.Load())
 	}
 }
 

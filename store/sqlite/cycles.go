@@ -210,7 +210,7 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 
 // RecentRuns returns the integration's last n runs, newest first.
 func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]store.Run, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, started, finished, events, bytes, set_aside, filtered, error
+	rows, err := db.r.QueryContext(ctx, `SELECT id, worker, started, finished, events, bytes, set_aside, filtered, error
 		FROM runs WHERE integration = ? ORDER BY id DESC LIMIT ?`, integration, n)
 	if err != nil {
 		return nil, db.fail("list runs of "+integration, err)
@@ -221,7 +221,7 @@ func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]stor
 		r := store.Run{Integration: integration}
 		var started int64
 		var finished sql.NullInt64
-		if err := rows.Scan(&r.ID, &started, &finished, &r.Events, &r.Bytes, &r.SetAside, &r.Filtered, &r.Error); err != nil {
+		if err := rows.Scan(&r.ID, &r.Worker, &started, &finished, &r.Events, &r.Bytes, &r.SetAside, &r.Filtered, &r.Error); err != nil {
 			return nil, db.fail("list runs of "+integration, err)
 		}
 		r.Started, r.Finished = fromMS(started), timePtr(finished)

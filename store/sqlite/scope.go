@@ -9,7 +9,7 @@ import (
 	"github.com/siemsync/siemsync"
 )
 
-// The destination and data-scope columns of SPEC §8 (migration 0005_destinations_filters):
+// The destination and data-scope columns of SPEC §8 (migration 0006_destinations_filters):
 // channel, the filters and heartbeat. They are written by their own
 // statement in the transaction of a create or update, and read as the last
 // columns of sqlSelectIntegration.
