@@ -129,6 +129,8 @@ type Result struct {
 	Jobs        int64         `json:"job_events"`
 	Bytes       int64         `json:"bytes"`
 	SetAside    int64         `json:"set_aside"`
+	Filtered    int64         `json:"filtered"`   // records the filters kept from the destination
+	Heartbeats  int64         `json:"heartbeats"` // heartbeat events sent (0 or 1)
 	Duration    time.Duration `json:"duration_ns"`
 	Err         error         `json:"-"`
 }
@@ -268,7 +270,7 @@ func (s *Syncer) logResult(in *siemsync.Integration, r *Result) {
 	}
 	ev.Str("integration", in.ID).Str("name", in.Name).Str("account", in.Account).Str("kind", string(in.Kind)).
 		Int64("audit_events", r.Audit).Int64("job_events", r.Jobs).Int64("bytes", r.Bytes).
-		Int64("set_aside", r.SetAside).Dur("duration_ms", r.Duration).Str("result", result).Msg("sync cycle")
+		Int64("set_aside", r.SetAside).Int64("filtered", r.Filtered).Dur("duration_ms", r.Duration).Str("result", result).Msg("sync cycle")
 	if m := s.cfg.Metrics; m != nil {
 		m.Cycles.WithLabelValues(in.ID, result).Inc()
 		m.CycleDuration.Observe(r.Duration.Seconds())

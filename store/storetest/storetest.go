@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"UpdateIntegration", testUpdateIntegration},
 		{"Secrets", testSecrets},
 		{"DeleteIntegration", testDeleteIntegration},
+		{"Scope", testScope},
 		{"Settings", testSettings},
 	}
 	for _, tt := range tests {
