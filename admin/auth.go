@@ -3,22 +3,44 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// bearer requires Authorization: Bearer <admin token>. Every failure gets
-// the same 401, whether the header is missing, malformed or wrong.
+// bearer requires Authorization: Bearer <admin token or account key> and
+// puts the principal in the request's context. Every failure gets the same
+// 401, whether the header is missing, malformed or wrong; a client address
+// with too many wrong tokens gets 429 for a while, like failed sign-ins.
 func (s *Server) bearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		scheme, token, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") || !s.tokenOK(strings.TrimSpace(token)) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="siemsync"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send Authorization: Bearer <admin token>", "")
+		addr, now := clientAddr(r), s.now()
+		if s.limiter.blocked(addr, now) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(loginWindow/time.Second)))
+			writeError(w, http.StatusTooManyRequests, "too_many_failures", "too many requests with a wrong token from this address: wait a few minutes", "")
 			return
 		}
-		next.ServeHTTP(w, r)
+		h := r.Header.Get("Authorization")
+		scheme, token, _ := strings.Cut(h, " ")
+		token = strings.TrimSpace(token)
+		ok := false
+		var p principal
+		if strings.EqualFold(scheme, "Bearer") && token != "" {
+			var err error
+			if p, ok, err = s.authenticate(r.Context(), token); err != nil {
+				s.writeErr(w, r, err)
+				return
+			}
+			if !ok {
+				s.limiter.fail(addr, now)
+			}
+		}
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="siemsync"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send Authorization: Bearer <admin token or account key>", "")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 	})
 }
 
@@ -36,7 +58,10 @@ func (s *Server) page(f pageFunc) http.Handler {
 		var se *session
 		ok := false
 		if err == nil {
-			se, ok = s.sess.check(c.Value)
+			if se, ok, err = s.sess.check(r.Context(), c.Value); err != nil {
+				s.pageErr(w, r, err)
+				return
+			}
 		}
 		if !ok {
 			if r.Method == http.MethodGet {
@@ -63,7 +88,7 @@ func (s *Server) page(f pageFunc) http.Handler {
 				return
 			}
 		}
-		f(w, r, se)
+		f(w, r.WithContext(withPrincipal(r.Context(), se.who)), se)
 	})
 }
 
@@ -100,7 +125,7 @@ type loginView struct {
 
 func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		if _, ok := s.sess.check(c.Value); ok {
+		if _, ok, _ := s.sess.check(r.Context(), c.Value); ok {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}
@@ -120,15 +145,21 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if !s.tokenOK(strings.TrimSpace(r.PostFormValue("token"))) {
-		s.limiter.fail(addr, now)
-		s.log.Info().Str("remote", addr).Msg("admin sign-in refused")
-		s.render(w, http.StatusUnauthorized, "login", loginView{baseView: s.base("Sign in", nil),
-			Error: "That admin token is not valid."})
+	p, ok, err := s.authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("token")))
+	if err != nil {
+		s.pageErr(w, r, err)
 		return
 	}
-	value, _, err := s.sess.issue()
+	if !ok {
+		s.limiter.fail(addr, now)
+		s.log.Info().Str("remote", addr).Msg("sign-in refused")
+		s.render(w, http.StatusUnauthorized, "login", loginView{baseView: s.base("Sign in", nil),
+			Error: "That admin token or account key is not valid."})
+		return
+	}
+	value, _, err := s.sess.issue(r.Context(), p)
 	if err != nil {
+		s.log.Error().Err(err).Msg("sign-in: start a session")
 		s.renderError(w, http.StatusInternalServerError, "Error", "Could not start a session.")
 		return
 	}
@@ -137,7 +168,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, se *session) {
-	s.sess.revoke(se)
+	if err := s.sess.revoke(r.Context(), se); err != nil {
+		s.pageErr(w, r, err)
+		return
+	}
 	s.flashes.drop(se.nonce)
 	s.setSessionCookie(w, "", -1)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

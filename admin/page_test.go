@@ -141,13 +141,13 @@ func TestPageLogin(t *testing.T) {
 		t.Fatalf("anonymous index: %d", w.Code)
 	}
 	w := b.serve(httptest.NewRequest("GET", "/login", nil))
-	wantBody(t, w, "Admin token", `type="password"`)
+	wantBody(t, w, "Admin token or account key", `type="password"`)
 
 	w = b.postLogin("wrong")
 	if w.Code != http.StatusUnauthorized || len(w.Result().Cookies()) != 0 {
 		t.Fatalf("wrong token: %d %v", w.Code, w.Result().Cookies())
 	}
-	wantBody(t, w, "That admin token is not valid.")
+	wantBody(t, w, "That admin token or account key is not valid.")
 	if w := b.postLogin(""); w.Code != http.StatusUnauthorized {
 		t.Fatalf("empty token: %d", w.Code)
 	}
@@ -165,7 +165,13 @@ func TestPageLogin(t *testing.T) {
 	}
 
 	// A forged or altered cookie is no session.
-	for _, v := range []string{"x", c.Value + "x", "a" + c.Value[1:], strings.Replace(c.Value, ".", ".A", 1)} {
+	flip := func(b byte) string {
+		if b == 'A' {
+			return "B"
+		}
+		return "A"
+	}
+	for _, v := range []string{"x", c.Value + "x", flip(c.Value[0]) + c.Value[1:], c.Value[:len(c.Value)-1] + flip(c.Value[len(c.Value)-1])} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.AddCookie(&http.Cookie{Name: "siemsync_session", Value: v})
 		if w := b.serve(r); w.Code != http.StatusSeeOther {
