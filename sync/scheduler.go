@@ -30,6 +30,7 @@ type Scheduler struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+	quit   chan struct{} // closed by Stop: no new cycles
 	wg     gosync.WaitGroup // the first tick and every cycle started
 }
 
@@ -55,8 +56,10 @@ func NewScheduler(s *Syncer, spec string, concurrency int, log zerolog.Logger) (
 // not move, so they are sent again next time).
 func (sc *Scheduler) Start(ctx context.Context) {
 	sc.ctx, sc.cancel = context.WithCancel(ctx)
+	sc.quit = make(chan struct{})
 	sc.cron.Start()
 	sc.wg.Go(sc.tick)
+	sc.wg.Go(func() { sc.watch(DefaultWatchEvery) })
 }
 
 // Stop stops scheduling, lets running cycles finish the batch they are
@@ -64,6 +67,7 @@ func (sc *Scheduler) Start(ctx context.Context) {
 // them to return.
 func (sc *Scheduler) Stop(grace time.Duration) {
 	sc.syncer.Drain()
+	close(sc.quit)
 	done := sc.cron.Stop()
 	waited := make(chan struct{})
 	go func() {
@@ -100,16 +104,10 @@ func (sc *Scheduler) tick() {
 			running++
 			continue
 		}
-		select {
-		case sc.slots <- struct{}{}:
-		case <-sc.ctx.Done():
+		if !sc.startCycle(id) {
 			return
 		}
 		started++
-		sc.wg.Go(func() {
-			defer func() { <-sc.slots }()
-			sc.syncer.Cycle(sc.ctx, id)
-		})
 	}
 	sc.log.Debug().Int("started", started).Int("still_running", running).Msg("sync tick")
 }
