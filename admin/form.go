@@ -197,6 +197,11 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 		in.AckTimeout = d
 	}
 	in.Address, in.Protocol, in.Framing = f.Address, f.Protocol, f.Framing
+	if in.Kind != siemsync.KindSyslog {
+		// The form always carries the syslog selects; a HEC integration
+		// stores none, as through the CLI and the API.
+		in.Protocol, in.Framing = "", ""
+	}
 	num("min_severity", f.MinSeverity, &in.MinSeverity)
 	in.CAPEM, in.ClientCertPEM, in.ServerName = f.CAPEM, f.ClientCertPEM, f.ServerName
 	in.InsecureSkipVerify, in.Gzip = f.InsecureSkipVerify, f.Gzip

@@ -30,7 +30,13 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func login(t *testing.T, b *bundle) *browser {
 	t.Helper()
-	w := b.postLogin(adminToken)
+	return loginAs(t, b, adminToken)
+}
+
+// loginAs signs in with an admin token or an account key.
+func loginAs(t *testing.T, b *bundle, token string) *browser {
+	t.Helper()
+	w := b.postLogin(token)
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
 		t.Fatalf("login: %d %s", w.Code, w.Body)
 	}
