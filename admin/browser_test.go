@@ -137,80 +137,8 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancelT()
-
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
-		})
-	}
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			_ = chromedp.Do(ctx, shot("failed-"+strings.ReplaceAll(step, " ", "-")))
-			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-			t.Fatalf("%s: %v\npage text:\n%s", step, err, body)
-		}
-	}
-	get := func(step, js string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-		return v
-	}
-	// waitText waits until the first element matching sel contains s.
-	waitText := func(sel, s string) chromedp.Action[chromedp.Void] {
-		js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, s)
-		// A plain loop rather than chromedp.Poll: the page may navigate
-		// (a form was just submitted), which ends a poll with an error.
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				ok, err := chromedp.Evaluate[bool](js)(ctx, tg)
-				if err == nil && ok {
-					return nil
-				}
-				if time.Now().After(deadline) {
-					return fmt.Errorf("wait for %q in %s: timed out (last error: %v)", s, sel, err)
-				}
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(50 * time.Millisecond):
-				}
-			}
-		})
-	}
-	click := func(sel string) chromedp.Action[chromedp.Void] {
-		return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)
-	}
-	// typeIn replaces the field's value by typing v.
-	typeIn := func(sel, v string) chromedp.Action[chromedp.Void] {
-		clear := fmt.Sprintf(`(() => { document.querySelector(%q).value = ""; return true; })()`, sel)
-		return chromedp.Steps(
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Evaluate[bool](clear)(ctx, tg)
-				return err
-			}),
-			chromedp.SendKeys(chromedp.CSS(sel), v))
-	}
+	c := newChrome(t, chrome, dir)
+	shot, run, get, waitText, click, typeIn := c.shot, c.run, c.get, c.waitText, c.click, c.typeIn
 	setValue := func(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SetValue(chromedp.CSS(sel), v) }
 	visible := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
 
@@ -374,52 +302,10 @@ func TestBrowserAccountKey(t *testing.T) {
 	// What must never appear in a page of account A's key.
 	foreign := []string{acct2, nameB, "Globex", otherID}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancelT()
+	c := newChrome(t, chrome, dir)
+	ctx := c.ctx
+	shot, run, waitText, click, typeIn := c.shot, c.run, c.waitText, c.click, c.typeIn
 
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-			t.Fatalf("%s: %v\npage text:\n%s", step, err, body)
-		}
-	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
-		})
-	}
-	waitText := func(sel, s string) chromedp.Action[chromedp.Void] {
-		js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, s)
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				ok, err := chromedp.Evaluate[bool](js)(ctx, tg)
-				if err == nil && ok {
-					return nil
-				}
-				if time.Now().After(deadline) {
-					return fmt.Errorf("wait for %q in %s: timed out (last error: %v)", s, sel, err)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-		})
-	}
-	click := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible) }
-	typeIn := func(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SendKeys(chromedp.CSS(sel), v) }
 	// alone checks the whole HTML of the page for the other account.
 	alone := func(page string) {
 		t.Helper()
@@ -471,4 +357,96 @@ func TestBrowserAccountKey(t *testing.T) {
 	alone("detail")
 	run("index again", chromedp.Navigate(ts.URL+"/"), waitText(".account", "Acme SOC"))
 	alone("index with two integrations")
+}
+
+// chrome is a headless Chromium tab and the steps the browser tests take in it.
+type chrome struct {
+	t   *testing.T
+	ctx context.Context
+	dir string // screenshots
+}
+
+func newChrome(t *testing.T, path, dir string) *chrome {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(t.Context(), opts...)
+	t.Cleanup(cancelA)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(cancelC)
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelT)
+	return &chrome{t: t, ctx: ctx, dir: dir}
+}
+
+func (c *chrome) shot(name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		buf, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(c.dir, name+".png"), buf, 0o644)
+	})
+}
+
+// run does the actions of a step; on failure it saves a screenshot and
+// stops the test with the page's text.
+func (c *chrome) run(step string, actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	if err := chromedp.Do(c.ctx, actions...); err != nil {
+		_ = chromedp.Do(c.ctx, c.shot("failed-"+strings.ReplaceAll(step, " ", "-")))
+		body, _ := chromedp.Run(c.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		c.t.Fatalf("%s: %v\npage text:\n%s", step, err, body)
+	}
+}
+
+func (c *chrome) get(step, js string) string {
+	c.t.Helper()
+	v, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		c.t.Fatalf("%s: %v", step, err)
+	}
+	return v
+}
+
+// waitText waits until the first element matching sel contains s.
+func (c *chrome) waitText(sel, s string) chromedp.Action[chromedp.Void] {
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, s)
+	// A plain loop rather than chromedp.Poll: the page may navigate (a
+	// form was just submitted), which ends a poll with an error.
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ok, err := chromedp.Evaluate[bool](js)(ctx, tg)
+			if err == nil && ok {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("wait for %q in %s: timed out (last error: %v)", s, sel, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
+
+func (c *chrome) click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)
+}
+
+// typeIn replaces the field's value by typing v.
+func (c *chrome) typeIn(sel, v string) chromedp.Action[chromedp.Void] {
+	clear := fmt.Sprintf(`(() => { document.querySelector(%q).value = ""; return true; })()`, sel)
+	return chromedp.Steps(
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](clear)(ctx, tg)
+			return err
+		}),
+		chromedp.SendKeys(chromedp.CSS(sel), v))
 }

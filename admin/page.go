@@ -165,7 +165,7 @@ type detailView struct {
 	Card     *card
 	Account  siemsync.Account
 	SetAside []store.SetAside
-	Test     *flash
+	Test     *testResult
 }
 
 func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
@@ -189,7 +189,7 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
 	kept := v.Flashes[:0]
 	for i := range v.Flashes {
 		if v.Flashes[i].Steps != nil {
-			v.Test = &v.Flashes[i]
+			v.Test = &testResult{OK: v.Flashes[i].Kind == "ok", Steps: v.Flashes[i].Steps}
 			continue
 		}
 		kept = append(kept, v.Flashes[i])

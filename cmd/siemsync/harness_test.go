@@ -344,6 +344,26 @@ func (in *install) start(extra []string, stdin io.Reader, args ...string) *proc 
 	return p
 }
 
+// serve starts `siemsync serve` on a free loopback port with the given
+// flags and returns it with its base URL once it listens. The installation
+// must log at info level (the URL is read from the "serving" line).
+func (in *install) serve(args ...string) (*proc, string) {
+	in.t.Helper()
+	p := in.start(nil, nil, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	var base string
+	waitFor(in.t, 30*time.Second, "serve to listen", func() bool {
+		if m := serveURLRE.FindStringSubmatch(p.stderr.String()); m != nil {
+			base = m[1]
+			return true
+		}
+		return p.exited()
+	})
+	if base == "" {
+		in.t.Fatalf("serve exited: %s", p.stderr.String())
+	}
+	return p, base
+}
+
 // kill sends sig and waits for the process to exit.
 func (p *proc) kill(t *testing.T, sig syscall.Signal) {
 	t.Helper()

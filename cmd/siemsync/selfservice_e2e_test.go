@@ -35,19 +35,7 @@ func TestSelfServiceEndToEnd(t *testing.T) {
 		t.Fatalf("keys list:\n%s", list)
 	}
 
-	p := in.start(nil, nil, "serve", "--listen", "127.0.0.1:0", "--schedule", "@every 1h", "--shutdown-grace", "5s",
-		"--egress-addresses", "203.0.113.0/28")
-	var base string
-	waitFor(t, 30*time.Second, "serve to listen", func() bool {
-		if m := serveURLRE.FindStringSubmatch(p.stderr.String()); m != nil {
-			base = m[1]
-			return true
-		}
-		return p.exited()
-	})
-	if base == "" {
-		t.Fatalf("serve exited: %s", p.stderr.String())
-	}
+	p, base := in.serve("--schedule", "@every 1h", "--shutdown-grace", "5s", "--egress-addresses", "203.0.113.0/28")
 	client := &http.Client{Timeout: 30 * time.Second}
 	call := func(method, path, body string, want int) []byte {
 		t.Helper()
@@ -132,8 +120,29 @@ func TestSelfServiceEndToEnd(t *testing.T) {
 		t.Errorf("the CLI's integrations add is not in the trail: %v", keys(got))
 	}
 
-	// Nothing the HEC received carries a token or the key.
+	// The operator switches the account's SIEM feature off: the command
+	// line refuses to sync it and says why; on again, it syncs.
 	p.kill(t, syscall.SIGTERM)
+	in.ok("", "accounts", "update", accA, "--siem=false")
+	if l := in.ok("", "accounts", "list"); !strings.Contains(l, "off") {
+		t.Errorf("accounts list does not show the feature off:\n%s", l)
+	}
+	if stdout, stderr, code := in.run(nil, "", "sync", "--once", "--integration", id); code != 1 || !strings.Contains(stdout+stderr, "turned off for this account") {
+		t.Errorf("sync --once of an account with the feature off: exit %d\n%s%s", code, stdout, stderr)
+	}
+	in.ok("", "accounts", "update", accA, "--siem=true")
+	in.ok("", "sync", "--once", "--integration", id)
+	var keyList []struct{ ID, Name string }
+	json.Unmarshal([]byte(in.ok("", "accounts", "keys", "list", accA, "--json")), &keyList) //nolint:errcheck // checked below
+	if len(keyList) != 1 || keyList[0].Name != "portal" {
+		t.Fatalf("keys list --json: %+v", keyList)
+	}
+	in.ok("", "accounts", "keys", "revoke", accA, keyList[0].ID)
+	if _, _, code := in.run(nil, "", "accounts", "keys", "revoke", accA, keyList[0].ID); code != 1 {
+		t.Errorf("revoking twice: exit %d, want 1", code)
+	}
+
+	// Nothing the HEC received carries a token or the key.
 	var all strings.Builder
 	for _, ev := range in.recv.Events() {
 		fmt.Fprintf(&all, "%s %s %s\n", ev.Source, ev.Sourcetype, ev.Event)
