@@ -30,7 +30,7 @@ type Scheduler struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	quit   chan struct{} // closed by Stop: no new cycles
+	quit   chan struct{}    // closed by Stop: no new cycles
 	wg     gosync.WaitGroup // the first tick and every cycle started
 }
 
