@@ -107,6 +107,9 @@ type Config struct {
 	// connects from (--egress-addresses), shown to customers for their
 	// firewall allow-list. Empty: not shown.
 	Egress string
+	// NoAuditTrail leaves changes out of the accounts' audit logs (SPEC
+	// §7.3 records them by default, through Ingest).
+	NoAuditTrail bool
 }
 
 // Body limits.
@@ -149,7 +152,7 @@ func New(cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.sess = newSessions(cfg.Store, cfg.TokenHash, s.now)
-	if cfg.Ingest != nil {
+	if cfg.Ingest != nil && !cfg.NoAuditTrail {
 		s.trail = audittrail.New(cfg.Ingest, s.now)
 	}
 	if err := s.parseTemplates(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 )
 
 func cmdAccounts(ctx context.Context, a *app, args []string) error {
@@ -103,7 +104,8 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 	}
 	defer db.Close()
 	id := pos[1]
-	if _, err := db.GetIntegration(ctx, id, false); err != nil {
+	in, err := db.GetIntegration(ctx, id, false)
+	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)
 	}
 	switch pos[0] {
@@ -124,6 +126,10 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 	case "retry":
 		delivered, remaining, err := a.newSyncer(db, f, nil).RetrySetAside(ctx, id)
 		fmt.Fprintf(a.stdout, "%d delivered, %d still set aside\n", delivered, remaining)
+		if err == nil {
+			a.record(ctx, db, audittrail.Change{Account: in.Account, Event: audittrail.SetAsideRetried, Integration: in,
+				Extra: map[string]any{"delivered": delivered, "remaining": remaining}})
+		}
 		return err
 	case "drop":
 		var ids []int64
@@ -149,6 +155,10 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 		n, err := db.DeleteSetAside(ctx, id, ids)
 		if err != nil {
 			return err
+		}
+		if n > 0 {
+			a.record(ctx, db, audittrail.Change{Account: in.Account, Event: audittrail.SetAsideDropped, Integration: in,
+				Extra: map[string]any{"dropped": n}})
 		}
 		fmt.Fprintf(a.stdout, "%d dropped\n", n)
 		return nil

@@ -17,11 +17,19 @@ import (
 // trail (SPEC §7.3), as the admin. The change is made already: a failure
 // to record it is reported, not fatal.
 func (a *app) record(ctx context.Context, db *sqlite.DB, c audittrail.Change) {
+	if !a.auditTrail() {
+		return
+	}
 	err := audittrail.New(ingester{db}, nil).Record(ctx, audittrail.Actor{User: audittrail.Admin}, c)
 	if err != nil {
 		a.log.Error().Err(err).Str("account", c.Account).Str("event", c.Event).Msg("audit trail: the change was made but could not be recorded")
 	}
 }
+
+// auditTrail is SIEMSYNC_AUDIT_TRAIL (default true): false leaves siemsync's
+// own changes out of the accounts' audit logs, for a host product that
+// records them itself.
+func (a *app) auditTrail() bool { return a.env.boolean("SIEMSYNC_AUDIT_TRAIL", true) }
 
 // recordIntegration records a change of one integration.
 func (a *app) recordIntegration(ctx context.Context, db *sqlite.DB, event string, in *siemsync.Integration, fields []string) {

@@ -24,7 +24,7 @@ import (
 func TestSelfServiceEndToEnd(t *testing.T) {
 	t.Parallel()
 	const tokPatched, tokTrial, tokSecond = "patched-HEC-token-5512", "trial-HEC-token-8820", "second-HEC-token-3307"
-	in := newInstall(t, hecrecv.Options{Tokens: []string{hecToken, tokPatched, tokTrial, tokSecond}}, "SIEMSYNC_LOG_LEVEL=info")
+	in := newInstall(t, hecrecv.Options{Tokens: []string{hecToken, tokPatched, tokTrial, tokSecond}}, "SIEMSYNC_LOG_LEVEL=info", "SIEMSYNC_AUDIT_TRAIL=true")
 	in.ok(records(idRange("seed", 2)), "ingest", "audit", "-")
 	id := in.addHEC()
 	key := strings.TrimSpace(in.ok("", "accounts", "keys", "add", accA, "--name", "portal"))

@@ -79,7 +79,7 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	handler, err := admin.New(admin.Config{
 		Store: db, Syncer: syncer, Tester: a.tester(sc), Ingest: ingester{db}, Metrics: m,
 		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
-		Egress: f.egress,
+		Egress: f.egress, NoAuditTrail: !a.auditTrail(),
 	})
 	if err != nil {
 		return fmt.Errorf("admin server: %w", err)
