@@ -158,6 +158,13 @@ func TestSIEMFeatureOff(t *testing.T) {
 	if ids, _ := f.db.EnabledIntegrationIDs(ctx); !slices.Equal(ids, []string{b.ID}) {
 		t.Fatalf("enabled with A off = %v, want only B's", ids)
 	}
+	leased, err := f.db.LeaseDue(ctx, "w1", time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(leased) != 1 || leased[0].Name != b.ID {
+		t.Fatalf("LeaseDue with A off = %+v, want only B's", leased)
+	}
 	if after, _ := f.db.Checkpoints(ctx, a.ID); after.Audit != before.Audit || after.Jobs != before.Jobs {
 		t.Fatalf("checkpoints moved: %+v -> %+v", before, after)
 	}
