@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -459,5 +460,41 @@ func TestAuditTrail(t *testing.T) {
 		if strings.Contains(string(r.Metadata), iA) || strings.Contains(r.User, "portal-a") {
 			t.Errorf("account B's trail has A's change %q", r.Event)
 		}
+	}
+}
+
+// TestSessionsAcrossWorkers: a page session opened on one server works on
+// another server over the same store (two workers behind a load balancer),
+// sign-out on either ends it on both, and a server with another admin token
+// does not accept it.
+func TestSessionsAcrossWorkers(t *testing.T) {
+	t.Parallel()
+	db, _ := openStore(t)
+	worker := func(token string) *bundle {
+		return setup(t, func(c *admin.Config) { c.Store, c.TokenHash = db, sha256.Sum256([]byte(token)) })
+	}
+	w1, w2, other := worker(adminToken), worker(adminToken), worker("another-admin-token-1234")
+	br := login(t, w1)
+	on := func(b *bundle) int {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(br.cookie)
+		return b.serve(r).Code
+	}
+	if c := on(w2); c != http.StatusOK {
+		t.Fatalf("session of worker 1 on worker 2: %d", c)
+	}
+	if c := on(other); c != http.StatusSeeOther {
+		t.Fatalf("session on a server with another admin token: %d", c)
+	}
+	// Sign out on worker 2.
+	r := httptest.NewRequest("POST", "/logout", strings.NewReader(url.Values{"csrf": {br.csrf}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	r.AddCookie(br.cookie)
+	if w := w2.serve(r); w.Code != http.StatusSeeOther {
+		t.Fatalf("logout on worker 2: %d %s", w.Code, w.Body)
+	}
+	if c := on(w1); c != http.StatusSeeOther {
+		t.Fatalf("worker 1 after sign-out on worker 2: %d", c)
 	}
 }
