@@ -181,6 +181,8 @@ func TestAccountKeyScope(t *testing.T) {
 		{"GET", "/api/v1/integrations/" + iA + "/setaside", nil, nil, [5]int{200, 200, 404, u, u}},
 		{"POST", "/api/v1/integrations/" + iA + "/setaside/retry", nil, nil, [5]int{200, 200, 404, u, u}},
 		{"DELETE", "/api/v1/integrations/{x}", nil, freshIntegration, [5]int{204, 204, 404, u, u}},
+		// No such set-aside event for anyone; the other key is stopped earlier.
+		{"DELETE", "/api/v1/integrations/" + iA + "/setaside/1", nil, nil, [5]int{404, 404, 404, u, u}},
 		{"GET", "/api/v1/accounts", nil, nil, [5]int{200, f, f, u, u}},
 		{"GET", "/api/v1/accounts/" + A, nil, nil, [5]int{200, 200, 404, u, u}},
 		{"PATCH", "/api/v1/accounts/" + A, func() string { return `{"siem_enabled":true}` }, nil, [5]int{200, f, f, u, u}},
@@ -496,5 +498,41 @@ func TestSessionsAcrossWorkers(t *testing.T) {
 	}
 	if c := on(w1); c != http.StatusSeeOther {
 		t.Fatalf("worker 1 after sign-out on worker 2: %d", c)
+	}
+}
+
+func TestKeyCreateInput(t *testing.T) {
+	t.Parallel()
+	ss := setupSelfService(t)
+	for _, tc := range []struct {
+		account, body string
+		status        int
+		code, field   string
+	}{
+		{acct, `{"name":""}`, 400, "invalid", "name"},
+		{acct, `{"name":"   "}`, 400, "invalid", "name"},
+		{acct, `{"name":"a\u0007b"}`, 400, "invalid", "name"},
+		{acct, `{"name":"` + strings.Repeat("x", 201) + `"}`, 400, "invalid", "name"},
+		{acct, `{"name":"portal-a"}`, 409, "conflict", "name"}, // a working key has it
+		{acct, `{"name":"x","key":"ssk_chosen"}`, 400, "unknown_field", "key"},
+		{acct, `not json`, 400, "invalid", ""},
+		{"00000000-0000-4000-8000-000000000000", `{"name":"x"}`, 404, "not_found", ""},
+		{"not-a-uuid", `{"name":"x"}`, 404, "not_found", ""},
+	} {
+		w := ss.req(adminToken, "POST", "/api/v1/accounts/"+tc.account+"/keys", tc.body)
+		if w.Code != tc.status {
+			t.Errorf("%s %s: %d, want %d: %s", tc.account, tc.body[:min(len(tc.body), 30)], w.Code, tc.status, w.Body)
+			continue
+		}
+		wantError(t, w, tc.status, tc.code, tc.field)
+	}
+	// A key of account B cannot be revoked through account A.
+	var list struct{ Keys []store.AccountKey }
+	decode(t, ss.req(adminToken, "GET", "/api/v1/accounts/"+acct2+"/keys", ""), &list)
+	if w := ss.req(adminToken, "DELETE", "/api/v1/accounts/"+acct+"/keys/"+list.Keys[0].ID, ""); w.Code != 404 {
+		t.Fatalf("revoke B's key through A: %d", w.Code)
+	}
+	if w := ss.req(ss.keyB, "GET", "/api/v1/integrations", ""); w.Code != 200 {
+		t.Fatalf("B's key after the refused revoke: %d", w.Code)
 	}
 }
