@@ -14,34 +14,60 @@ import (
 // with too many wrong tokens gets 429 for a while, like failed sign-ins.
 func (s *Server) bearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr, now := clientAddr(r), s.now()
-		if s.limiter.blocked(addr, now) {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			token = ""
+		}
+		p, err := s.signIn(r, strings.TrimSpace(token))
+		switch {
+		case errors.Is(err, errTooManyFailures):
 			w.Header().Set("Retry-After", strconv.Itoa(int(loginWindow/time.Second)))
 			writeError(w, http.StatusTooManyRequests, "too_many_failures", "too many requests with a wrong token from this address: wait a few minutes", "")
-			return
-		}
-		h := r.Header.Get("Authorization")
-		scheme, token, _ := strings.Cut(h, " ")
-		token = strings.TrimSpace(token)
-		ok := false
-		var p principal
-		if strings.EqualFold(scheme, "Bearer") && token != "" {
-			var err error
-			if p, ok, err = s.authenticate(r.Context(), token); err != nil {
-				s.writeErr(w, r, err)
-				return
-			}
-			if !ok {
-				s.limiter.fail(addr, now)
-			}
-		}
-		if !ok {
+		case errors.Is(err, errBadToken):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="siemsync"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send Authorization: Bearer <admin token or account key>", "")
-			return
+		case err != nil:
+			s.writeErr(w, r, err)
+		default:
+			next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 		}
-		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 	})
+}
+
+var (
+	errBadToken        = errors.New("no valid admin token or account key")
+	errTooManyFailures = errors.New("too many failed attempts from this address")
+)
+
+// signIn authenticates the token of a request (API or sign-in form) under
+// the failure limit of its client address. After too many wrong tokens the
+// address is refused for a while without the token being looked at, except
+// for a token that has the form of an account key: keys carry 256 random
+// bits, so checking them helps no guesser, and a host product whose backend
+// sends one revoked key then does not lock its other customers out. A wrong
+// token counts as a failure; no token at all does not.
+func (s *Server) signIn(r *http.Request, token string) (principal, error) {
+	addr, now := clientAddr(r), s.now()
+	blocked := s.limiter.blocked(addr, now)
+	if blocked && !strings.HasPrefix(token, KeyPrefix) {
+		return principal{}, errTooManyFailures
+	}
+	if token == "" {
+		return principal{}, errBadToken
+	}
+	p, ok, err := s.authenticate(r.Context(), token)
+	switch {
+	case err != nil:
+		return principal{}, err
+	case ok:
+		return p, nil
+	}
+	s.limiter.fail(addr, now)
+	s.log.Info().Str("remote", addr).Msg("wrong admin token or account key")
+	if blocked {
+		return principal{}, errTooManyFailures
+	}
+	return principal{}, errBadToken
 }
 
 // crossOrigin rejects browser requests that come from another site (by
@@ -138,23 +164,19 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusForbidden, "Request refused", "This form was sent from another site.")
 		return
 	}
-	addr, now := clientAddr(r), s.now()
-	if s.limiter.blocked(addr, now) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	p, err := s.signIn(r, strings.TrimSpace(r.PostFormValue("token")))
+	switch {
+	case errors.Is(err, errTooManyFailures):
 		s.render(w, http.StatusTooManyRequests, "login", loginView{baseView: s.base("Sign in", nil),
 			Error: "Too many failed sign-ins. Wait a few minutes and try again."})
 		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	p, ok, err := s.authenticate(r.Context(), strings.TrimSpace(r.PostFormValue("token")))
-	if err != nil {
-		s.pageErr(w, r, err)
-		return
-	}
-	if !ok {
-		s.limiter.fail(addr, now)
-		s.log.Info().Str("remote", addr).Msg("sign-in refused")
+	case errors.Is(err, errBadToken):
 		s.render(w, http.StatusUnauthorized, "login", loginView{baseView: s.base("Sign in", nil),
 			Error: "That admin token or account key is not valid."})
+		return
+	case err != nil:
+		s.pageErr(w, r, err)
 		return
 	}
 	value, _, err := s.sess.issue(r.Context(), p)

@@ -325,8 +325,9 @@ func TestRevocationIsImmediate(t *testing.T) {
 	}
 }
 
-// TestKeyFailuresRateLimited: wrong keys from one address are refused for
-// a while after ten, even a right one then.
+// TestKeyFailuresRateLimited: after ten wrong tokens or keys from one
+// address, that address gets 429 for a while: for more wrong keys and for
+// the admin token, but not for a working account key.
 func TestKeyFailuresRateLimited(t *testing.T) {
 	t.Parallel()
 	ss := setupSelfService(t)
@@ -344,8 +345,16 @@ func TestKeyFailuresRateLimited(t *testing.T) {
 	if c := try(admin.KeyPrefix + "guess-more"); c != http.StatusTooManyRequests {
 		t.Fatalf("11th wrong key: %d, want 429", c)
 	}
-	if c := try(ss.keyA); c != http.StatusTooManyRequests {
-		t.Fatalf("right key while blocked: %d, want 429", c)
+	if c := try(admin.KeyPrefix + "guess-again"); c != http.StatusTooManyRequests {
+		t.Fatalf("wrong key while blocked: %d, want 429", c)
+	}
+	if c := try(adminToken); c != http.StatusTooManyRequests {
+		t.Fatalf("the admin token while blocked: %d, want 429 (not even looked at)", c)
+	}
+	// A working key still works: keys cannot be guessed, and one customer's
+	// revoked key must not lock out the others behind the same address.
+	if c := try(ss.keyA); c != http.StatusOK {
+		t.Fatalf("a working key while blocked: %d, want 200", c)
 	}
 	if w := ss.req(ss.keyA, "GET", "/api/v1/integrations", ""); w.Code != 200 {
 		t.Fatalf("another address: %d", w.Code)
