@@ -56,7 +56,7 @@ func TestSchedulerStartsNewIntegrationAtOnce(t *testing.T) {
 	}
 	sc.Start(context.Background())
 	defer sc.Stop(10 * time.Second)
-	time.Sleep(ssync.DefaultWatchEvery + time.Second) // the first tick and first look are over
+	time.Sleep(ssync.DefaultPoll + time.Second) // the first tick and first look are over
 
 	waitRun := func(id string) {
 		t.Helper()
@@ -74,7 +74,7 @@ func TestSchedulerStartsNewIntegrationAtOnce(t *testing.T) {
 	if err := b.db.SetEnabled(t.Context(), created, false); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(ssync.DefaultWatchEvery + time.Second) // seen disabled
+	time.Sleep(ssync.DefaultPoll + time.Second) // seen disabled
 	b.audit(t, acctA, "while-off")
 	if err := b.db.SetEnabled(t.Context(), created, true); err != nil {
 		t.Fatal(err)

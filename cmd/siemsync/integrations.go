@@ -215,12 +215,19 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 		row("sourcetype", in.Sourcetype)
 		row("gzip", in.Gzip)
 		row("ack", in.Ack)
+		if in.Channel != "" {
+			row("channel", in.Channel)
+		}
 	} else {
 		row("address", in.Address)
 		row("protocol", in.Protocol)
 		row("framing", in.Framing)
-		row("min severity", in.MinSeverity)
 	}
+	row("audit events", or(strings.Join(in.AuditEvents, ","), "all"))
+	row("job statuses", or(strings.Join(in.JobStatuses, ","), "all"))
+	row("job types", or(strings.Join(in.JobTypes, ","), "all"))
+	row("min severity", in.MinSeverity)
+	row("heartbeat", in.Heartbeat)
 	row("max batch", fmt.Sprintf("%d bytes, %d events", in.MaxBatchBytes, in.MaxBatchEvents))
 	if in.LearnedBatchBytes > 0 {
 		row("learned batch", fmt.Sprintf("%d bytes (the destination refused larger requests with 413)", in.LearnedBatchBytes))
@@ -231,6 +238,7 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 	row("lag", (time.Duration(in.Status.LagSeconds) * time.Second).String())
 	row("events last cycle", in.Status.EventsLastCycle)
 	row("set aside", in.Status.SetAside)
+	row("filtered last cycle", in.Status.Filtered)
 	for _, warn := range in.Status.Warnings {
 		row("warning", warn)
 	}
@@ -305,7 +313,7 @@ func integrationsTest(ctx context.Context, a *app, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	steps := a.tester(sinkConfig{requestTimeout: timeout})(ctx, in, send)
+	steps := a.tester(sinkConfig{requestTimeout: timeout}, db)(ctx, in, send)
 	ok := stepsOK(steps)
 	a.record(context.WithoutCancel(ctx), db, audittrail.Change{Account: in.Account, Event: audittrail.IntegrationTested,
 		Integration: in, Extra: map[string]any{"ok": ok, "test_event": send}})
