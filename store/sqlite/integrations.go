@@ -154,9 +154,11 @@ func (db *DB) DeleteIntegration(ctx context.Context, id string) error {
 	})
 }
 
-// EnabledIntegrationIDs lists the enabled integrations, by account and name.
+// EnabledIntegrationIDs lists the enabled integrations of accounts whose
+// SIEM feature is on, by account and name.
 func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id FROM integrations WHERE enabled ORDER BY account, name`)
+	rows, err := db.r.QueryContext(ctx, `SELECT i.id FROM integrations i JOIN accounts a ON a.id = i.account
+		WHERE i.enabled AND a.siem_enabled ORDER BY i.account, i.name`)
 	if err != nil {
 		return nil, db.fail("list enabled integrations", err)
 	}
