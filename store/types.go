@@ -82,6 +82,7 @@ type RunFinish struct {
 	NextDue     time.Time // when the integration is next due; zero leaves it
 	Finished    time.Time
 	Err         string // "" when the cycle succeeded; else the admin-facing message
+	Filtered    int64  // records the integration's filters kept from the destination (they moved the checkpoint)
 }
 
 // Run is one sync cycle of one integration.
@@ -94,6 +95,7 @@ type Run struct {
 	Events      int64      `json:"events"`
 	Bytes       int64      `json:"bytes"`
 	SetAside    int64      `json:"set_aside"`
+	Filtered    int64      `json:"filtered"`
 	Error       string     `json:"error"`
 }
 

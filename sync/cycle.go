@@ -37,6 +37,8 @@ type cycle struct {
 	retry retryState
 	capMu gosync.Mutex // guards in.LearnedBatchBytes
 	cap   atomic.Int64 // byte cap of the batches still to build
+
+	filtered atomic.Int64 // records the filters dropped (filter.go)
 }
 
 func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Lease, res *Result) {
@@ -49,7 +51,8 @@ func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Leas
 	c := &cycle{s: s, in: in, lease: l, runID: runID, res: res}
 	c.cap.Store(int64(batchCap(in)))
 	res.Err = c.do(ctx)
-	fin := store.RunFinish{RunID: runID, Integration: in.ID, Token: l.Token, Finished: s.cfg.Now(), NextDue: s.nextDue()}
+	res.Filtered = c.filtered.Load()
+	fin := store.RunFinish{RunID: runID, Integration: in.ID, Token: l.Token, Finished: s.cfg.Now(), NextDue: s.nextDue(), Filtered: res.Filtered}
 	if res.Err != nil {
 		fin.Err = errCycle(res.Err)
 	}
@@ -84,10 +87,12 @@ func (c *cycle) do(ctx context.Context) error {
 	if c.cps, err = st.Checkpoints(ctx, c.in.ID); err != nil {
 		return fmt.Errorf("load checkpoints: %w", err)
 	}
-	if c.sink, err = c.s.cfg.Open(ctx, c.in); err != nil {
+	dest, err := c.s.cfg.Open(ctx, c.in)
+	if err != nil {
 		return fmt.Errorf("open destination: %w", err)
 	}
-	defer c.sink.Close()
+	defer dest.Close()
+	c.sink = c.filter(dest)
 	if c.in.HasSource(siemsync.SourceAudit) {
 		if err := c.pipeline(ctx, siemsync.SourceAudit, c.produceAudit); err != nil {
 			return err
@@ -98,7 +103,7 @@ func (c *cycle) do(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return c.finish(ctx, dest)
 }
 
 func (c *cycle) produceAudit(ctx context.Context, bd *builder) error {
@@ -167,9 +172,11 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	inFlight := max(c.in.MaxInFlight, 1)
+	// One batch more than requests in flight: it is built while they are
+	// out. Memory is bounded by the window, whatever the backlog.
 	full := make(chan *batch, 1)
-	free := make(chan *batch, inFlight+2)
-	for range inFlight + 2 {
+	free := make(chan *batch, inFlight+1)
+	for range inFlight + 1 {
 		free <- &batch{}
 	}
 	bd := &builder{

@@ -90,6 +90,10 @@ type Syncer struct {
 	draining atomic.Bool // see Drain
 }
 
+// ErrFeatureOff refuses a cycle of an integration whose account has the
+// SIEM feature switched off (SPEC §7.2).
+var ErrFeatureOff = errors.New("SIEM integrations are turned off for this account: the operator turns them on with 'siemsync accounts update ACCOUNT --siem=true'")
+
 // errStopping ends a cycle that Drain stopped between two batches.
 var errStopping = fmt.Errorf("siemsync is shutting down; the next cycle resumes from the last accepted batch: %w", context.Canceled)
 
@@ -129,6 +133,8 @@ type Result struct {
 	Jobs        int64         `json:"job_events"`
 	Bytes       int64         `json:"bytes"`
 	SetAside    int64         `json:"set_aside"`
+	Filtered    int64         `json:"filtered"`   // records the filters kept from the destination
+	Heartbeats  int64         `json:"heartbeats"` // heartbeat events sent (0 or 1)
 	Duration    time.Duration `json:"duration_ns"`
 	Err         error         `json:"-"`
 }
@@ -181,6 +187,14 @@ func (s *Syncer) CycleLeased(ctx context.Context, l store.Lease) Result {
 	if !in.Enabled {
 		res.Err = fmt.Errorf("integration %s is disabled: enable it to sync", id)
 		s.postpone(id)
+		return res
+	}
+	if acc, err := s.cfg.Store.GetAccount(ctx, in.Account); err != nil {
+		res.Err = fmt.Errorf("load account %s: %w", in.Account, err)
+		return res
+	} else if !acc.SIEMEnabled {
+		// Refused before a run is recorded: the checkpoints stay.
+		res.Err = fmt.Errorf("integration %s: %w", id, ErrFeatureOff)
 		return res
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CycleTimeout)
@@ -268,7 +282,7 @@ func (s *Syncer) logResult(in *siemsync.Integration, r *Result) {
 	}
 	ev.Str("integration", in.ID).Str("name", in.Name).Str("account", in.Account).Str("kind", string(in.Kind)).
 		Int64("audit_events", r.Audit).Int64("job_events", r.Jobs).Int64("bytes", r.Bytes).
-		Int64("set_aside", r.SetAside).Dur("duration_ms", r.Duration).Str("result", result).Msg("sync cycle")
+		Int64("set_aside", r.SetAside).Int64("filtered", r.Filtered).Dur("duration_ms", r.Duration).Str("result", result).Msg("sync cycle")
 	if m := s.cfg.Metrics; m != nil {
 		m.Cycles.WithLabelValues(in.ID, result).Inc()
 		m.CycleDuration.Observe(r.Duration.Seconds())

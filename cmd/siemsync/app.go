@@ -47,6 +47,9 @@ func (a *app) setup() error {
 		return usagef("--log-format: %q is not json or console", a.g.logFormat)
 	}
 	a.log = zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	if err := syslog.CheckHeader(a.g.cefVendor, a.g.cefProduct, a.g.cefVersion); err != nil {
+		return usagef("%v", err)
+	}
 	return nil
 }
 
@@ -122,6 +125,7 @@ func (a *app) syslogOptions(sc sinkConfig) syslog.Options {
 	return syslog.Options{
 		AllowPrivate: a.g.allowPrivate, DialTimeout: 10 * time.Second, WriteTimeout: sc.requestTimeout,
 		Hostname: a.g.hostName, Metrics: sc.metrics, Logger: a.log,
+		Vendor: a.g.cefVendor, Product: a.g.cefProduct, Version: a.g.cefVersion,
 	}
 }
 
@@ -138,14 +142,29 @@ func (a *app) opener(sc sinkConfig) sync.Opener {
 	}
 }
 
+// accounts finds an account's host for Test connection.
+type accounts interface {
+	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
+}
+
 // tester runs Test connection for an integration loaded with its secrets.
-func (a *app) tester(sc sinkConfig) func(ctx context.Context, in *siemsync.Integration, send bool) []siemsync.Step {
+// Its test event or message carries the account's host, as the events of
+// a cycle do, not this worker's host name.
+func (a *app) tester(sc sinkConfig, db accounts) func(ctx context.Context, in *siemsync.Integration, send bool) []siemsync.Step {
 	return func(ctx context.Context, in *siemsync.Integration, send bool) []siemsync.Step {
+		host := a.g.hostName
+		if acc, err := db.GetAccount(ctx, in.Account); err == nil && acc.Host != "" {
+			host = acc.Host
+		}
 		switch in.Kind {
 		case siemsync.KindHEC:
-			return hec.Check(ctx, in, a.hecOptions(sc), send)
+			o := a.hecOptions(sc)
+			o.Hostname = host
+			return hec.Check(ctx, in, o, send)
 		case siemsync.KindSyslog:
-			return syslog.Check(ctx, in, a.syslogOptions(sc), send)
+			o := a.syslogOptions(sc)
+			o.Hostname = host
+			return syslog.Check(ctx, in, o, send)
 		}
 		return []siemsync.Step{{Name: "kind", Message: fmt.Sprintf("unknown integration kind %q", in.Kind)}}
 	}

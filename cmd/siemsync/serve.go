@@ -23,6 +23,7 @@ const defaultRetention = 30 * 24 * time.Hour
 
 type serveFlags struct {
 	listen, schedule, adminToken string
+	egress                       string
 	concurrency                  int
 	retention, grace             time.Duration
 	secureCookies                bool
@@ -41,6 +42,7 @@ func (a *app) addServeFlags(fs interface {
 	fs.StringVar(&f.adminToken, "admin-token", a.env("SIEMSYNC_ADMIN_TOKEN"), "admin API/page token (env SIEMSYNC_ADMIN_TOKEN); generated and printed once if unset")
 	fs.DurationVar(&f.retention, "retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "prune records older than this, hourly (env SIEMSYNC_RETENTION; 0 keeps everything)")
 	fs.DurationVar(&f.grace, "shutdown-grace", a.env.duration("SIEMSYNC_SHUTDOWN_GRACE", 30*time.Second), "on SIGTERM, wait this long for in-flight batches (env SIEMSYNC_SHUTDOWN_GRACE)")
+	fs.StringVar(&f.egress, "egress-addresses", a.env("SIEMSYNC_EGRESS_ADDRESSES"), "free text, e.g. CIDRs: the addresses siemsync connects from, shown to customers for their firewall allow-list (env SIEMSYNC_EGRESS_ADDRESSES)")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", a.env.boolean("SIEMSYNC_SECURE_COOKIES", false), "mark the session cookie Secure (set when served over HTTPS) (env SIEMSYNC_SECURE_COOKIES)")
 	a.addSyncFlags(fs, &f.sync)
 }
@@ -74,8 +76,9 @@ func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready f
 	}
 	sc := sinkConfig{requestTimeout: f.sync.requestTimeout, maxEventBytes: f.sync.maxEventBytes, metrics: m}
 	handler, err := admin.New(admin.Config{
-		Store: db, Syncer: syncer, Tester: a.tester(sc), Ingest: ingester{db}, Metrics: m,
+		Store: db, Syncer: syncer, Tester: a.tester(sc, db), Ingest: ingester{db}, Metrics: m,
 		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
+		Egress: f.egress, NoAuditTrail: !a.auditTrail(),
 	})
 	if err != nil {
 		return fmt.Errorf("admin server: %w", err)

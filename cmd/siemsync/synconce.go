@@ -68,6 +68,8 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 			Audit       int64   `json:"audit_events"`
 			Jobs        int64   `json:"job_events"`
 			SetAside    int64   `json:"set_aside"`
+			Filtered    int64   `json:"filtered"`
+			Heartbeats  int64   `json:"heartbeats"`
 			Bytes       int64   `json:"bytes"`
 			Seconds     float64 `json:"seconds"`
 			Error       string  `json:"error,omitempty"`
@@ -75,7 +77,7 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 		rows := make([]row, 0, len(results))
 		for _, r := range results {
 			x := row{Integration: r.Integration, Name: r.Name, OK: r.Err == nil || skipped(r), Skipped: skipped(r), Audit: r.Audit, Jobs: r.Jobs,
-				SetAside: r.SetAside, Bytes: r.Bytes, Seconds: r.Duration.Seconds()}
+				SetAside: r.SetAside, Filtered: r.Filtered, Heartbeats: r.Heartbeats, Bytes: r.Bytes, Seconds: r.Duration.Seconds()}
 			if r.Err != nil {
 				x.Error = r.Err.Error()
 			}
@@ -98,8 +100,8 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 			case r.Err != nil:
 				status = "FAIL"
 			}
-			fmt.Fprintf(a.stdout, "%s %s %-24q audit=%d jobs=%d set_aside=%d bytes=%d %s\n",
-				status, r.Integration, r.Name, r.Audit, r.Jobs, r.SetAside, r.Bytes, r.Duration.Round(time.Millisecond))
+			fmt.Fprintf(a.stdout, "%s %s %-24q audit=%d jobs=%d set_aside=%d filtered=%d bytes=%d %s\n",
+				status, r.Integration, r.Name, r.Audit, r.Jobs, r.SetAside, r.Filtered, r.Bytes, r.Duration.Round(time.Millisecond))
 			if skipped(r) {
 				fmt.Fprintf(a.stdout, "     another worker is syncing it now\n")
 			} else if r.Err != nil {

@@ -18,7 +18,8 @@ CREATE TABLE accounts (
     id         text NOT NULL UNIQUE,        -- account UUID
     name       text NOT NULL DEFAULT '',
     host       text NOT NULL DEFAULT '',    -- '' means the server's host name
-    created_at bigint NOT NULL
+    created_at bigint NOT NULL,
+    siem_enabled boolean NOT NULL DEFAULT true  -- SPEC 7.2: off stops the account's integrations
 );
 
 -- One sequence for the audit records of every account, drawn a block at a
@@ -125,6 +126,14 @@ CREATE TABLE integrations (
     error_message        text NOT NULL DEFAULT '',
     events_last_cycle    bigint NOT NULL DEFAULT 0,
     last_worker          text NOT NULL DEFAULT '',  -- owner of the lease of the last cycle
+    -- SPEC 8: the HEC channel, filters (JSON arrays of strings, '' keeps
+    -- all) and the heartbeat.
+    channel              text NOT NULL DEFAULT '',
+    audit_events         text NOT NULL DEFAULT '',
+    job_statuses         text NOT NULL DEFAULT '',
+    job_types            text NOT NULL DEFAULT '',
+    heartbeat            boolean NOT NULL DEFAULT false,
+    filtered_last_cycle  bigint NOT NULL DEFAULT 0,
     next_due_at          bigint NOT NULL,           -- database clock, ms
     UNIQUE (account, name)
 );
@@ -166,6 +175,7 @@ CREATE TABLE runs (
     events      bigint NOT NULL DEFAULT 0,
     bytes       bigint NOT NULL DEFAULT 0,
     set_aside   bigint NOT NULL DEFAULT 0,
+    filtered    bigint NOT NULL DEFAULT 0,
     error       text NOT NULL DEFAULT ''
 );
 CREATE INDEX runs_integration ON runs (integration, id);
@@ -196,3 +206,25 @@ CREATE TABLE retention_misses (
     to_ms       bigint NOT NULL,
     PRIMARY KEY (integration, source)
 );
+
+-- Account API keys (SPEC 7.1): only the SHA-256 of a key is stored.
+CREATE TABLE account_keys (
+    id         text PRIMARY KEY,
+    account    text NOT NULL REFERENCES accounts (id),
+    name       text NOT NULL,
+    hash       bytea NOT NULL UNIQUE,
+    created_at bigint NOT NULL,
+    revoked_at bigint
+);
+CREATE INDEX account_keys_account ON account_keys (account, created_at);
+
+-- Page sign-ins, shared by every worker. id is the SHA-256 of the
+-- cookie's secret.
+CREATE TABLE sessions (
+    id         bytea PRIMARY KEY,
+    key_id     text REFERENCES account_keys (id) ON DELETE CASCADE,
+    admin      text NOT NULL DEFAULT '',
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL
+);
+CREATE INDEX sessions_expires ON sessions (expires_at);

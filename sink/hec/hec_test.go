@@ -169,21 +169,28 @@ func TestParseRetryAfter(t *testing.T) {
 func TestEndpoints(t *testing.T) {
 	tests := []struct {
 		in, event, base string
+		raw             bool
 	}{
-		{"https://splunk.example.com:8088", "https://splunk.example.com:8088/services/collector/event", "https://splunk.example.com:8088"},
-		{"https://splunk.example.com:8088/", "https://splunk.example.com:8088/services/collector/event", "https://splunk.example.com:8088"},
-		{"https://s:8088/services/collector", "https://s:8088/services/collector", "https://s:8088"},
-		{"https://s:8088/services/collector/event/1.0", "https://s:8088/services/collector/event/1.0", "https://s:8088"},
-		{"https://proxy/splunk/services/collector/event?auto_extract_timestamp=true", "https://proxy/splunk/services/collector/event?auto_extract_timestamp=true", "https://proxy/splunk"},
-		{"http://s/custom", "http://s/custom", "http://s/custom"},
+		{"https://splunk.example.com:8088", "https://splunk.example.com:8088/services/collector/event", "https://splunk.example.com:8088", false},
+		{"https://splunk.example.com:8088/", "https://splunk.example.com:8088/services/collector/event", "https://splunk.example.com:8088", false},
+		{"https://s:8088/services/collector", "https://s:8088/services/collector", "https://s:8088", false},
+		{"https://s:8088/services/collector/event/1.0", "https://s:8088/services/collector/event/1.0", "https://s:8088", false},
+		{"https://proxy:443/splunk/services/collector/event?auto_extract_timestamp=true", "https://proxy:443/splunk/services/collector/event?auto_extract_timestamp=true", "https://proxy:443/splunk", false},
+		{"http://s:80/custom", "http://s:80/custom", "http://s:80/custom", false},
+		// No port: Splunk's 8088 (SPEC §8.1).
+		{"https://splunk.example.com", "https://splunk.example.com:8088/services/collector/event", "https://splunk.example.com:8088", false},
+		{"https://[2001:db8::1]/services/collector", "https://[2001:db8::1]:8088/services/collector", "https://[2001:db8::1]:8088", false},
+		// The raw endpoint.
+		{"https://s:8088/services/collector/raw", "https://s:8088/services/collector/raw", "https://s:8088", true},
+		{"https://s:8443/splunk/services/collector/raw/1.0", "https://s:8443/splunk/services/collector/raw/1.0", "https://s:8443/splunk", true},
 	}
 	for _, tt := range tests {
-		ev, base, err := endpoints(tt.in)
-		if err != nil || ev != tt.event || base != tt.base {
-			t.Errorf("endpoints(%q) = %q, %q, %v; want %q, %q", tt.in, ev, base, err, tt.event, tt.base)
+		ev, base, raw, err := endpoints(tt.in)
+		if err != nil || ev != tt.event || base != tt.base || raw != tt.raw {
+			t.Errorf("endpoints(%q) = %q, %q, %v, %v; want %q, %q, %v", tt.in, ev, base, raw, err, tt.event, tt.base, tt.raw)
 		}
 	}
-	for _, bad := range []string{"", "splunk:8088", "ftp://s", "https://", "::", "https://s:8088/services/collector/raw"} {
+	for _, bad := range []string{"", "splunk:8088", "ftp://s", "https://", "::"} {
 		if _, err := New(integration(bad, nil), Options{}); sink.ClassOf(err) != sink.Config {
 			t.Errorf("New(%q) = %v, want a Config error", bad, err)
 		}

@@ -11,7 +11,7 @@ import (
 
 // ListAccounts returns every account, ordered by id.
 func (db *DB) ListAccounts(ctx context.Context) ([]siemsync.Account, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, name, host, created_at FROM accounts ORDER BY id`)
+	rows, err := db.pool.Query(ctx, `SELECT id, name, host, created_at, siem_enabled FROM accounts ORDER BY id`)
 	if err != nil {
 		return nil, fail("list accounts", err)
 	}
@@ -24,7 +24,7 @@ func (db *DB) ListAccounts(ctx context.Context) ([]siemsync.Account, error) {
 
 // GetAccount returns one account, or an error wrapping siemsync.ErrNotFound.
 func (db *DB) GetAccount(ctx context.Context, id string) (siemsync.Account, error) {
-	a, err := scanAccount(db.pool.QueryRow(ctx, `SELECT id, name, host, created_at FROM accounts WHERE id = $1`, id))
+	a, err := scanAccount(db.pool.QueryRow(ctx, `SELECT id, name, host, created_at, siem_enabled FROM accounts WHERE id = $1`, id))
 	if err != nil {
 		return a, fail("get account "+id, err)
 	}
@@ -45,10 +45,22 @@ func (db *DB) UpdateAccount(ctx context.Context, id string, name, host *string) 
 	return nil
 }
 
+// SetSIEMEnabled switches the SIEM feature of an account.
+func (db *DB) SetSIEMEnabled(ctx context.Context, id string, enabled bool) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE accounts SET siem_enabled = $1 WHERE id = $2`, enabled, id)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = siemsync.ErrNotFound
+	}
+	if err != nil {
+		return fail("set SIEM feature of account "+id, err)
+	}
+	return nil
+}
+
 func scanAccount(r pgx.Row) (siemsync.Account, error) {
 	var a siemsync.Account
 	var created int64
-	if err := r.Scan(&a.ID, &a.Name, &a.Host, &created); err != nil {
+	if err := r.Scan(&a.ID, &a.Name, &a.Host, &created, &a.SIEMEnabled); err != nil {
 		return a, err
 	}
 	a.CreatedAt = fromMS(created)

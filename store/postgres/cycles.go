@@ -158,19 +158,19 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 		}
 		var events int64
 		var worker string
-		err := tx.QueryRow(ctx, `UPDATE runs SET finished = $1, error = $2 WHERE id = $3 AND integration = $4 RETURNING events, worker`,
-			ms(f.Finished), f.Err, f.RunID, f.Integration).Scan(&events, &worker)
+		err := tx.QueryRow(ctx, `UPDATE runs SET finished = $1, error = $2, filtered = $5 WHERE id = $3 AND integration = $4 RETURNING events, worker`,
+			ms(f.Finished), f.Err, f.RunID, f.Integration, f.Filtered).Scan(&events, &worker)
 		if err != nil {
 			return fmt.Errorf("close run %d: %w", f.RunID, notFound(err))
 		}
 		if f.Err == "" {
 			_, err = tx.Exec(ctx, `UPDATE integrations SET last_complete = $1, last_error = NULL, error_message = '',
-				events_last_cycle = $2, next_due_at = coalesce($4, next_due_at), last_worker = $5 WHERE id = $3`,
-				ms(f.Finished), events, f.Integration, nullMS(f.NextDue), worker)
+				events_last_cycle = $2, next_due_at = coalesce($4, next_due_at), last_worker = $5, filtered_last_cycle = $6 WHERE id = $3`,
+				ms(f.Finished), events, f.Integration, nullMS(f.NextDue), worker, f.Filtered)
 		} else {
 			_, err = tx.Exec(ctx, `UPDATE integrations SET last_error = $1, error_message = $2,
-				events_last_cycle = $3, next_due_at = coalesce($5, next_due_at), last_worker = $6 WHERE id = $4`,
-				ms(f.Finished), f.Err, events, f.Integration, nullMS(f.NextDue), worker)
+				events_last_cycle = $3, next_due_at = coalesce($5, next_due_at), last_worker = $6, filtered_last_cycle = $7 WHERE id = $4`,
+				ms(f.Finished), f.Err, events, f.Integration, nullMS(f.NextDue), worker, f.Filtered)
 		}
 		if err != nil {
 			return fmt.Errorf("update status: %w", err)
@@ -181,7 +181,7 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 
 // RecentRuns returns the integration's last n runs, newest first.
 func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]store.Run, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, worker, started, finished, events, bytes, set_aside, error
+	rows, err := db.pool.Query(ctx, `SELECT id, worker, started, finished, events, bytes, set_aside, filtered, error
 		FROM runs WHERE integration = $1 ORDER BY id DESC LIMIT $2`, integration, n)
 	if err != nil {
 		return nil, fail("list runs of "+integration, err)
@@ -190,7 +190,7 @@ func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]stor
 	r := store.Run{Integration: integration}
 	var started int64
 	var finished *int64
-	_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.Worker, &started, &finished, &r.Events, &r.Bytes, &r.SetAside, &r.Error}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.Worker, &started, &finished, &r.Events, &r.Bytes, &r.SetAside, &r.Filtered, &r.Error}, func() error {
 		r.Started, r.Finished = fromMS(started), timePtr(finished)
 		out = append(out, r)
 		return nil

@@ -16,14 +16,15 @@ import (
 // The configuration columns of integrations, in the order of configArgs.
 const configColumns = `name, kind, enabled, sources, url, token_enc, hec_index, sourcetype, source, ack, ack_timeout_ns,
 	address, protocol, framing, min_severity, ca_pem, client_cert_pem, client_key_enc, insecure_skip_verify,
-	server_name, gzip, max_batch_bytes, max_batch_events, max_in_flight`
+	server_name, gzip, max_batch_bytes, max_batch_events, max_in_flight,
+	channel, audit_events, job_statuses, job_types, heartbeat`
 
 // next_due_at starts at the database clock: a new integration runs within
 // seconds on whichever worker leases it first.
 const sqlInsertIntegration = `INSERT INTO integrations (` + configColumns + `,
 		id, account, backfill_since, backfill_until, created_at, updated_at, next_due_at)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-		$24, $25, $26, $27, $28, $29, $29, siemsync_now_ms())`
+		$24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $34, siemsync_now_ms())`
 
 // A NULL secret ($6, $18) keeps the stored one; clearing the certificate
 // ($17 = ”) clears the key.
@@ -33,11 +34,11 @@ const sqlUpdateIntegration = `UPDATE integrations SET
 		address = $12, protocol = $13, framing = $14, min_severity = $15, ca_pem = $16, client_cert_pem = $17,
 		client_key_enc = CASE WHEN $18::bytea IS NOT NULL THEN $18 WHEN $17 = '' THEN NULL ELSE client_key_enc END,
 		insecure_skip_verify = $19, server_name = $20, gzip = $21, max_batch_bytes = $22, max_batch_events = $23,
-		max_in_flight = $24,
+		max_in_flight = $24, channel = $25, audit_events = $26, job_statuses = $27, job_types = $28, heartbeat = $29,
 		learned_batch_bytes = CASE WHEN max_batch_bytes = $22 THEN learned_batch_bytes ELSE 0 END,
 		next_due_at = CASE WHEN NOT enabled AND $3 THEN siemsync_now_ms() ELSE next_due_at END,
-		updated_at = $25
-	WHERE id = $26`
+		updated_at = $30
+	WHERE id = $31`
 
 func configArgs(in *siemsync.Integration, token, key []byte) []any {
 	return []any{
@@ -45,6 +46,7 @@ func configArgs(in *siemsync.Integration, token, key []byte) []any {
 		in.Index, in.Sourcetype, in.Source, in.Ack, int64(in.AckTimeout),
 		in.Address, in.Protocol, in.Framing, in.MinSeverity, in.CAPEM, in.ClientCertPEM, nilIfEmpty(key),
 		in.InsecureSkipVerify, in.ServerName, in.Gzip, in.MaxBatchBytes, in.MaxBatchEvents, in.MaxInFlight,
+		in.Channel, store.JSONList(in.AuditEvents), store.JSONList(in.JobStatuses), store.JSONList(in.JobTypes), in.Heartbeat,
 	}
 }
 
@@ -172,9 +174,11 @@ func (db *DB) DeleteIntegration(ctx context.Context, id string) error {
 	})
 }
 
-// EnabledIntegrationIDs lists the enabled integrations, by account and name.
+// EnabledIntegrationIDs lists the enabled integrations of accounts whose
+// SIEM feature is on, by account and name.
 func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id FROM integrations WHERE enabled ORDER BY account, name`)
+	rows, err := db.pool.Query(ctx, `SELECT i.id FROM integrations i JOIN accounts a ON a.id = i.account
+		WHERE i.enabled AND a.siem_enabled ORDER BY i.account, i.name`)
 	if err != nil {
 		return nil, fail("list enabled integrations", err)
 	}
@@ -189,17 +193,18 @@ func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
 const sqlSelectIntegration = `SELECT ` + configColumns + `,
 		i.id, i.account, backfill_since, created_at, updated_at,
 		last_complete, last_error, error_message, events_last_cycle,
-		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes, last_worker
+		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes, last_worker, filtered_last_cycle
 	FROM integrations i`
 
 type integrationRow struct {
-	in                      siemsync.Integration
-	sources, kind           string
-	ackTimeout              int64
-	token, key              []byte
-	since                   *int64
-	created, updated        int64
-	lastComplete, lastError *int64
+	in                                 siemsync.Integration
+	sources, kind                      string
+	ackTimeout                         int64
+	token, key                         []byte
+	since                              *int64
+	created, updated                   int64
+	lastComplete, lastError            *int64
+	auditEvents, jobStatuses, jobTypes string
 }
 
 func (r *integrationRow) dest() []any {
@@ -209,9 +214,10 @@ func (r *integrationRow) dest() []any {
 		&in.Ack, &r.ackTimeout, &in.Address, &in.Protocol, &in.Framing, &in.MinSeverity, &in.CAPEM,
 		&in.ClientCertPEM, &r.key, &in.InsecureSkipVerify, &in.ServerName, &in.Gzip, &in.MaxBatchBytes,
 		&in.MaxBatchEvents, &in.MaxInFlight,
+		&in.Channel, &r.auditEvents, &r.jobStatuses, &r.jobTypes, &in.Heartbeat,
 		&in.ID, &in.Account, &r.since, &r.created, &r.updated,
 		&r.lastComplete, &r.lastError, &in.Status.ErrorMessage, &in.Status.EventsLastCycle, &in.Status.SetAside,
-		&in.LearnedBatchBytes, &in.Status.LastWorker,
+		&in.LearnedBatchBytes, &in.Status.LastWorker, &in.Status.Filtered,
 	}
 }
 
@@ -231,6 +237,7 @@ func (r *integrationRow) integration(now time.Time) *siemsync.Integration {
 		since = *in.Status.LastComplete
 	}
 	in.Status.LagSeconds = max(0, now.Sub(since).Seconds())
+	in.AuditEvents, in.JobStatuses, in.JobTypes = store.ReadList(r.auditEvents), store.ReadList(r.jobStatuses), store.ReadList(r.jobTypes)
 	return &in
 }
 

@@ -74,8 +74,8 @@ func (db *DB) ReleaseLease(ctx context.Context, l store.Lease) error {
 // upsert's WHERE re-checks expiry on the latest row version, so a lease
 // taken meanwhile by AcquireLease ("sync now") is not taken twice.
 const sqlLeaseDue = `WITH due AS (
-		SELECT i.id FROM integrations i LEFT JOIN leases l ON l.name = i.id
-		WHERE i.enabled AND i.next_due_at <= siemsync_now_ms() AND (l.name IS NULL OR l.expires_ms <= siemsync_now_ms())
+		SELECT i.id FROM integrations i JOIN accounts a ON a.id = i.account LEFT JOIN leases l ON l.name = i.id
+		WHERE i.enabled AND a.siem_enabled AND i.next_due_at <= siemsync_now_ms() AND (l.name IS NULL OR l.expires_ms <= siemsync_now_ms())
 		ORDER BY i.next_due_at, i.id
 		LIMIT $3
 		FOR UPDATE OF i SKIP LOCKED)

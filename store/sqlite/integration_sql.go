@@ -55,7 +55,8 @@ func nilIfEmpty(b []byte) any {
 const sqlSelectIntegration = `SELECT ` + configColumns + `,
 		i.id, i.account, backfill_since, created_at, updated_at,
 		last_complete, last_error, error_message, events_last_cycle,
-		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes, last_worker
+		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes, last_worker,
+		` + scopeColumns + `
 	FROM integrations i`
 
 // integrationRow is the scan target of sqlSelectIntegration.
@@ -68,11 +69,12 @@ type integrationRow struct {
 	since                   sql.NullInt64
 	created, updated        int64
 	lastComplete, lastError sql.NullInt64
+	scope                   scopeRow
 }
 
 func (r *integrationRow) dest() []any {
 	in := &r.in
-	return []any{
+	return append([]any{
 		&in.Name, &r.kind, &in.Enabled, &r.sources, &in.URL, &r.token, &in.Index, &in.Sourcetype, &in.Source,
 		&in.Ack, &r.ackTimeout, &in.Address, &in.Protocol, &in.Framing, &in.MinSeverity, &in.CAPEM,
 		&in.ClientCertPEM, &r.key, &in.InsecureSkipVerify, &in.ServerName, &in.Gzip, &in.MaxBatchBytes,
@@ -80,7 +82,7 @@ func (r *integrationRow) dest() []any {
 		&in.ID, &in.Account, &r.since, &r.created, &r.updated,
 		&r.lastComplete, &r.lastError, &in.Status.ErrorMessage, &in.Status.EventsLastCycle, &in.Status.SetAside,
 		&in.LearnedBatchBytes, &in.Status.LastWorker,
-	}
+	}, r.scopeDest()...)
 }
 
 // integration finishes the scanned row; lag is measured against now.
@@ -100,5 +102,6 @@ func (r *integrationRow) integration(now time.Time) *siemsync.Integration {
 		since = *in.Status.LastComplete
 	}
 	in.Status.LagSeconds = max(0, now.Sub(since).Seconds())
+	r.finishScope(&in)
 	return &in
 }

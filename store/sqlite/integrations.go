@@ -65,6 +65,9 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
+		if err := saveScope(ctx, tx, in); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO checkpoints (integration, source, seq, updated_at)
 			VALUES (?1, 'audit', ?2, ?4), (?1, 'jobs', ?3, ?4)`, in.ID, auditCP, jobsCP, ms(now))
 		if err != nil {
@@ -100,7 +103,7 @@ func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) e
 			return siemsync.ErrNotFound
 		}
 		in.UpdatedAt = now
-		return nil
+		return saveScope(ctx, tx, in)
 	})
 }
 
@@ -152,9 +155,11 @@ func (db *DB) DeleteIntegration(ctx context.Context, id string) error {
 	})
 }
 
-// EnabledIntegrationIDs lists the enabled integrations, by account and name.
+// EnabledIntegrationIDs lists the enabled integrations of accounts whose
+// SIEM feature is on, by account and name.
 func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id FROM integrations WHERE enabled ORDER BY account, name`)
+	rows, err := db.r.QueryContext(ctx, `SELECT i.id FROM integrations i JOIN accounts a ON a.id = i.account
+		WHERE i.enabled AND a.siem_enabled ORDER BY i.account, i.name`)
 	if err != nil {
 		return nil, db.fail("list enabled integrations", err)
 	}
