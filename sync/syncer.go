@@ -90,6 +90,10 @@ type Syncer struct {
 	draining atomic.Bool // see Drain
 }
 
+// ErrFeatureOff refuses a cycle of an integration whose account has the
+// SIEM feature switched off (SPEC §7.2).
+var ErrFeatureOff = errors.New("SIEM integrations are turned off for this account: the operator turns them on with 'siemsync accounts update ACCOUNT --siem=true'")
+
 // errStopping ends a cycle that Drain stopped between two batches.
 var errStopping = fmt.Errorf("siemsync is shutting down; the next cycle resumes from the last accepted batch: %w", context.Canceled)
 
@@ -183,6 +187,14 @@ func (s *Syncer) CycleLeased(ctx context.Context, l store.Lease) Result {
 	if !in.Enabled {
 		res.Err = fmt.Errorf("integration %s is disabled: enable it to sync", id)
 		s.postpone(id)
+		return res
+	}
+	if acc, err := s.cfg.Store.GetAccount(ctx, in.Account); err != nil {
+		res.Err = fmt.Errorf("load account %s: %w", in.Account, err)
+		return res
+	} else if !acc.SIEMEnabled {
+		// Refused before a run is recorded: the checkpoints stay.
+		res.Err = fmt.Errorf("integration %s: %w", id, ErrFeatureOff)
 		return res
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CycleTimeout)
