@@ -29,6 +29,16 @@ func ValidUUID(s string) bool {
 	return err == nil
 }
 
+// CanonicalID returns an account (or other) UUID in its one stored form,
+// lower case, so that an id typed in upper case names the same account.
+// Other text is returned as it is, for validation to refuse.
+func CanonicalID(s string) string {
+	if ValidUUID(s) {
+		return strings.ToLower(s)
+	}
+	return s
+}
+
 // Validate checks an integration as a create or update would store it
 // (defaults applied). It returns the first problem as a *FieldError whose
 // Field is the JSON name of the field.

@@ -156,6 +156,7 @@ func (b *bundle) integration(t *testing.T, account string, mod func(*siemsync.In
 	in := &siemsync.Integration{
 		Account: account, Name: "splunk-" + fmt.Sprint(time.Now().UnixNano()), Kind: siemsync.KindHEC, Enabled: true,
 		Sources: []string{"audit", "jobs"}, URL: "https://splunk.example.com:8088", Token: "tok", BackfillSince: &since,
+		CreateAccount: true,
 	}
 	if mod != nil {
 		mod(in)

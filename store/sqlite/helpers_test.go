@@ -129,6 +129,7 @@ func hecIntegration(account, name string) *siemsync.Integration {
 		Account: account, Name: name, Kind: siemsync.KindHEC, Enabled: true,
 		Sources: []string{siemsync.SourceAudit, siemsync.SourceJobs},
 		URL:     "https://splunk.example.com:8088", Token: "tok-" + name,
+		CreateAccount: true,
 	}
 	in.ApplyDefaults()
 	return in

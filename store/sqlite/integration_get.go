@@ -41,6 +41,7 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 // ListIntegrations returns the integrations of an account ("" for all),
 // ordered by account then name, with status and without secrets.
 func (db *DB) ListIntegrations(ctx context.Context, account string) ([]*siemsync.Integration, error) {
+	account = siemsync.CanonicalID(account)
 	rows, err := db.r.QueryContext(ctx, sqlSelectIntegration+` WHERE ?1 = '' OR i.account = ?1 ORDER BY i.account, i.name`, account)
 	if err != nil {
 		return nil, db.fail("list integrations", err)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"github.com/siemsync/siemsync/store"
 
@@ -34,8 +35,9 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
+	in.Account = siemsync.CanonicalID(in.Account)
 	return db.inTx(ctx, "create integration", func(tx *sql.Tx) error {
-		num, err := ensureAccount(ctx, tx, in.Account, ms(now))
+		num, err := integrationAccount(ctx, tx, in, ms(now))
 		if err != nil {
 			return err
 		}
@@ -73,6 +75,23 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		in.TokenSet, in.ClientKeySet = token != nil, key != nil
 		return nil
 	})
+}
+
+// integrationAccount returns the num of a new integration's account. An
+// unknown account is created only when the caller asked for it.
+func integrationAccount(ctx context.Context, tx *sql.Tx, in *siemsync.Integration, now int64) (int64, error) {
+	if in.CreateAccount {
+		return ensureAccount(ctx, tx, in.Account, now)
+	}
+	var num int64
+	err := tx.QueryRowContext(ctx, `SELECT num FROM accounts WHERE id = ?`, in.Account).Scan(&num)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, siemsync.Invalid("account", "%s is not a known account: siemsync knows an account once ingest has stored one of its records. Check the UUID, or ask to create the account (API \"create_account\": true, CLI --create-account)", in.Account)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read account %s: %w", in.Account, err)
+	}
+	return num, nil
 }
 
 // UpdateIntegration replaces the configuration of an integration: every

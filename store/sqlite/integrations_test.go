@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,7 +75,23 @@ func TestCreateIntegrationCheckpoints(t *testing.T) {
 func TestCreateIntegrationNewAccount(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	in := f.create(t, hecIntegration(acctB, "first"))
+	unasked := hecIntegration(strings.ToUpper(acctB), "first")
+	unasked.CreateAccount = false
+	err := f.db.CreateIntegration(t.Context(), unasked)
+	var fe *siemsync.FieldError
+	if !errors.As(err, &fe) || fe.Field != "account" || !strings.Contains(fe.Msg, acctB+" is not a known account") {
+		t.Fatalf("integration of an unknown account, not asked to create it: %v", err)
+	}
+	if accts, _ := f.db.ListAccounts(t.Context()); len(accts) != 0 {
+		t.Fatalf("refused create made accounts %+v", accts)
+	}
+	in := f.create(t, hecIntegration(strings.ToUpper(acctB), "first"))
+	if in.Account != acctB {
+		t.Errorf("account stored as %q, want the canonical %q", in.Account, acctB)
+	}
+	if list, _ := f.db.ListIntegrations(t.Context(), strings.ToUpper(acctB)); len(list) != 1 || list[0].Account != acctB {
+		t.Errorf("list by the upper-case id = %+v", list)
+	}
 	if _, err := f.db.GetAccount(t.Context(), acctB); err != nil {
 		t.Errorf("account not created: %v", err)
 	}
