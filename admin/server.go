@@ -10,6 +10,7 @@ package admin
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -99,6 +100,12 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure; set it when the page is
 	// served over HTTPS (directly or behind a TLS-terminating proxy).
 	SecureCookies bool
+	// SpoolDir holds ingest bodies while they arrive ("": the system's
+	// temp directory).
+	SpoolDir string
+	// IngestBodyTimeout bounds how long an ingest body may take to arrive
+	// (0: DefaultIngestBodyTimeout).
+	IngestBodyTimeout time.Duration
 }
 
 // Body limits.
@@ -119,6 +126,8 @@ type Server struct {
 	sess     *sessions
 	flashes  *flashStore
 	limiter  *loginLimiter
+
+	ingestTimeout time.Duration
 }
 
 // New builds the server: templates are parsed here, once.
@@ -136,6 +145,7 @@ func New(cfg Config) (*Server, error) {
 		flashes: newFlashStore(),
 		limiter: newLoginLimiter(),
 	}
+	s.ingestTimeout = cmp.Or(cfg.IngestBodyTimeout, DefaultIngestBodyTimeout)
 	if s.now == nil {
 		s.now = time.Now
 	}
