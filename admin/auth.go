@@ -2,24 +2,45 @@ package admin
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // bearer requires Authorization: Bearer <admin token>. Every failure gets
 // the same 401, whether the header is missing, malformed or wrong.
+// Failed attempts are throttled (see guard): a throttled client gets 429
+// with Retry-After and its token is not checked.
 func (s *Server) bearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr, now := clientAddr(r, s.cfg.TrustedProxies), s.now()
+		if ok, wait := s.guard.allow(addr, now); !ok {
+			tooMany(w, wait)
+			return
+		}
 		h := r.Header.Get("Authorization")
 		scheme, token, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") || !s.tokenOK(strings.TrimSpace(token)) {
+			if h != "" { // a request without credentials guesses nothing
+				s.guard.fail(addr, now)
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="siemsync"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send Authorization: Bearer <admin token>", "")
 			return
 		}
+		s.guard.ok(addr, now)
 		next.ServeHTTP(w, r)
 	})
+}
+
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	writeError(w, http.StatusTooManyRequests, "too_many_requests",
+		fmt.Sprintf("too many failed attempts with a wrong admin token: try again in %d s", max(secs, 1)), "")
 }
 
 // crossOrigin rejects browser requests that come from another site (by
@@ -113,20 +134,21 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusForbidden, "Request refused", "This form was sent from another site.")
 		return
 	}
-	addr, now := clientAddr(r), s.now()
-	if s.limiter.blocked(addr, now) {
+	addr, now := clientAddr(r, s.cfg.TrustedProxies), s.now()
+	if ok, _ := s.guard.allow(addr, now); !ok {
 		s.render(w, http.StatusTooManyRequests, "login", loginView{baseView: s.base("Sign in", nil),
 			Error: "Too many failed sign-ins. Wait a few minutes and try again."})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if !s.tokenOK(strings.TrimSpace(r.PostFormValue("token"))) {
-		s.limiter.fail(addr, now)
+		s.guard.fail(addr, now)
 		s.log.Info().Str("remote", addr).Msg("admin sign-in refused")
 		s.render(w, http.StatusUnauthorized, "login", loginView{baseView: s.base("Sign in", nil),
 			Error: "That admin token is not valid."})
 		return
 	}
+	s.guard.ok(addr, now)
 	value, _, err := s.sess.issue()
 	if err != nil {
 		s.renderError(w, http.StatusInternalServerError, "Error", "Could not start a session.")

@@ -185,3 +185,23 @@ func TestRealStorePage(t *testing.T) {
 		t.Fatal("not deleted")
 	}
 }
+
+// TestEnsureTokenStrength: a configured admin token shorter than 16
+// characters is refused with a message that says what to use; nothing is
+// stored.
+func TestEnsureTokenStrength(t *testing.T) {
+	t.Parallel()
+	db, _ := openStore(t)
+	for _, tok := range []string{"x", "fifteen-chars-x", "  éééééééééééééé  "} {
+		_, _, err := admin.EnsureToken(t.Context(), db, tok)
+		if err == nil || !strings.Contains(err.Error(), "use at least 16") || !strings.Contains(err.Error(), "SIEMSYNC_ADMIN_TOKEN") {
+			t.Errorf("token %q: %v", tok, err)
+		}
+	}
+	if _, _, err := admin.EnsureToken(t.Context(), db, "sixteen-chars-xx"); err != nil {
+		t.Errorf("16 characters: %v", err)
+	}
+	if _, err := db.Setting(t.Context(), "admin_token_sha256"); err == nil {
+		t.Error("a configured token was stored")
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -100,6 +101,10 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure; set it when the page is
 	// served over HTTPS (directly or behind a TLS-terminating proxy).
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for the sign-in and API throttles). Empty: the header
+	// is ignored.
+	TrustedProxies []netip.Prefix
 	// SpoolDir holds ingest bodies while they arrive ("": the system's
 	// temp directory).
 	SpoolDir string
@@ -125,7 +130,7 @@ type Server struct {
 	assetVer string
 	sess     *sessions
 	flashes  *flashStore
-	limiter  *loginLimiter
+	guard    *guard
 
 	ingestTimeout time.Duration
 }
@@ -143,7 +148,7 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		flashes: newFlashStore(),
-		limiter: newLoginLimiter(),
+		guard:   newGuard(),
 	}
 	s.ingestTimeout = cmp.Or(cfg.IngestBodyTimeout, DefaultIngestBodyTimeout)
 	if s.now == nil {

@@ -24,6 +24,7 @@ const defaultRetention = 30 * 24 * time.Hour
 
 type serveFlags struct {
 	listen, schedule, adminToken string
+	trustedProxies               string
 	concurrency                  int
 	retention, grace             time.Duration
 	secureCookies                bool
@@ -42,6 +43,7 @@ func (a *app) addServeFlags(fs interface {
 	fs.StringVar(&f.adminToken, "admin-token", a.env("SIEMSYNC_ADMIN_TOKEN"), "admin API/page token (env SIEMSYNC_ADMIN_TOKEN); generated and printed once if unset")
 	fs.DurationVar(&f.retention, "retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "prune records older than this, hourly (env SIEMSYNC_RETENTION; 0 keeps everything)")
 	fs.DurationVar(&f.grace, "shutdown-grace", a.env.duration("SIEMSYNC_SHUTDOWN_GRACE", 30*time.Second), "on SIGTERM, wait this long for in-flight batches (env SIEMSYNC_SHUTDOWN_GRACE)")
+	fs.StringVar(&f.trustedProxies, "trusted-proxies", a.env("SIEMSYNC_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client, for sign-in throttling (env SIEMSYNC_TRUSTED_PROXIES)")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", a.env.boolean("SIEMSYNC_SECURE_COOKIES", false), "mark the session cookie Secure (set when served over HTTPS) (env SIEMSYNC_SECURE_COOKIES)")
 	a.addSyncFlags(fs, &f.sync)
 }
@@ -73,10 +75,15 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	if generated != "" {
 		fmt.Fprintf(a.stdout, "admin token (shown once; only its hash is stored): %s\n", generated)
 	}
+	proxies, err := admin.ParseTrustedProxies(f.trustedProxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v: give CIDR prefixes such as 10.0.0.0/8,192.0.2.10", err)
+	}
 	sc := sinkConfig{requestTimeout: f.sync.requestTimeout, maxEventBytes: f.sync.maxEventBytes, metrics: m}
 	handler, err := admin.New(admin.Config{
 		Store: db, Syncer: syncer, Tester: a.tester(sc), Ingest: ingester{db}, Metrics: m,
 		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
+		TrustedProxies: proxies,
 	})
 	if err != nil {
 		return fmt.Errorf("admin server: %w", err)
