@@ -430,3 +430,26 @@ func TestE2EAccountIDsCanonical(t *testing.T) {
 	args = append(args, "--create-account")
 	e.ok("", args...)
 }
+
+// TestE2EFilesPrivate: every file siemsync makes beside its database (the
+// database, its WAL and SHM files, the key file) is readable by its owner
+// alone, whatever the umask it was started with.
+func TestE2EFilesPrivate(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	e.ok(auditLines(accA, seqIDs("p", 3)...), "ingest", "audit", "-")
+	e.addHEC(accA)
+	entries, err := os.ReadDir(e.dir)
+	if err != nil || len(entries) < 2 {
+		t.Fatalf("files %v, %v", entries, err)
+	}
+	for _, de := range entries {
+		fi, err := de.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s has mode %04o: other users can read it", de.Name(), perm)
+		}
+	}
+}
