@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/siemsync/siemsync/admin"
@@ -96,13 +95,9 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.listen, err)
 	}
-	srv := &http.Server{
-		Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
-		WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute,
-		ErrorLog: nil,
-	}
+	srv := admin.NewHTTPServer(handler, admin.DefaultLimits)
 	srvErr := make(chan error, 1)
-	go func() { srvErr <- srv.Serve(ln) }()
+	go func() { srvErr <- srv.Serve(admin.LimitListener(ln, admin.DefaultLimits.MaxConns)) }()
 	url := "http://" + ln.Addr().String() + "/"
 	a.log.Info().Str("url", url).Str("schedule", f.schedule).Int("concurrency", f.concurrency).Msg("serving")
 	if ready != nil {
