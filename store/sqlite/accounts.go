@@ -45,6 +45,17 @@ func (db *DB) GetAccount(ctx context.Context, id string) (siemsync.Account, erro
 // error wrapping siemsync.ErrNotFound.
 func (db *DB) UpdateAccount(ctx context.Context, id string, name, host *string) error {
 	id = siemsync.CanonicalID(id)
+	for _, f := range []struct {
+		field string
+		v     *string
+	}{{"name", name}, {"host", host}} {
+		if f.v == nil {
+			continue
+		}
+		if err := siemsync.CheckText(f.field, *f.v); err != nil {
+			return err
+		}
+	}
 	return db.inTx(ctx, "update account "+id, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE accounts SET name = coalesce(?, name), host = coalesce(?, host) WHERE id = ?`,
 			name, host, id)

@@ -285,3 +285,22 @@ func TestIntegrationLifecycle(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateAccountRefusesControlCharacters: `accounts list` prints names
+// and hosts as they are, so they cannot hold a terminal escape sequence.
+func TestUpdateAccountRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.create(t, hecIntegration(acctA, "x"))
+	bad := "Acme\x1b]0;pwned\x07"
+	for _, args := range [][2]*string{{&bad, nil}, {nil, &bad}} {
+		err := f.db.UpdateAccount(t.Context(), acctA, args[0], args[1])
+		var fe *siemsync.FieldError
+		if !errors.As(err, &fe) || !strings.Contains(fe.Msg, "control characters") {
+			t.Errorf("UpdateAccount(%v, %v) = %v", args[0] != nil, args[1] != nil, err)
+		}
+	}
+	if a, _ := f.db.GetAccount(t.Context(), acctA); a.Name != "" || a.Host != "" {
+		t.Errorf("stored %+v", a)
+	}
+}
