@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/siemsync/siemsync/store"
+	"net/url"
+	"strings"
 
 	"github.com/google/uuid"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -107,6 +109,11 @@ func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) e
 	}
 	args := append(configArgs(in, token, key), ms(now), in.ID)
 	return db.inTx(ctx, "update integration "+in.ID, func(tx *sql.Tx) error {
+		if token == nil {
+			if err := tokenStaysWithHost(ctx, tx, in); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, sqlUpdateIntegration, args...)
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 			return errNameTaken()
@@ -120,6 +127,36 @@ func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) e
 		in.UpdatedAt = now
 		return nil
 	})
+}
+
+// tokenStaysWithHost refuses an update that keeps the stored token while
+// moving the URL to another host: the token was given for the old host,
+// and a changed URL (a typo, or someone else's edit) must not carry it
+// there.
+func tokenStaysWithHost(ctx context.Context, tx *sql.Tx, in *siemsync.Integration) error {
+	var oldURL string
+	var hasToken bool
+	err := tx.QueryRowContext(ctx, `SELECT url, token_enc IS NOT NULL FROM integrations WHERE id = ?`, in.ID).Scan(&oldURL, &hasToken)
+	if errors.Is(err, sql.ErrNoRows) {
+		return siemsync.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("read the stored URL: %w", err)
+	}
+	oldHost, newHost := urlHost(oldURL), urlHost(in.URL)
+	if hasToken && oldHost != "" && oldHost != newHost {
+		return siemsync.Invalid("token", "enter the token again: the URL's host changes from %s to %s, and the stored token is only sent to the host it was entered for", oldHost, newHost)
+	}
+	return nil
+}
+
+// urlHost is the lower-case host name of a URL, "" when it has none.
+func urlHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 }
 
 // SetEnabled turns an integration on or off. A disabled integration keeps

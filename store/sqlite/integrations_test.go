@@ -304,3 +304,37 @@ func TestUpdateAccountRefusesControlCharacters(t *testing.T) {
 		t.Errorf("stored %+v", a)
 	}
 }
+
+// TestUpdateURLHostNeedsToken: an update that moves the URL to another
+// host must give the token again; the stored token is never sent to a host
+// it was not entered for. Another path or port on the same host keeps it.
+func TestUpdateURLHostNeedsToken(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	in := f.create(t, hecIntegration(acctA, "splunk"))
+	edit := func(url, token string) error {
+		up, err := f.db.GetIntegration(t.Context(), in.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		up.URL, up.Token = url, token
+		return f.db.UpdateIntegration(t.Context(), up)
+	}
+	err := edit("https://collector.attacker.example:8088", "")
+	var fe *siemsync.FieldError
+	if !errors.As(err, &fe) || fe.Field != "token" || !strings.Contains(fe.Msg, "splunk.example.com to collector.attacker.example") {
+		t.Fatalf("new host without the token: %v", err)
+	}
+	if got, _ := f.db.GetIntegration(t.Context(), in.ID, true); got.URL != "https://splunk.example.com:8088" || got.Token != "tok-splunk" {
+		t.Fatalf("refused update changed %s %q", got.URL, got.Token)
+	}
+	if err := edit("https://SPLUNK.example.com:443/services/collector", ""); err != nil {
+		t.Errorf("same host, another port and path: %v", err)
+	}
+	if err := edit("https://collector.example.net", "tok-new"); err != nil {
+		t.Errorf("new host with its token: %v", err)
+	}
+	if got, _ := f.db.GetIntegration(t.Context(), in.ID, true); got.URL != "https://collector.example.net" || got.Token != "tok-new" {
+		t.Errorf("stored %s %q", got.URL, got.Token)
+	}
+}
