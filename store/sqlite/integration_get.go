@@ -105,7 +105,46 @@ func (db *DB) warnings(ctx context.Context, id string) (map[string][]string, err
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read retention misses: %w", err)
 	}
-	return out, nil
+	return out, db.gapWarnings(ctx, id, out)
+}
+
+// gapWarnings adds the backfill gaps of one integration ("" for all) to out.
+func (db *DB) gapWarnings(ctx context.Context, id string, out map[string][]string) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT integration, source, since_ms, count, from_ms, to_ms FROM backfill_gaps
+		WHERE ?1 = '' OR integration = ?1 ORDER BY integration, source`, id)
+	if err != nil {
+		return fmt.Errorf("read backfill gaps: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var integ, source string
+		var since, count, from, to int64
+		if err := rows.Scan(&integ, &source, &since, &count, &from, &to); err != nil {
+			return fmt.Errorf("read backfill gaps: %w", err)
+		}
+		out[integ] = append(out[integ], gapWarning(source, fromMS(since), count, fromMS(from), fromMS(to)))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read backfill gaps: %w", err)
+	}
+	return nil
+}
+
+// gapWarning says what a backfill cannot send because retention deleted it
+// before the integration existed. The count is of everything retention
+// deleted of the account, so it is exact only when the backfill starts
+// before the first of them.
+func gapWarning(source string, since time.Time, count int64, from, to time.Time) string {
+	what := "audit records that occurred"
+	if source == siemsync.SourceJobs {
+		what = "job updates"
+	}
+	n := thousands(count)
+	if since.After(from) {
+		n, from = "up to "+n, since
+	}
+	return fmt.Sprintf("the backfill from %s cannot send this account's %s up to %s: retention deleted them (%s, from %s) before this integration was created",
+		since.Format(time.RFC3339Nano), what, to.Format(time.RFC3339Nano), n, from.Format(time.RFC3339Nano))
 }
 
 // missWarning says what retention deleted before the integration sent it.

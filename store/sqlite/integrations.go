@@ -73,6 +73,17 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		if err != nil {
 			return fmt.Errorf("insert checkpoints: %w", err)
 		}
+		if in.BackfillSince != nil {
+			// Retention may have deleted part of what the backfill asks
+			// for before any integration of the account existed.
+			_, err = tx.ExecContext(ctx, `INSERT INTO backfill_gaps (integration, source, since_ms, count, from_ms, to_ms)
+				SELECT ?1, source, ?3, count, from_ms, to_ms FROM pruned
+				WHERE account_num = ?2 AND to_ms >= ?3 AND instr(',' || ?4 || ',', ',' || source || ',') > 0`,
+				in.ID, num, since, strings.Join(in.Sources, ","))
+			if err != nil {
+				return fmt.Errorf("record backfill gaps: %w", err)
+			}
+		}
 		in.CreatedAt, in.UpdatedAt = now, now
 		in.TokenSet, in.ClientKeySet = token != nil, key != nil
 		return nil
