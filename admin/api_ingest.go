@@ -49,7 +49,7 @@ func (s *Server) apiIngestJobs(w http.ResponseWriter, r *http.Request) {
 // ingest loads an NDJSON body, all or nothing, with the same rules as the
 // ingest command. Every record must belong to the account of the URL.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request, kind string, f ingestFunc) {
-	account := r.PathValue("account")
+	account := siemsync.CanonicalID(r.PathValue("account"))
 	if !siemsync.ValidUUID(account) {
 		s.writeErr(w, r, siemsync.Invalid("account", "in the URL must be the account's UUID"))
 		return

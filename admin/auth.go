@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -10,37 +9,81 @@ import (
 	"time"
 )
 
-// bearer requires Authorization: Bearer <admin token>. Every failure gets
-// the same 401, whether the header is missing, malformed or wrong.
-// Failed attempts are throttled (see guard): a throttled client gets 429
-// with Retry-After and its token is not checked.
+// bearer requires Authorization: Bearer <admin token or account key> and
+// puts the principal in the request's context. Every failure gets the same
+// 401, whether the header is missing, malformed or wrong; a client address
+// with too many wrong tokens gets 429 for a while, like failed sign-ins.
 func (s *Server) bearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr, now := clientAddr(r, s.cfg.TrustedProxies), s.now()
-		if ok, wait := s.guard.allow(addr, now); !ok {
-			tooMany(w, wait)
-			return
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			token = ""
 		}
-		h := r.Header.Get("Authorization")
-		scheme, token, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") || !s.tokenOK(strings.TrimSpace(token)) {
-			if h != "" { // a request without credentials guesses nothing
-				s.guard.fail(addr, now)
-			}
+		p, err := s.signIn(r, strings.TrimSpace(token))
+		var th *throttled
+		switch {
+		case errors.As(err, &th):
+			secs := strconv.Itoa(max(int(math.Ceil(th.wait.Seconds())), 1))
+			w.Header().Set("Retry-After", secs)
+			writeError(w, http.StatusTooManyRequests, "too_many_failures", "too many requests with a wrong token: try again in "+secs+" s", "")
+		case errors.Is(err, errBadToken):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="siemsync"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send Authorization: Bearer <admin token>", "")
-			return
+			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send Authorization: Bearer <admin token or account key>", "")
+		case err != nil:
+			s.writeErr(w, r, err)
+		default:
+			next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 		}
-		s.guard.ok(addr, now)
-		next.ServeHTTP(w, r)
 	})
 }
 
-func tooMany(w http.ResponseWriter, wait time.Duration) {
-	secs := int(math.Ceil(wait.Seconds()))
-	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	writeError(w, http.StatusTooManyRequests, "too_many_requests",
-		fmt.Sprintf("too many failed attempts with a wrong admin token: try again in %d s", max(secs, 1)), "")
+var (
+	errBadToken        = errors.New("no valid admin token or account key")
+	errTooManyFailures = errors.New("too many failed attempts")
+)
+
+// throttled is errTooManyFailures with the time until the client may try
+// again.
+type throttled struct{ wait time.Duration }
+
+func (t *throttled) Error() string        { return errTooManyFailures.Error() }
+func (t *throttled) Is(target error) bool { return target == errTooManyFailures }
+
+// signIn authenticates the token of a request (API or sign-in form) under
+// the guard (see guard): after too many wrong tokens from the client's
+// address, or from everywhere, a request is refused for a while without
+// its token being looked at, except for a token that has the form of an
+// account key: keys carry 256 random bits, so checking them helps no
+// guesser, and a host product whose backend sends one revoked key then
+// does not lock its other customers out. A wrong token counts as a
+// failure; no token at all does not.
+func (s *Server) signIn(r *http.Request, token string) (principal, error) {
+	addr, now := clientAddr(r, s.cfg.TrustedProxies), s.now()
+	allowed, wait := s.guard.allow(addr, now)
+	if !allowed && !strings.HasPrefix(token, KeyPrefix) {
+		return principal{}, &throttled{wait}
+	}
+	if token == "" {
+		return principal{}, errBadToken
+	}
+	p, ok, err := s.authenticate(r.Context(), token)
+	switch {
+	case err != nil:
+		return principal{}, err
+	case ok:
+		s.guard.ok(addr, now)
+		return p, nil
+	}
+	// A key-shaped token guesses at 256 random bits, not at the admin
+	// token (which cannot look like a key, see EnsureToken): it counts
+	// against its address only, so a backend sending one revoked key does
+	// not slow everyone down.
+	s.guard.fail(addr, now, !strings.HasPrefix(token, KeyPrefix))
+	s.log.Info().Str("remote", addr).Msg("wrong admin token or account key")
+	if !allowed {
+		return principal{}, &throttled{wait}
+	}
+	return principal{}, errBadToken
 }
 
 // crossOrigin rejects browser requests that come from another site (by
@@ -57,7 +100,10 @@ func (s *Server) page(f pageFunc) http.Handler {
 		var se *session
 		ok := false
 		if err == nil {
-			se, ok = s.sess.check(c.Value)
+			if se, ok, err = s.sess.check(r.Context(), c.Value); err != nil {
+				s.pageErr(w, r, err)
+				return
+			}
 		}
 		if !ok {
 			if r.Method == http.MethodGet {
@@ -84,7 +130,7 @@ func (s *Server) page(f pageFunc) http.Handler {
 				return
 			}
 		}
-		f(w, r, se)
+		f(w, r.WithContext(withPrincipal(r.Context(), se.who)), se)
 	})
 }
 
@@ -121,7 +167,7 @@ type loginView struct {
 
 func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		if _, ok := s.sess.check(c.Value); ok {
+		if _, ok, _ := s.sess.check(r.Context(), c.Value); ok {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}
@@ -134,23 +180,24 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusForbidden, "Request refused", "This form was sent from another site.")
 		return
 	}
-	addr, now := clientAddr(r, s.cfg.TrustedProxies), s.now()
-	if ok, _ := s.guard.allow(addr, now); !ok {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	p, err := s.signIn(r, strings.TrimSpace(r.PostFormValue("token")))
+	switch {
+	case errors.Is(err, errTooManyFailures):
 		s.render(w, http.StatusTooManyRequests, "login", loginView{baseView: s.base("Sign in", nil),
 			Error: "Too many failed sign-ins. Wait a few minutes and try again."})
 		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if !s.tokenOK(strings.TrimSpace(r.PostFormValue("token"))) {
-		s.guard.fail(addr, now)
-		s.log.Info().Str("remote", addr).Msg("admin sign-in refused")
+	case errors.Is(err, errBadToken):
 		s.render(w, http.StatusUnauthorized, "login", loginView{baseView: s.base("Sign in", nil),
-			Error: "That admin token is not valid."})
+			Error: "That admin token or account key is not valid."})
+		return
+	case err != nil:
+		s.pageErr(w, r, err)
 		return
 	}
-	s.guard.ok(addr, now)
-	value, _, err := s.sess.issue()
+	value, _, err := s.sess.issue(r.Context(), p)
 	if err != nil {
+		s.log.Error().Err(err).Msg("sign-in: start a session")
 		s.renderError(w, http.StatusInternalServerError, "Error", "Could not start a session.")
 		return
 	}
@@ -159,7 +206,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, se *session) {
-	s.sess.revoke(se)
+	if err := s.sess.revoke(r.Context(), se); err != nil {
+		s.pageErr(w, r, err)
+		return
+	}
 	s.flashes.drop(se.nonce)
 	s.setSessionCookie(w, "", -1)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -67,8 +67,9 @@ func (g *guard) allow(addr string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
-// fail records a wrong token from addr.
-func (g *guard) fail(addr string, now time.Time) {
+// fail records a wrong token from addr; global says whether it also counts
+// towards the global lock-out.
+func (g *guard) fail(addr string, now time.Time, global bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	delete(g.known, addr)
@@ -79,6 +80,9 @@ func (g *guard) fail(addr string, now time.Time) {
 		g.order = append(g.order, addr)
 	}
 	g.failures[addr] = append(g.recent(addr, now), now)
+	if !global {
+		return
+	}
 	if now.Sub(g.last) > failureWindow { // a quiet period forgives
 		g.global, g.delay = 0, 0
 	}

@@ -198,6 +198,9 @@ func TestEnsureTokenStrength(t *testing.T) {
 			t.Errorf("token %q: %v", tok, err)
 		}
 	}
+	if _, _, err := admin.EnsureToken(t.Context(), db, admin.KeyPrefix+"looks-like-an-account-key"); err == nil || !strings.Contains(err.Error(), "account key") {
+		t.Errorf("a key-shaped admin token: %v", err)
+	}
 	if _, _, err := admin.EnsureToken(t.Context(), db, "sixteen-chars-xx"); err != nil {
 		t.Errorf("16 characters: %v", err)
 	}

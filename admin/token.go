@@ -28,6 +28,9 @@ const MinTokenLength = 16
 // that serve can print it.
 func EnsureToken(ctx context.Context, st SettingsStore, configured string) (tokenHash [32]byte, generated string, err error) {
 	if configured = strings.TrimSpace(configured); configured != "" {
+		if strings.HasPrefix(configured, KeyPrefix) {
+			return tokenHash, "", fmt.Errorf("--admin-token / SIEMSYNC_ADMIN_TOKEN starts with %s, the mark of an account key: choose another token", KeyPrefix)
+		}
 		if n := utf8.RuneCountInString(configured); n < MinTokenLength {
 			return tokenHash, "", fmt.Errorf("--admin-token / SIEMSYNC_ADMIN_TOKEN has %d characters; use at least %d, "+
 				"such as the output of `openssl rand -base64 32`, or leave it unset and siemsync generates one", n, MinTokenLength)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 	"github.com/siemsync/siemsync/store/sqlite"
 )
 
@@ -69,6 +70,7 @@ func integrationsAdd(ctx context.Context, a *app, args []string) error {
 	if err := db.CreateIntegration(ctx, in); err != nil {
 		return flagError(err)
 	}
+	a.recordIntegration(ctx, db, audittrail.IntegrationCreated, in, nil)
 	fmt.Fprintln(a.stdout, in.ID)
 	return nil
 }
@@ -96,6 +98,7 @@ func integrationsUpdate(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("integration %s: %w", pos[0], err)
 	}
+	before := *in
 	if err := f.apply(in, set, false, a.stdin, a.env); err != nil {
 		return err
 	}
@@ -105,6 +108,9 @@ func integrationsUpdate(ctx context.Context, a *app, args []string) error {
 	}
 	if err := db.UpdateIntegration(ctx, in); err != nil {
 		return flagError(err)
+	}
+	if fields := audittrail.ChangedFields(&before, in); len(fields) > 0 {
+		a.recordIntegration(ctx, db, audittrail.IntegrationUpdated, in, fields)
 	}
 	fmt.Fprintf(a.stdout, "updated %s\n", in.ID)
 	return nil
@@ -209,12 +215,19 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 		row("sourcetype", in.Sourcetype)
 		row("gzip", in.Gzip)
 		row("ack", in.Ack)
+		if in.Channel != "" {
+			row("channel", in.Channel)
+		}
 	} else {
 		row("address", in.Address)
 		row("protocol", in.Protocol)
 		row("framing", in.Framing)
-		row("min severity", in.MinSeverity)
 	}
+	row("audit events", or(strings.Join(in.AuditEvents, ","), "all"))
+	row("job statuses", or(strings.Join(in.JobStatuses, ","), "all"))
+	row("job types", or(strings.Join(in.JobTypes, ","), "all"))
+	row("min severity", in.MinSeverity)
+	row("heartbeat", in.Heartbeat)
 	row("max batch", fmt.Sprintf("%d bytes, %d events", in.MaxBatchBytes, in.MaxBatchEvents))
 	if in.LearnedBatchBytes > 0 {
 		row("learned batch", fmt.Sprintf("%d bytes (the destination refused larger requests with 413)", in.LearnedBatchBytes))
@@ -225,6 +238,7 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 	row("lag", (time.Duration(in.Status.LagSeconds) * time.Second).String())
 	row("events last cycle", in.Status.EventsLastCycle)
 	row("set aside", in.Status.SetAside)
+	row("filtered last cycle", in.Status.Filtered)
 	for _, warn := range in.Status.Warnings {
 		row("warning", warn)
 	}
@@ -245,8 +259,19 @@ func integrationsToggle(ctx context.Context, a *app, args []string, enabled bool
 		return err
 	}
 	defer db.Close()
-	if err := db.SetEnabled(ctx, id, enabled); err != nil {
+	in, err := db.GetIntegration(ctx, id, false)
+	if err == nil {
+		err = db.SetEnabled(ctx, id, enabled)
+	}
+	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)
+	}
+	if in.Enabled != enabled {
+		ev := audittrail.IntegrationDisabled
+		if enabled {
+			ev = audittrail.IntegrationEnabled
+		}
+		a.recordIntegration(ctx, db, ev, in, nil)
 	}
 	fmt.Fprintf(a.stdout, "%sd %s\n", name, id)
 	return nil
@@ -258,9 +283,14 @@ func integrationsDelete(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := db.DeleteIntegration(ctx, id); err != nil {
+	in, err := db.GetIntegration(ctx, id, false)
+	if err == nil {
+		err = db.DeleteIntegration(ctx, id)
+	}
+	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)
 	}
+	a.recordIntegration(ctx, db, audittrail.IntegrationDeleted, in, nil)
 	fmt.Fprintf(a.stdout, "deleted %s\n", id)
 	return nil
 }
@@ -283,8 +313,10 @@ func integrationsTest(ctx context.Context, a *app, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	steps := a.tester(sinkConfig{requestTimeout: timeout})(ctx, in, send)
+	steps := a.tester(sinkConfig{requestTimeout: timeout}, db)(ctx, in, send)
 	ok := stepsOK(steps)
+	a.record(context.WithoutCancel(ctx), db, audittrail.Change{Account: in.Account, Event: audittrail.IntegrationTested,
+		Integration: in, Extra: map[string]any{"ok": ok, "test_event": send}})
 	if asJSON {
 		if err := writeJSON(a.stdout, map[string]any{"ok": ok, "steps": steps}); err != nil {
 			return err

@@ -118,25 +118,8 @@ func TestMigrateBrokenLeavesVersion(t *testing.T) {
 // records) survive, and the ids still dedupe.
 func TestMigratePackedAudit(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "old.db")
-	old := fstest.MapFS{}
-	for _, name := range []string{"0001_init.sql", "0002_learned_batch_bytes.sql"} {
-		b, err := fs.ReadFile(migrations.FS, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		old[name] = sqlFile(string(b))
-	}
-	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Migrations: old})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = raw.Exec(`INSERT INTO accounts (num, id, created_at) VALUES (1, ?, 0);
+	path, raw := openAtVersion(t, 2)
+	_, err := raw.Exec(`INSERT INTO accounts (num, id, created_at) VALUES (1, ?, 0);
 		INSERT INTO audit (seq, account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at) VALUES
 			(1, 1, 'a', 1000, 'c1', 'admin', 'POST', 'alice', '1.2.3.4', '{"n":1}', 'login', 5),
 			(2, 1, 'b', 2000, '', '', '', '', '', NULL, 'logout', 5),
@@ -148,7 +131,7 @@ func TestMigratePackedAudit(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err = sqlite.Open(t.Context(), path, sqlite.Options{})
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,21 +167,24 @@ func TestMigratePackedAudit(t *testing.T) {
 	}
 }
 
-// TestMigrateCanonicalAccounts: an integration created before the fix
-// with an upper-case account id (a second, empty account) moves to the
-// lower-case account ingest stores records under, starting where that
-// account's logs stood when the integration was created.
-func TestMigrateCanonicalAccounts(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "old.db")
+// openAtVersion creates a database with the first n embedded migrations
+// and returns its path and a plain connection to it, for a test to store
+// what an older siemsync would have.
+func openAtVersion(t *testing.T, n int) (string, *sql.DB) {
+	t.Helper()
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil || len(names) < n {
+		t.Fatalf("want %d migrations, have %v (%v)", n, names, err)
+	}
 	old := fstest.MapFS{}
-	for _, name := range []string{"0001_init.sql", "0002_learned_batch_bytes.sql", "0003_audit_packed.sql", "0004_job_owner.sql"} {
+	for _, name := range names[:n] {
 		b, err := fs.ReadFile(migrations.FS, name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		old[name] = sqlFile(string(b))
 	}
+	path := filepath.Join(t.TempDir(), "old.db")
 	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Migrations: old})
 	if err != nil {
 		t.Fatal(err)
@@ -208,8 +194,19 @@ func TestMigrateCanonicalAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { raw.Close() })
+	return path, raw
+}
+
+// TestMigrateCanonicalAccounts: an integration created before the fix
+// with an upper-case account id (a second, empty account) moves to the
+// lower-case account ingest stores records under, starting where that
+// account's logs stood when the integration was created.
+func TestMigrateCanonicalAccounts(t *testing.T) {
+	t.Parallel()
+	path, raw := openAtVersion(t, 8) // before 0009_canonical_accounts
 	upper := strings.ToUpper(acctA)
-	_, err = raw.Exec(`INSERT INTO accounts (num, id, name, host, created_at) VALUES (1, ?1, '', 'eu-1', 0), (2, ?2, 'Acme', 'us-1', 50);
+	_, err := raw.Exec(`INSERT INTO accounts (num, id, name, host, created_at) VALUES (1, ?1, '', 'eu-1', 0), (2, ?2, 'Acme', 'us-1', 50);
 		INSERT INTO jobs (seq, job, account_num, status, active, changed_at) VALUES
 			(5, 'j-before', 1, 'successful', 0, 100), (7, 'j-after', 1, 'successful', 0, 300);
 		INSERT INTO integrations (id, account, name, kind, enabled, sources, created_at, updated_at)
@@ -221,7 +218,7 @@ func TestMigrateCanonicalAccounts(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err = sqlite.Open(t.Context(), path, sqlite.Options{})
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,8 +28,10 @@ UPDATE checkpoints SET seq = max(seq, ifnull((
 -- OR IGNORE: an integration whose name the lower-case account already
 -- uses stays where it is (the operator renames one and moves it).
 UPDATE OR IGNORE integrations SET account = lower(account) WHERE account != lower(account);
+UPDATE account_keys SET account = lower(account) WHERE account != lower(account);
 
 DELETE FROM accounts WHERE id != lower(id)
     AND NOT EXISTS (SELECT 1 FROM integrations WHERE account = accounts.id)
+    AND NOT EXISTS (SELECT 1 FROM account_keys WHERE account = accounts.id)
     AND NOT EXISTS (SELECT 1 FROM audit WHERE account_num = accounts.num)
     AND NOT EXISTS (SELECT 1 FROM jobs WHERE account_num = accounts.num);
