@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"Accounts", testAccounts},
 		{"IntegrationLifecycle", testIntegrationLifecycle},
 		{"IntegrationNewAccount", testIntegrationNewAccount},
+		{"IntegrationUnknownAccount", testIntegrationUnknownAccount},
+		{"JobOwner", testJobOwner},
 		{"IntegrationNameConflict", testIntegrationNameConflict},
 		{"UpdateIntegration", testUpdateIntegration},
 		{"Secrets", testSecrets},
