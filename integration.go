@@ -47,6 +47,11 @@ type Integration struct {
 	Kind    Kind     `json:"kind"`
 	Enabled bool     `json:"enabled"`
 	Sources []string `json:"sources"`
+	// CreateAccount asks a create to make the account when it does not
+	// exist yet (API "create_account", CLI --create-account); without it
+	// an unknown account is refused, so a mistyped id is not a new,
+	// silently empty account. It is part of the request, never stored.
+	CreateAccount bool `json:"-"`
 
 	// Splunk HEC.
 	URL        string   `json:"url,omitempty"`

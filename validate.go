@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -30,6 +32,33 @@ func ValidUUID(s string) bool {
 	return err == nil
 }
 
+// CanonicalID returns an account (or other) UUID in its one stored form,
+// lower case, so that an id typed in upper case names the same account.
+// Other text is returned as it is, for validation to refuse.
+func CanonicalID(s string) string {
+	if ValidUUID(s) {
+		return strings.ToLower(s)
+	}
+	return s
+}
+
+// CheckText refuses control characters (and the bidirectional overrides
+// that reorder what a terminal or page shows) in a one-line text field:
+// list and show print names as they are, and an escape sequence there
+// would be run by the operator's terminal.
+func CheckText(field, s string) error {
+	for i, r := range s {
+		if unicode.IsControl(r) || isBidiControl(r) {
+			return Invalid(field, "must not contain control characters: character %d is %U; use printable text on one line", utf8.RuneCountInString(s[:i])+1, r)
+		}
+	}
+	return nil
+}
+
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
 // Validate checks an integration as a create or update would store it
 // (defaults applied). It returns the first problem as a *FieldError whose
 // Field is the JSON name of the field.
@@ -42,6 +71,12 @@ func (in *Integration) Validate() error {
 	}
 	if strings.TrimSpace(in.Name) == "" {
 		return Invalid("name", "is required")
+	}
+	for _, f := range []struct{ name, v string }{{"name", in.Name}, {"index", in.Index}, {"sourcetype", in.Sourcetype},
+		{"source", in.Source}, {"url", in.URL}, {"address", in.Address}, {"server_name", in.ServerName}} {
+		if err := CheckText(f.name, f.v); err != nil {
+			return err
+		}
 	}
 	if len(in.Name) > 200 {
 		return Invalid("name", "must be at most 200 characters")

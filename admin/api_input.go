@@ -43,6 +43,9 @@ type integrationInput struct {
 	MaxBatchEvents     *int      `json:"max_batch_events"`
 	MaxInFlight        *int      `json:"max_in_flight"`
 	BackfillSince      *string   `json:"backfill_since"`
+	// CreateAccount (create only) makes the account when it does not
+	// exist; without it an unknown account is refused.
+	CreateAccount *bool `json:"create_account"`
 
 	// Read-only fields of the response, refused in a request with a
 	// message rather than as unknown fields.
@@ -74,10 +77,17 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 		return err
 	}
 	if b.Account != nil {
-		if !create && *b.Account != in.Account {
+		account := siemsync.CanonicalID(*b.Account)
+		if !create && account != in.Account {
 			return siemsync.Invalid("account", "cannot change: create the integration again in the other account")
 		}
-		in.Account = *b.Account
+		in.Account = account
+	}
+	if b.CreateAccount != nil {
+		if !create {
+			return siemsync.Invalid("create_account", "can only be given when the integration is created")
+		}
+		in.CreateAccount = *b.CreateAccount
 	}
 	if b.Kind != nil {
 		in.Kind = siemsync.Kind(*b.Kind)

@@ -49,6 +49,7 @@ type integrationForm struct {
 	MaxBatchBytes      string
 	MaxBatchEvents     string
 	BackfillSince      string
+	CreateAccount      bool // create only: make the typed account if it is new
 
 	token, clientKey string
 	urlToken         bool // the typed URL carried a token (splunk:// form)
@@ -112,6 +113,7 @@ func (f *integrationForm) parse(r *http.Request, create bool) error {
 	on := func(k string) bool { return r.PostFormValue(k) != "" }
 	if create {
 		f.Account, f.Enabled, f.BackfillSince = v("account"), on("enabled"), v("backfill_since")
+		f.CreateAccount = on("create_account")
 	}
 	f.Name, f.Kind = v("name"), v("kind")
 	f.Audit, f.Jobs = on("source_audit"), on("source_jobs")
@@ -189,7 +191,7 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 		*dst = n
 	}
 	if create {
-		in.Account, in.Enabled = f.Account, f.Enabled
+		in.Account, in.Enabled, in.CreateAccount = siemsync.CanonicalID(f.Account), f.Enabled, f.CreateAccount
 		if f.BackfillSince != "" {
 			t, err := parseFormTime(f.BackfillSince, now)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -227,9 +228,22 @@ func (s *Server) pageErr(w http.ResponseWriter, r *http.Request, err error) {
 	s.renderError(w, http.StatusInternalServerError, "Something went wrong", "The server could not complete the request. The details are in the server log.")
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: a path of this site and
+// nothing a browser could read as another host. Browsers drop tabs and
+// line breaks from URLs and read a backslash as a slash, so "/\t/evil"
+// would become "//evil": any white space, control character or backslash
+// refuses the target.
 func safeNext(v, fallback string) string {
-	if !strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//") || strings.HasPrefix(v, `/\`) || strings.ContainsAny(v, "\r\n") {
+	if v == "" || v[0] != '/' || len(v) > 2048 {
+		return fallback
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c == '\\' || c >= 0x7f {
+			return fallback
+		}
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(v, "//") {
 		return fallback
 	}
 	return v

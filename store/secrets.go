@@ -73,3 +73,20 @@ func thousands(n int64) string {
 	}
 	return s
 }
+
+// GapWarning says what a backfill cannot send because retention deleted it
+// before the integration existed. The count is of everything retention
+// deleted of the account, so it is exact only when the backfill starts
+// before the first of them.
+func GapWarning(source string, since time.Time, count int64, from, to time.Time) string {
+	what := "audit records that occurred"
+	if source == siemsync.SourceJobs {
+		what = "job updates"
+	}
+	n := thousands(count)
+	if since.After(from) {
+		n, from = "up to "+n, since
+	}
+	return fmt.Sprintf("the backfill from %s cannot send this account's %s up to %s: retention deleted them (%s, from %s) before this integration was created",
+		since.Format(time.RFC3339Nano), what, to.Format(time.RFC3339Nano), n, from.Format(time.RFC3339Nano))
+}

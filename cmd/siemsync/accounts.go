@@ -57,6 +57,7 @@ func cmdAccounts(ctx context.Context, a *app, args []string) error {
 		if len(pos) != 2 {
 			return usagef("usage: siemsync accounts update ACCOUNT [--name N] [--host H]")
 		}
+		pos[1] = siemsync.CanonicalID(pos[1])
 		set := setFlags(fs)
 		var np, hp *string
 		if set["name"] {

@@ -18,7 +18,7 @@ type integrationFlags struct {
 	index, sourcetype, source, address, protocol, framing    string
 	caFile, clientCert, clientKey, serverName, backfillSince string
 	channel, auditEvents, jobStatuses, jobTypes              string
-	gzip, ack, insecure, disabled, heartbeat                 bool
+	gzip, ack, insecure, disabled, heartbeat, createAccount  bool
 	maxBatchBytes, maxBatchEvents, minSeverity, maxInFlight  int
 	ackTimeout                                               time.Duration
 }
@@ -56,6 +56,7 @@ func (f *integrationFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the server certificate (shown as a warning)")
 	fs.BoolVar(&f.disabled, "disabled", false, "create the integration disabled")
 	fs.StringVar(&f.backfillSince, "backfill-since", "", "on create: also send history from this RFC 3339 time")
+	fs.BoolVar(&f.createAccount, "create-account", false, "on create: make the account if siemsync has no record of it yet")
 }
 
 // apply copies the flags that were given (all of them when every is true)
@@ -75,6 +76,10 @@ func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, 
 		if has(name) {
 			*s.dst = s.v
 		}
+	}
+	in.Account = siemsync.CanonicalID(in.Account)
+	if has("create-account") {
+		in.CreateAccount = f.createAccount
 	}
 	if has("kind") {
 		in.Kind = siemsync.Kind(f.kind)

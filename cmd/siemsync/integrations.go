@@ -84,7 +84,7 @@ func integrationsUpdate(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	set := setFlags(fs)
-	for _, fixed := range []string{"account", "kind", "backfill-since", "disabled"} {
+	for _, fixed := range []string{"account", "kind", "backfill-since", "disabled", "create-account"} {
 		if set[fixed] {
 			return usagef("--%s cannot be changed by update (use enable/disable for the toggle; delete and add for the rest)", fixed)
 		}

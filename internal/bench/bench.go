@@ -450,6 +450,7 @@ func (r *runner) integration(account, name string, backfill *time.Time) *siemsyn
 		URL:     r.url, Token: r.tok, Gzip: !r.cfg.NoGzip,
 		MaxBatchBytes: r.cfg.MaxBatchBytes, MaxBatchEvents: r.cfg.MaxBatchEvents, MaxInFlight: r.cfg.MaxInFlight,
 		InsecureSkipVerify: r.cfg.InsecureSkipVerify, BackfillSince: backfill,
+		CreateAccount: true, // the bench makes its accounts
 	}
 	in.ApplyDefaults()
 	return in

@@ -225,8 +225,15 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 
 // noRedirect stops the client from following redirects: a 301/302 would
 // turn the POST into a GET, and following one would send the token to
-// wherever the destination points. The 3xx is reported instead.
-func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+// wherever the destination points. The 3xx is reported instead. For a
+// 307/308 the client has already made the next request's body (GetBody):
+// close it, or post would wait for it to be released.
+func noRedirect(next *http.Request, _ []*http.Request) error {
+	if next.Body != nil {
+		next.Body.Close()
+	}
+	return http.ErrUseLastResponse
+}
 
 // endpoints returns the event URL, the base for /ack and /health, and
 // whether the URL is the raw endpoint. A URL with an empty path (or "/")
@@ -508,7 +515,11 @@ func (s *Sink) post(ctx context.Context, target string, payload []byte, event bo
 
 	start := time.Now()
 	resp, err := s.client.Do(req)
-	defer waitBodies(&bodies)
+	defer func() {
+		if !waitBodies(&bodies) {
+			s.log.Warn().Msg("the HTTP transport did not release a request body within 10s")
+		}
+	}()
 	if err != nil {
 		s.observe(event, len(payload), 0, time.Since(start))
 		return answer{}, s.transportError(ctx, err)
@@ -549,16 +560,19 @@ func (b *trackedBody) Close() error {
 }
 
 // waitBodies waits for the transport to close every request body it was
-// given. It does promptly once the answer is read; the bound only guards
-// against a transport bug turning into a hung cycle.
-func waitBodies(wg *sync.WaitGroup) {
+// given, and reports whether it did. It does promptly once the answer is
+// read; the bound only guards against a transport bug turning into a hung
+// cycle.
+func waitBodies(wg *sync.WaitGroup) bool {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	select {
 	case <-done:
+		return true
 	case <-t.C:
+		return false
 	}
 }
 

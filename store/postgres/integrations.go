@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -69,8 +70,9 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
+	in.Account = siemsync.CanonicalID(in.Account)
 	return db.inTx(ctx, "create integration", func(tx pgx.Tx) error {
-		num, err := ensureAccount(ctx, tx, in.Account, ms(now))
+		num, err := integrationAccount(ctx, tx, in, ms(now))
 		if err != nil {
 			return err
 		}
@@ -270,6 +272,7 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 // ListIntegrations returns the integrations of an account ("" for all),
 // ordered by account then name, without secrets.
 func (db *DB) ListIntegrations(ctx context.Context, account string) ([]*siemsync.Integration, error) {
+	account = siemsync.CanonicalID(account)
 	rows, err := db.pool.Query(ctx, sqlSelectIntegration+` WHERE $1 = '' OR i.account = $1 ORDER BY i.account, i.name`, account)
 	if err != nil {
 		return nil, fail("list integrations", err)
@@ -313,4 +316,21 @@ func (db *DB) warnings(ctx context.Context, id string) (map[string][]string, err
 		return nil, fmt.Errorf("read retention misses: %w", err)
 	}
 	return out, nil
+}
+
+// integrationAccount returns the num of a new integration's account. An
+// unknown account is created only when the caller asked for it.
+func integrationAccount(ctx context.Context, tx pgx.Tx, in *siemsync.Integration, now int64) (int32, error) {
+	if in.CreateAccount {
+		return ensureAccount(ctx, tx, in.Account, now)
+	}
+	var num int32
+	err := tx.QueryRow(ctx, `SELECT num FROM accounts WHERE id = $1`, in.Account).Scan(&num)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, siemsync.Invalid("account", "%s is not a known account: siemsync knows an account once ingest has stored one of its records. Check the UUID, or ask to create the account (API \"create_account\": true, CLI --create-account)", in.Account)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read account %s: %w", in.Account, err)
+	}
+	return num, nil
 }
