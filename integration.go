@@ -28,6 +28,19 @@ const (
 	DefaultAuditSource    = "siemsync:audit"
 	DefaultJobSource      = "siemsync:job"
 	DefaultSyslogFraming  = "octet"
+	DefaultAlertAfter     = 30 * time.Minute
+)
+
+// Profiles: the shape of the events an integration sends.
+const (
+	ProfileSiemsync = "siemsync" // the fields of SPEC §3 (default)
+	ProfileOCSF     = "ocsf"     // OCSF API Activity and Scheduled Job Activity (HEC only)
+)
+
+// Alert states of Status.Alert.
+const (
+	AlertOK     = ""
+	AlertFiring = "firing"
 )
 
 // Integration is one customer-configured destination. Token and ClientKeyPEM
@@ -74,6 +87,17 @@ type Integration struct {
 	// changes. Read-only.
 	LearnedBatchBytes int `json:"learned_batch_bytes,omitempty"`
 
+	// Profile is ProfileSiemsync or ProfileOCSF.
+	Profile string `json:"profile"`
+
+	// Alerts. NotifyURL is a webhook (Slack's carry their secret in the
+	// path), so it is a secret like the token: stored encrypted, filled in
+	// only for sending, never returned; NotifyHost is shown instead.
+	NotifyURL    string   `json:"-"`
+	NotifyURLSet bool     `json:"notify_url_set"`
+	NotifyHost   string   `json:"notify_host,omitempty"`
+	AlertAfter   Duration `json:"alert_after"`
+
 	BackfillSince *time.Time `json:"backfill_since,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
@@ -98,6 +122,12 @@ func (in *Integration) ApplyDefaults() {
 	}
 	if in.MaxBatchEvents == 0 {
 		in.MaxBatchEvents = DefaultMaxBatchEvents
+	}
+	if in.Profile == "" {
+		in.Profile = ProfileSiemsync
+	}
+	if in.AlertAfter == 0 {
+		in.AlertAfter = Duration(DefaultAlertAfter)
 	}
 	if in.Kind == KindHEC {
 		if in.Sourcetype == "" {
@@ -126,6 +156,10 @@ type Status struct {
 	EventsLastCycle int64      `json:"events_last_cycle"` // events delivered by the last cycle
 	SetAside        int64      `json:"set_aside"`         // events set aside and not yet retried or dropped
 	Warnings        []string   `json:"warnings,omitempty"`
+	// Alert is AlertFiring between the failure alert and the recovery
+	// alert; AlertError is the last failure of the webhook itself.
+	Alert      string `json:"alert,omitempty"`
+	AlertError string `json:"alert_error,omitempty"`
 }
 
 // Step is one stage of a Test connection: URL, DNS, TCP, TLS, health, token.

@@ -43,8 +43,13 @@ type integrationForm struct {
 	MaxBatchBytes      string
 	MaxBatchEvents     string
 	BackfillSince      string
+	Profile            string
+	NotifyURLSet       bool
+	NotifyHost         string
+	RemoveNotifyURL    bool
+	AlertAfter         string
 
-	token, clientKey string
+	token, clientKey, notifyURL string
 
 	// Errors maps a field's JSON name to its message.
 	Errors map[string]string
@@ -63,6 +68,8 @@ func newForm(account string) *integrationForm {
 		MaxBatchBytes:  strconv.Itoa(siemsync.DefaultMaxBatchBytes),
 		MaxBatchEvents: strconv.Itoa(siemsync.DefaultMaxBatchEvents),
 		AckTimeout:     siemsync.DefaultAckTimeout.String(),
+		Profile:        siemsync.ProfileSiemsync,
+		AlertAfter:     siemsync.DefaultAlertAfter.String(),
 	}
 }
 
@@ -78,6 +85,10 @@ func formFrom(in *siemsync.Integration) *integrationForm {
 	}
 	if in.AckTimeout != 0 {
 		f.AckTimeout = in.AckTimeout.D().String()
+	}
+	f.Profile, f.NotifyURLSet, f.NotifyHost = in.Profile, in.NotifyURLSet, in.NotifyHost
+	if in.AlertAfter != 0 {
+		f.AlertAfter = in.AlertAfter.D().String()
 	}
 	if f.Protocol == "" {
 		f.Protocol = "tls"
@@ -112,7 +123,8 @@ func (f *integrationForm) parse(r *http.Request, create bool) error {
 	f.InsecureSkipVerify, f.ServerName, f.Gzip = on("insecure_skip_verify"), v("server_name"), on("gzip")
 	f.MaxBatchBytes, f.MaxBatchEvents = v("max_batch_bytes"), v("max_batch_events")
 	f.RemoveClientCert = on("remove_client_cert")
-	f.token = v("token")
+	f.Profile, f.AlertAfter, f.RemoveNotifyURL = v("profile"), v("alert_after"), on("remove_notify_url")
+	f.token, f.notifyURL = v("token"), v("notify_url")
 	var err error
 	if f.CAPEM, err = pemField(r, "ca_pem"); err != nil {
 		return err
@@ -205,6 +217,7 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 	if f.token != "" {
 		in.Token = f.token
 	}
+	f.applyAlerts(in)
 	if f.RemoveClientCert {
 		in.ClientCertPEM, in.ClientKeyPEM, in.ClientKeySet = "", "", false
 		f.ClientCertPEM = ""
@@ -220,6 +233,26 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 		return nil
 	}
 	return in
+}
+
+// applyAlerts copies the profile and alert settings. The profile select
+// sits in the HEC panel: a syslog integration keeps the default.
+func (f *integrationForm) applyAlerts(in *siemsync.Integration) {
+	in.Profile = f.Profile
+	if in.Kind == siemsync.KindSyslog {
+		in.Profile = siemsync.ProfileSiemsync
+	}
+	switch {
+	case f.notifyURL != "":
+		in.NotifyURL, in.NotifyURLSet = f.notifyURL, true
+	case f.RemoveNotifyURL:
+		in.NotifyURL, in.NotifyURLSet = "", false
+	}
+	if d, err := parseDuration("alert_after", f.AlertAfter); err != nil {
+		f.fail("alert_after", fieldMsg(err))
+	} else {
+		in.AlertAfter = d
+	}
 }
 
 // required flags every missing required field at once; Validate stops at
@@ -270,6 +303,7 @@ var fieldLabels = map[string]string{
 	"client_cert_pem": "Client certificate", "client_key_pem": "Client key",
 	"max_batch_bytes": "Max batch size", "max_batch_events": "Max events per batch",
 	"backfill_since": "Backfill since", "server_name": "Server name",
+	"profile": "Event fields", "notify_url": "Alert webhook", "alert_after": "Alert after",
 }
 
 // fieldMsg is the message of a FieldError as a sentence that starts with the

@@ -92,6 +92,8 @@ type Backend interface {
 	DeleteIntegration(ctx context.Context, id string) error
 	EnabledIntegrationIDs(ctx context.Context) ([]string, error)
 	LearnBatchBytes(ctx context.Context, id string, n int) error
+	SwapAlertState(ctx context.Context, id, from, to string) (bool, error)
+	SetAlertError(ctx context.Context, id, msg string) error
 
 	Checkpoints(ctx context.Context, integration string) (Checkpoints, error)
 	StartRun(ctx context.Context, l Lease, started time.Time) (int64, error)

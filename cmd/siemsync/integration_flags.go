@@ -17,9 +17,10 @@ type integrationFlags struct {
 	account, name, kind, url, token, tokenFile, sources      string
 	index, sourcetype, source, address, protocol, framing    string
 	caFile, clientCert, clientKey, serverName, backfillSince string
+	profile, notifyURL                                       string
 	gzip, ack, insecure, disabled                            bool
 	maxBatchBytes, maxBatchEvents, minSeverity               int
-	ackTimeout                                               time.Duration
+	ackTimeout, alertAfter                                   time.Duration
 }
 
 func (f *integrationFlags) register(fs *flag.FlagSet) {
@@ -49,6 +50,9 @@ func (f *integrationFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the server certificate (shown as a warning)")
 	fs.BoolVar(&f.disabled, "disabled", false, "create the integration disabled")
 	fs.StringVar(&f.backfillSince, "backfill-since", "", "on create: also send history from this RFC 3339 time")
+	fs.StringVar(&f.profile, "profile", siemsync.ProfileSiemsync, "event fields: siemsync or ocsf (OCSF API Activity / Scheduled Job Activity; splunk_hec only)")
+	fs.StringVar(&f.notifyURL, "notify-url", "", "webhook `URL` told once when the integration fails for --alert-after and once when it recovers (\"\" removes it)")
+	fs.DurationVar(&f.alertAfter, "alert-after", siemsync.DefaultAlertAfter, "alert when the integration has not delivered for this long")
 }
 
 // apply copies the flags that were given (all of them when every is true)
@@ -62,7 +66,7 @@ func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, 
 		"account": {&in.Account, f.account}, "name": {&in.Name, f.name}, "url": {&in.URL, f.url},
 		"index": {&in.Index, f.index}, "sourcetype": {&in.Sourcetype, f.sourcetype}, "source": {&in.Source, f.source},
 		"address": {&in.Address, f.address}, "protocol": {&in.Protocol, f.protocol}, "framing": {&in.Framing, f.framing},
-		"server-name": {&in.ServerName, f.serverName},
+		"server-name": {&in.ServerName, f.serverName}, "profile": {&in.Profile, f.profile},
 	}
 	for name, s := range str {
 		if has(name) {
@@ -95,6 +99,12 @@ func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, 
 	}
 	if has("min-severity") {
 		in.MinSeverity = f.minSeverity
+	}
+	if has("notify-url") {
+		in.NotifyURL, in.NotifyURLSet = f.notifyURL, f.notifyURL != ""
+	}
+	if has("alert-after") {
+		in.AlertAfter = siemsync.Duration(f.alertAfter)
 	}
 	if err := f.applySecrets(in, set, stdin, getenv); err != nil {
 		return err

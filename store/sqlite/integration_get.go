@@ -29,6 +29,9 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 		if in.ClientKeyPEM, err = db.open("client key", r.key); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
+		if in.NotifyURL, err = db.open("webhook URL", r.notify); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
 	}
 	warnings, err := db.warnings(ctx, id)
 	if err != nil {

@@ -30,7 +30,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		in.ID = uuid.NewString()
 	}
 	now := db.nowMS()
-	token, key, err := db.sealSecrets(in)
+	token, key, notify, err := db.sealSecrets(in)
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
@@ -56,7 +56,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 				return fmt.Errorf("read backfill start of jobs: %w", err)
 			}
 		}
-		args := append(configArgs(in, token, key), in.ID, in.Account, since, auditEnd, ms(now))
+		args := append(configArgs(in, token, key, notify), in.ID, in.Account, since, auditEnd, ms(now))
 		_, err = tx.ExecContext(ctx, sqlInsertIntegration, args...)
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 			return errNameTaken()
@@ -70,7 +70,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 			return fmt.Errorf("insert checkpoints: %w", err)
 		}
 		in.CreatedAt, in.UpdatedAt = now, now
-		in.TokenSet, in.ClientKeySet = token != nil, key != nil
+		in.TokenSet, in.ClientKeySet, in.NotifyURLSet = token != nil, key != nil, notify != nil
 		return nil
 	})
 }
@@ -82,11 +82,11 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 // the client certificate and its key.
 func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) error {
 	now := db.nowMS()
-	token, key, err := db.sealSecrets(in)
+	token, key, notify, err := db.sealSecrets(in)
 	if err != nil {
 		return fmt.Errorf("update integration %s: %w", in.ID, err)
 	}
-	args := append(configArgs(in, token, key), ms(now), in.ID)
+	args := append(configArgs(in, token, key, notify), ms(now), in.ID)
 	return db.inTx(ctx, "update integration "+in.ID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, sqlUpdateIntegration, args...)
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
@@ -166,8 +166,9 @@ func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// sealSecrets seals the token and client key; nil means "none given".
-func (db *DB) sealSecrets(in *siemsync.Integration) (token, key []byte, err error) {
+// sealSecrets seals the token, client key and webhook URL; nil means "none
+// given".
+func (db *DB) sealSecrets(in *siemsync.Integration) (token, key, notify []byte, err error) {
 	seal := func(what, v string) ([]byte, error) {
 		if v == "" {
 			return nil, nil
@@ -182,10 +183,13 @@ func (db *DB) sealSecrets(in *siemsync.Integration) (token, key []byte, err erro
 		return b, nil
 	}
 	if token, err = seal("token", in.Token); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if key, err = seal("client key", in.ClientKeyPEM); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return token, key, nil
+	if notify, err = seal("webhook URL", in.NotifyURL); err != nil {
+		return nil, nil, nil, err
+	}
+	return token, key, notify, nil
 }
