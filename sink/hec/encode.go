@@ -66,10 +66,17 @@ func (s *Sink) appendEnvelope(b []byte, ev *siemsync.Event, replaceMeta, capStri
 	}
 	b = append(b, `,"host":`...)
 	b = appendString(b, host, 0)
-	if ev.Audit != nil {
+	switch {
+	case ev.Audit != nil && s.ocsf:
+		b = append(b, s.auditMeta...)
+		b = s.appendOCSFAudit(b, ev, host, replaceMeta, limit)
+	case ev.Audit != nil:
 		b = append(b, s.auditMeta...)
 		b = appendAudit(b, ev, host, replaceMeta, limit)
-	} else {
+	case s.ocsf:
+		b = append(b, s.jobMeta...)
+		b = s.appendOCSFJob(b, ev, host, limit)
+	default:
 		b = append(b, s.jobMeta...)
 		b = appendJob(b, ev, host, limit)
 	}
@@ -103,11 +110,7 @@ func appendAudit(b []byte, ev *siemsync.Event, host string, replaceMeta bool, li
 	case len(a.Metadata) == 0:
 		b = append(b, "null"...)
 	case replaceMeta:
-		b = append(b, `{"_siemsync_truncated":true,"original_bytes":`...)
-		b = strconv.AppendInt(b, int64(len(a.Metadata)), 10)
-		b = append(b, `,"preview":`...)
-		b = appendBytesString(b, a.Metadata, previewBytes)
-		b = append(b, '}')
+		b = appendTruncatedMeta(b, a.Metadata)
 	default:
 		// The store only holds what ingest accepted: a compact JSON object.
 		// Checking it again here would double the encoder's cost per event;

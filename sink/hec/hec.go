@@ -77,6 +77,10 @@ type Options struct {
 	// dialer and the integration's TLS settings. A cookie jar is added
 	// when it has none.
 	Client *http.Client
+	// Vendor, Product and Version name the product in OCSF events'
+	// metadata.product: the deployment's CEF vendor, product and version
+	// (default "siemsync", "siemsync", none).
+	Vendor, Product, Version string
 	// OnPost, when set, is called after every event POST (not ack
 	// queries) with what went on the wire; the benchmark measures request
 	// latency and compressed bytes with it. It must be quick and safe for
@@ -105,6 +109,10 @@ type Sink struct {
 	host      string
 	auditMeta []byte // `,"source":…,"sourcetype":…[,"index":…],"event":`
 	jobMeta   []byte
+
+	ocsf        bool   // profile ocsf
+	ocsfProduct []byte // see ocsfProduct
+	productName string
 
 	client    *http.Client
 	transport *http.Transport // nil when Options.Client was given
@@ -167,6 +175,11 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 	}
 	if in.Ack {
 		s.channel = channelFor(in.ID)
+	}
+	s.ocsf = in.Profile == siemsync.ProfileOCSF
+	s.ocsfProduct, s.productName = ocsfProduct(opts), opts.Product
+	if s.productName == "" {
+		s.productName = "siemsync"
 	}
 	s.auditMeta = metaPrefix(in, siemsync.DefaultAuditSource)
 	s.jobMeta = metaPrefix(in, siemsync.DefaultJobSource)
