@@ -162,6 +162,17 @@ type Status struct {
 	AlertError string `json:"alert_error,omitempty"`
 }
 
+// Preview is what an integration would send next: the exact wire bytes of
+// its next Events events (HEC lines or syslog frames). More says that
+// further events are waiting; UploadTime is the upload time the events
+// carry (a real cycle stamps its own).
+type Preview struct {
+	Body       []byte
+	Events     int
+	More       bool
+	UploadTime time.Time
+}
+
 // Step is one stage of a Test connection: URL, DNS, TCP, TLS, health, token.
 type Step struct {
 	Name    string `json:"name"`

@@ -160,6 +160,8 @@ func (s *Server) apiRoutes() http.Handler {
 	mux.HandleFunc("PUT /integrations/{id}/enabled", s.apiEnabled)
 	mux.HandleFunc("POST /integrations/{id}/test", s.apiTest)
 	mux.HandleFunc("GET /integrations/{id}/status", s.apiStatus)
+	mux.HandleFunc("GET /integrations/{id}/preview", s.apiPreview)
+	mux.HandleFunc("POST /integrations/preview", s.apiPreviewUnsaved)
 	mux.HandleFunc("POST /integrations/{id}/sync", s.apiSync)
 	mux.HandleFunc("GET /integrations/{id}/setaside", s.apiSetAsideList)
 	mux.HandleFunc("POST /integrations/{id}/setaside/retry", s.apiSetAsideRetry)

@@ -14,10 +14,24 @@ type formView struct {
 	Action   string
 	Accounts []siemsync.Account
 	Account  siemsync.Account
+	Preview  *previewView
+}
+
+// previewView is the preview panel under the form.
+type previewView struct {
+	Body   string
+	Events int
+	More   bool
+	Saved  bool
+	Error  string
 }
 
 func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, se *session, status int, f *integrationForm, create bool) {
-	v := formView{Form: f, Create: create}
+	s.renderFormPreview(w, r, se, status, f, create, nil)
+}
+
+func (s *Server) renderFormPreview(w http.ResponseWriter, r *http.Request, se *session, status int, f *integrationForm, create bool, pv *previewView) {
+	v := formView{Form: f, Create: create, Preview: pv}
 	if create {
 		v.baseView, v.Action = s.base("Add integration", se), "/integrations/new"
 		accts, err := s.cfg.Store.ListAccounts(r.Context())
@@ -44,6 +58,11 @@ func (s *Server) newShow(w http.ResponseWriter, r *http.Request, se *session) {
 func (s *Server) newSubmit(w http.ResponseWriter, r *http.Request, se *session) {
 	f := newForm("")
 	if !s.parseForm(w, r, f, true) {
+		return
+	}
+	if wantsPreview(r) {
+		// Nothing is sent: the token is not needed.
+		s.formPreview(w, r, se, f, f.apply(&siemsync.Integration{TokenSet: true}, true, s.now()), false)
 		return
 	}
 	in := f.apply(&siemsync.Integration{}, true, s.now())
@@ -75,13 +94,18 @@ func (s *Server) editShow(w http.ResponseWriter, r *http.Request, se *session) {
 }
 
 func (s *Server) editSubmit(w http.ResponseWriter, r *http.Request, se *session) {
-	in, err := s.cfg.Store.GetIntegration(r.Context(), r.PathValue("id"), false)
+	preview := wantsPreview(r)
+	in, err := s.cfg.Store.GetIntegration(r.Context(), r.PathValue("id"), preview)
 	if err != nil {
 		s.pageErr(w, r, err)
 		return
 	}
 	f := formFrom(in)
 	if !s.parseForm(w, r, f, false) {
+		return
+	}
+	if preview {
+		s.formPreview(w, r, se, f, f.apply(in, false, s.now()), true)
 		return
 	}
 	saved := f.apply(in, false, s.now())
@@ -101,6 +125,28 @@ func (s *Server) editSubmit(w http.ResponseWriter, r *http.Request, se *session)
 	s.log.Info().Str("integration", saved.ID).Str("via", "page").Msg("integration updated")
 	s.flash(se, "ok", "Changes to %s were saved. They apply from the next cycle.", saved.Name)
 	http.Redirect(w, r, detailURL(saved.ID), http.StatusSeeOther)
+}
+
+// wantsPreview says the form was submitted with its Preview button.
+func wantsPreview(r *http.Request) bool { return r.PostFormValue("preview") != "" }
+
+// formPreview shows the form again, unsaved, with the bytes its settings
+// would send next (in is nil when the form has errors).
+func (s *Server) formPreview(w http.ResponseWriter, r *http.Request, se *session, f *integrationForm, in *siemsync.Integration, saved bool) {
+	f.SecretsDropped = f.token != "" || f.clientKey != ""
+	if in == nil {
+		s.renderForm(w, r, se, http.StatusBadRequest, f, !saved)
+		return
+	}
+	pv := &previewView{Saved: saved}
+	if s.cfg.Preview == nil {
+		pv.Error = "Preview is not available in this process."
+	} else if p, err := s.cfg.Preview.Preview(r.Context(), in, saved, pagePreviewLimit); err != nil {
+		pv.Error = fieldMsg(accountErr(err))
+	} else {
+		pv.Body, pv.Events, pv.More = string(redactToken(p.Body, in.Token)), p.Events, p.More
+	}
+	s.renderFormPreview(w, r, se, http.StatusOK, f, !saved, pv)
 }
 
 // parseForm reads the form; on a request that cannot be read it answers

@@ -91,6 +91,7 @@ type Config struct {
 	Syncer  Syncer
 	Tester  Tester
 	Ingest  Ingester
+	Preview Previewer        // nil: preview answers 501
 	Metrics *metrics.Metrics // nil: /metrics answers 404
 	Logger  zerolog.Logger
 	// TokenHash is the SHA-256 of the admin token (see EnsureToken).

@@ -30,6 +30,10 @@ type cycle struct {
 
 	retryDeadline time.Time
 	attempt       int
+
+	// jobsSince, when set, skips ended jobs that changed before it: the
+	// jobs checkpoint a backfill would start from (previews only).
+	jobsSince time.Time
 }
 
 func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, res *Result) {
@@ -62,9 +66,9 @@ func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, res *Result)
 	}
 }
 
-func (c *cycle) do(ctx context.Context) error {
-	st := c.s.cfg.Store
-	acc, err := st.GetAccount(ctx, c.in.Account)
+// loadHost sets the host of the events: the account's, else the server's.
+func (c *cycle) loadHost(ctx context.Context) error {
+	acc, err := c.s.cfg.Store.GetAccount(ctx, c.in.Account)
 	if err != nil {
 		return fmt.Errorf("load account %s: %w", c.in.Account, err)
 	}
@@ -72,6 +76,15 @@ func (c *cycle) do(ctx context.Context) error {
 	if c.host == "" {
 		c.host = c.s.cfg.Hostname
 	}
+	return nil
+}
+
+func (c *cycle) do(ctx context.Context) error {
+	st := c.s.cfg.Store
+	if err := c.loadHost(ctx); err != nil {
+		return err
+	}
+	var err error
 	if c.cps, err = st.Checkpoints(ctx, c.in.ID); err != nil {
 		return fmt.Errorf("load checkpoints: %w", err)
 	}
@@ -123,6 +136,9 @@ func (c *cycle) produceJobs(ctx context.Context, bd *builder) error {
 			return fmt.Errorf("read jobs: %w", err)
 		}
 		for i := range page {
+			if j := &page[i]; !c.jobsSince.IsZero() && j.ChangedAt.Before(c.jobsSince) && !j.Active() {
+				continue // see newCheckpoints
+			}
 			ev = siemsync.Event{Job: &page[i]}
 			if err := bd.add(ctx, &ev); err != nil {
 				return err
@@ -130,6 +146,21 @@ func (c *cycle) produceJobs(ctx context.Context, bd *builder) error {
 		}
 	}
 	return bd.flush(ctx)
+}
+
+// newBuilder returns the builder of one source's batches. Batches are
+// stamped with the upload clock: the wall clock, or a pinned time in the
+// preview test (Config.UploadClock).
+func (c *cycle) newBuilder(source string, maxEvents int, full chan<- *batch, free <-chan *batch) *builder {
+	now := c.s.cfg.Now
+	if c.s.cfg.UploadClock != nil {
+		now = c.s.cfg.UploadClock
+	}
+	return &builder{
+		source: source, host: c.host, sink: c.sink, now: now,
+		maxBytes: batchCap(c.in), maxEvents: maxEvents,
+		full: full, free: free,
+	}
 }
 
 // pipeline runs produce in its own goroutine and delivers the batches it
@@ -144,11 +175,7 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 	for range batchesInFlight {
 		free <- &batch{}
 	}
-	bd := &builder{
-		source: source, host: c.host, sink: c.sink, now: c.s.cfg.Now,
-		maxBytes: batchCap(c.in), maxEvents: c.in.MaxBatchEvents,
-		full: full, free: free,
-	}
+	bd := c.newBuilder(source, c.in.MaxBatchEvents, full, free)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(full)

@@ -43,6 +43,8 @@ type Store interface {
 	GetIntegration(ctx context.Context, id string, withSecrets bool) (*siemsync.Integration, error)
 	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
 	EnabledIntegrationIDs(ctx context.Context) ([]string, error)
+	MaxAuditSeq(ctx context.Context, account string) (int64, error)
+	MaxJobSeq(ctx context.Context, account string) (int64, error)
 	Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error)
 	StartRun(ctx context.Context, integration string, started time.Time) (int64, error)
 	CommitBatch(ctx context.Context, b store.BatchCommit) error
@@ -66,6 +68,11 @@ type Config struct {
 	Metrics *metrics.Metrics
 	Logger  zerolog.Logger
 	Now     func() time.Time
+	// UploadClock, when set, is the upload time of batches instead of Now.
+	// Only the end-to-end test of preview sets it (SIEMSYNC_TEST_UPLOAD_TIME):
+	// upload_time and job snapshot ids are the time a batch is built, so a
+	// preview equals the next cycle byte for byte only with a pinned clock.
+	UploadClock func() time.Time
 }
 
 // Syncer runs cycles. It never runs two cycles of one integration at once,

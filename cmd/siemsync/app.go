@@ -161,5 +161,24 @@ func (a *app) newSyncer(db *sqlite.DB, f syncFlags, m *metrics.Metrics) *sync.Sy
 		Store: db, Open: a.opener(sc), Hostname: a.g.hostName,
 		RetryBudget: f.retryBudget, CycleTimeout: f.cycleTimeout,
 		Metrics: m, Logger: a.log.With().Str("component", "sync").Logger(),
+		UploadClock: a.pinnedUploadClock(),
 	})
+}
+
+// pinnedUploadClock reads SIEMSYNC_TEST_UPLOAD_TIME, for tests only: every
+// batch then carries that upload time, so that the end-to-end test can
+// compare a preview with the cycle after it byte for byte (upload_time and
+// job snapshot ids are the time a batch is built). Unset: the wall clock.
+func (a *app) pinnedUploadClock() func() time.Time {
+	v := a.env("SIEMSYNC_TEST_UPLOAD_TIME")
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		a.log.Warn().Str("value", v).Msg("SIEMSYNC_TEST_UPLOAD_TIME is not an RFC 3339 time: ignored")
+		return nil
+	}
+	a.log.Warn().Time("upload_time", t).Msg("SIEMSYNC_TEST_UPLOAD_TIME pins the upload time of every batch: for tests only")
+	return func() time.Time { return t }
 }

@@ -75,7 +75,7 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	}
 	sc := sinkConfig{requestTimeout: f.sync.requestTimeout, maxEventBytes: f.sync.maxEventBytes, metrics: m}
 	handler, err := admin.New(admin.Config{
-		Store: db, Syncer: syncer, Tester: a.tester(sc), Ingest: ingester{db}, Metrics: m,
+		Store: db, Syncer: syncer, Tester: a.tester(sc), Ingest: ingester{db}, Preview: syncer, Metrics: m,
 		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
 	})
 	if err != nil {
