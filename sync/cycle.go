@@ -50,8 +50,12 @@ func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, res *Result)
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	if err := s.cfg.Store.FinishRun(fctx, fin); err != nil && res.Err == nil {
-		res.Err = fmt.Errorf("finish run: %w", err)
+	ferr := s.cfg.Store.FinishRun(fctx, fin)
+	if ferr != nil && res.Err == nil {
+		res.Err = fmt.Errorf("finish run: %w", ferr)
+	}
+	if ferr == nil && s.cfg.Observer != nil {
+		s.cfg.Observer.CycleFinished(in.ID)
 	}
 	if m := s.cfg.Metrics; m != nil {
 		lag := 0.0

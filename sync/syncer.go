@@ -34,6 +34,12 @@ type Sink interface {
 	Close() error
 }
 
+// Observer is told that a cycle of an integration finished and its run was
+// recorded (the alert notifier). It must return at once.
+type Observer interface {
+	CycleFinished(integrationID string)
+}
+
 // Opener opens the sink of an integration (loaded with its secrets).
 type Opener func(ctx context.Context, in *siemsync.Integration) (Sink, error)
 
@@ -73,6 +79,8 @@ type Config struct {
 	// upload_time and job snapshot ids are the time a batch is built, so a
 	// preview equals the next cycle byte for byte only with a pinned clock.
 	UploadClock func() time.Time
+	// Observer, when set, is told about every recorded cycle.
+	Observer Observer
 }
 
 // Syncer runs cycles. It never runs two cycles of one integration at once,

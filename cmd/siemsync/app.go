@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/alert"
 	"github.com/siemsync/siemsync/internal/metrics"
 	"github.com/siemsync/siemsync/internal/secret"
 	"github.com/siemsync/siemsync/sink/hec"
@@ -155,10 +156,19 @@ func (a *app) addSyncFlags(fs interface {
 		"HEC events larger than this get their metadata truncated with a marker, below Splunk's 10,000-byte TRUNCATE (env SIEMSYNC_MAX_EVENT_BYTES)")
 }
 
-func (a *app) newSyncer(db *sqlite.DB, f syncFlags, m *metrics.Metrics) *sync.Syncer {
+// newNotifier returns the alert notifier of serve and sync --once.
+func (a *app) newNotifier(db *sqlite.DB) *alert.Notifier {
+	return alert.New(alert.Config{Store: db, AllowPrivate: a.g.allowPrivate,
+		Logger: a.log.With().Str("component", "alert").Logger()})
+}
+
+// newSyncer returns a Syncer; obs, when not nil, is told about every
+// cycle (the alert notifier).
+func (a *app) newSyncer(db *sqlite.DB, f syncFlags, m *metrics.Metrics, obs sync.Observer) *sync.Syncer {
 	sc := sinkConfig{requestTimeout: f.requestTimeout, maxEventBytes: f.maxEventBytes, metrics: m}
 	return sync.New(sync.Config{
-		Store: db, Open: a.opener(sc), Hostname: a.g.hostName,
+		Observer: obs,
+		Store:    db, Open: a.opener(sc), Hostname: a.g.hostName,
 		RetryBudget: f.retryBudget, CycleTimeout: f.cycleTimeout,
 		Metrics: m, Logger: a.log.With().Str("component", "sync").Logger(),
 		UploadClock: a.pinnedUploadClock(),

@@ -26,7 +26,7 @@ func integrationsPreview(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)
 	}
-	p, err := a.newSyncer(db, f, nil).Preview(ctx, in, true, limit)
+	p, err := a.newSyncer(db, f, nil, nil).Preview(ctx, in, true, limit)
 	if err != nil {
 		return flagError(err)
 	}

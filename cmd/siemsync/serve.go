@@ -65,7 +65,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 // receives the admin URL once the server listens.
 func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func(url string)) error {
 	m := metrics.New()
-	syncer := a.newSyncer(db, f.sync, m)
+	notifier := a.newNotifier(db)
+	defer notifier.Wait() // alerts in flight at shutdown (each bounded by its timeout)
+	syncer := a.newSyncer(db, f.sync, m, notifier)
 	hash, generated, err := admin.EnsureToken(ctx, db, f.adminToken)
 	if err != nil {
 		return fmt.Errorf("admin token: %w", err)
