@@ -155,6 +155,7 @@ type Status struct {
 	LagSeconds      float64    `json:"lag_seconds"`       // now - LastComplete (or since creation when never complete)
 	EventsLastCycle int64      `json:"events_last_cycle"` // events delivered by the last cycle
 	SetAside        int64      `json:"set_aside"`         // events set aside and not yet retried or dropped
+	LastWorker      string     `json:"last_worker"`       // the worker (lease owner) that ran the last finished cycle
 	Warnings        []string   `json:"warnings,omitempty"`
 	// Alert is AlertFiring between the failure alert and the recovery
 	// alert; AlertError is the last failure of the webhook itself.

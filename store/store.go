@@ -54,8 +54,14 @@ type Range struct {
 func (r Range) Contains(seq int64) bool { return r.Lo <= seq && seq <= r.Hi }
 
 // Leaser takes, renews and gives back leases. Acquire fails with
-// ErrLeaseHeld while another owner holds an unexpired lease of the name;
-// Renew and Release fail with ErrFenced once the token moved on.
+// ErrLeaseHeld while an unexpired lease of the name exists, whoever holds
+// it (the same owner too: one process must not run two cycles of one
+// integration). Renew and Release fail with ErrFenced once the token moved
+// on; a lease that expired but that nobody took since can still be renewed.
+// Release keeps the token: tokens of a name never go back.
+//
+// A name never leased has token 0, so writes of a cycle that carry token 0
+// pass until somebody takes the integration's lease.
 type Leaser interface {
 	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (Lease, error)
 	RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lease, error)
@@ -69,11 +75,36 @@ type Leaser interface {
 	SetNextDue(ctx context.Context, integration string, at time.Time) error
 }
 
+// Ingester starts ingest transactions: ingest loads a whole NDJSON input
+// in one, so that a bad line stores nothing of it.
+type Ingester interface {
+	BeginIngest(ctx context.Context) (IngestTx, error)
+}
+
+// IngestTx is one ingest transaction. It is used from one goroutine;
+// Rollback after Commit does nothing, so callers can defer it.
+type IngestTx interface {
+	// Audit stores one audit record unless its account already has its
+	// id; a stored record gets its Seq. stored is false for a duplicate.
+	Audit(a *siemsync.Audit) (stored bool, err error)
+	// AuditBatch stores records in order, skipping ids their account
+	// already has (also earlier in recs), and returns how many it stored.
+	// It need not set Seq.
+	AuditBatch(recs []siemsync.Audit) (stored int, err error)
+	// Job upserts a job. An upsert identical to the stored job is no
+	// change (changed false, no sequence used); a change sets Seq and
+	// ChangedAt.
+	Job(j *siemsync.Job) (changed bool, err error)
+	Commit() error
+	Rollback() error
+}
+
 // Backend is everything a store offers. The rest of siemsync consumes
 // subsets of it through interfaces of its own; the conformance suite and the
 // cmd wiring use the whole.
 type Backend interface {
 	Leaser
+	Ingester
 
 	ListAccounts(ctx context.Context) ([]siemsync.Account, error)
 	GetAccount(ctx context.Context, id string) (siemsync.Account, error)

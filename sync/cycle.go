@@ -37,7 +37,9 @@ type cycle struct {
 }
 
 func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, res *Result) {
-	runID, err := s.cfg.Store.StartRun(ctx, in.ID, s.cfg.Now())
+	// Token 0 (no lease taken) passes the store's fence until cycles take
+	// the integration's lease (SPEC 6.2).
+	runID, err := s.cfg.Store.StartRun(ctx, store.Lease{Name: in.ID, Owner: s.cfg.Hostname}, s.cfg.Now())
 	if err != nil {
 		res.Err = fmt.Errorf("start run: %w", err)
 		return

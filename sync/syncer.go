@@ -52,7 +52,7 @@ type Store interface {
 	MaxAuditSeq(ctx context.Context, account string) (int64, error)
 	MaxJobSeq(ctx context.Context, account string) (int64, error)
 	Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error)
-	StartRun(ctx context.Context, integration string, started time.Time) (int64, error)
+	StartRun(ctx context.Context, l store.Lease, started time.Time) (int64, error)
 	CommitBatch(ctx context.Context, b store.BatchCommit) error
 	LearnBatchBytes(ctx context.Context, integration string, n int) error
 	FinishRun(ctx context.Context, f store.RunFinish) error

@@ -8,7 +8,6 @@ import (
 
 	"github.com/siemsync/siemsync/ingest"
 	"github.com/siemsync/siemsync/store"
-	"github.com/siemsync/siemsync/store/sqlite"
 )
 
 func cmdIngest(ctx context.Context, a *app, args []string) error {
@@ -19,7 +18,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	kind, path := pos[0], pos[1]
-	var load func(context.Context, *sqlite.DB, io.Reader, ingest.Options) (store.IngestResult, error)
+	var load func(context.Context, store.Ingester, io.Reader, ingest.Options) (store.IngestResult, error)
 	switch kind {
 	case "audit":
 		load = ingest.Audit

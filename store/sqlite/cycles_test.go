@@ -14,7 +14,7 @@ func TestCommitBatch(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	in := f.create(t, hecIntegration(acctA, "c"))
-	run, err := f.db.StartRun(t.Context(), in.ID, t0)
+	run, err := f.db.StartRun(t.Context(), store.Lease{Name: in.ID}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestFinishRunStatus(t *testing.T) {
 	}
 	cycle := func(start time.Duration, events int64, errMsg string) {
 		t.Helper()
-		run, err := f.db.StartRun(t.Context(), in.ID, t0.Add(start))
+		run, err := f.db.StartRun(t.Context(), store.Lease{Name: in.ID}, t0.Add(start))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestDeleteCascades(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	in := f.create(t, hecIntegration(acctA, "d"))
-	run, _ := f.db.StartRun(t.Context(), in.ID, t0)
+	run, _ := f.db.StartRun(t.Context(), store.Lease{Name: in.ID}, t0)
 	sa := []store.SetAside{{Source: "audit", Seq: 1, EventID: "e", Reason: "r"}}
 	if err := f.db.CommitBatch(t.Context(), store.BatchCommit{RunID: run, Integration: in.ID, Source: "audit", Checkpoint: 1, SetAside: sa}); err != nil {
 		t.Fatal(err)

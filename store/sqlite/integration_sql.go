@@ -15,9 +15,9 @@ const configColumns = `name, kind, enabled, sources, url, token_enc, hec_index, 
 	server_name, gzip, max_batch_bytes, max_batch_events, profile, notify_url_enc, notify_host, alert_after_ns`
 
 const sqlInsertIntegration = `INSERT INTO integrations (` + configColumns + `,
-		id, account, backfill_since, backfill_until, created_at, updated_at)
+		id, account, backfill_since, backfill_until, created_at, updated_at, next_due_at)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
-		?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?32)`
+		?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?32, ?32)`
 
 // A NULL secret (?6, ?18, ?25) keeps the stored one; a client key goes with
 // its certificate, so clearing the certificate (?17 = ”) clears the key,
@@ -65,7 +65,7 @@ func nilIfEmpty(b []byte) any {
 const sqlSelectIntegration = `SELECT ` + configColumns + `,
 		i.id, i.account, backfill_since, created_at, updated_at,
 		last_complete, last_error, error_message, events_last_cycle,
-		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes,
+		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes, last_worker,
 		alert_state, alert_error
 	FROM integrations i`
 
@@ -90,7 +90,7 @@ func (r *integrationRow) dest() []any {
 		&in.MaxBatchEvents, &in.Profile, &r.notify, &in.NotifyHost, &r.alertAfter,
 		&in.ID, &in.Account, &r.since, &r.created, &r.updated,
 		&r.lastComplete, &r.lastError, &in.Status.ErrorMessage, &in.Status.EventsLastCycle, &in.Status.SetAside,
-		&in.LearnedBatchBytes, &in.Status.Alert, &in.Status.AlertError,
+		&in.LearnedBatchBytes, &in.Status.LastWorker, &in.Status.Alert, &in.Status.AlertError,
 	}
 }
 

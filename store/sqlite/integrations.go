@@ -14,7 +14,7 @@ import (
 
 // CreateIntegration stores a new integration. Callers validate it first
 // (Integration.Validate); the store assigns in.ID (when empty), CreatedAt
-// and UpdatedAt, creates the account on first sight, seals Token and
+// and UpdatedAt, makes it due now (an enabled one starts within seconds), creates the account on first sight, seals Token and
 // ClientKeyPEM, and sets the initial checkpoints in the same transaction:
 //
 //   - normally at the current end of the account's logs, so the
@@ -104,11 +104,13 @@ func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) e
 }
 
 // SetEnabled turns an integration on or off. A disabled integration keeps
-// its checkpoints, so enabling it again resumes where it stopped.
+// its checkpoints, so enabling it again resumes where it stopped; enabling
+// makes it due at once.
 func (db *DB) SetEnabled(ctx context.Context, id string, enabled bool) error {
 	return db.inTx(ctx, "set integration "+id+" enabled", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE integrations SET enabled = ?, updated_at = ? WHERE id = ?`,
-			enabled, ms(db.nowMS()), id)
+		now := ms(db.nowMS())
+		res, err := tx.ExecContext(ctx, `UPDATE integrations SET enabled = ?1, updated_at = ?2,
+			next_due_at = CASE WHEN ?1 THEN ?2 ELSE next_due_at END WHERE id = ?3`, enabled, now, id)
 		if err != nil {
 			return err
 		}
@@ -130,8 +132,9 @@ func (db *DB) LearnBatchBytes(ctx context.Context, id string, n int) error {
 	})
 }
 
-// DeleteIntegration removes an integration with its checkpoints, runs and
-// set-aside events.
+// DeleteIntegration removes an integration with its checkpoints, accepted
+// ranges, runs, set-aside events and lease. A worker still running a cycle
+// of it finds its writes refused: the integration is gone.
 func (db *DB) DeleteIntegration(ctx context.Context, id string) error {
 	return db.inTx(ctx, "delete integration "+id, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM integrations WHERE id = ?`, id)
@@ -140,6 +143,9 @@ func (db *DB) DeleteIntegration(ctx context.Context, id string) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return siemsync.ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE name = ?`, id); err != nil {
+			return fmt.Errorf("delete lease: %w", err)
 		}
 		return nil
 	})

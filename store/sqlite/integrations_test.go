@@ -261,7 +261,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 		"delete again":   f.db.DeleteIntegration(t.Context(), a1.ID),
 		"enable unknown": f.db.SetEnabled(t.Context(), unknown, true),
 		"checkpoints":    func() error { _, err := f.db.Checkpoints(t.Context(), unknown); return err }(),
-		"start run":      func() error { _, err := f.db.StartRun(t.Context(), unknown, t0); return err }(),
+		"start run":      func() error { _, err := f.db.StartRun(t.Context(), store.Lease{Name: unknown}, t0); return err }(),
 	} {
 		if !errors.Is(err, siemsync.ErrNotFound) {
 			t.Errorf("%s = %v, want ErrNotFound", name, err)

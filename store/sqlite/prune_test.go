@@ -42,7 +42,7 @@ func TestPrune(t *testing.T) {
 	backfill.BackfillSince = &since
 	f.create(t, backfill)
 
-	run, _ := f.db.StartRun(ctx, uptodate.ID, t0)
+	run, _ := f.db.StartRun(ctx, store.Lease{Name: uptodate.ID}, t0)
 	for _, b := range []store.BatchCommit{
 		{RunID: run, Integration: uptodate.ID, Source: "audit", Checkpoint: recs[3].Seq},
 		{RunID: run, Integration: uptodate.ID, Source: "jobs", Checkpoint: 3},
