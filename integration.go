@@ -129,6 +129,12 @@ func (in *Integration) ApplyDefaults() {
 	if in.AlertAfter == 0 {
 		in.AlertAfter = Duration(DefaultAlertAfter)
 	}
+	switch { // the host shown for the webhook follows the URL
+	case in.NotifyURL != "":
+		in.NotifyHost, in.NotifyURLSet = NotifyHostOf(in.NotifyURL), true
+	case !in.NotifyURLSet:
+		in.NotifyHost = ""
+	}
 	if in.Kind == KindHEC {
 		if in.Sourcetype == "" {
 			in.Sourcetype = DefaultSourcetype

@@ -53,6 +53,7 @@ func TestNotifyURLRemovedAndAlertState(t *testing.T) {
 	f.create(t, in)
 	got, _ := f.db.GetIntegration(t.Context(), in.ID, false)
 	got.NotifyURLSet = false // what a PATCH with "notify_url": "" does
+	got.ApplyDefaults()      // as every caller does before storing: clears NotifyHost
 	if err := f.db.UpdateIntegration(t.Context(), got); err != nil {
 		t.Fatal(err)
 	}

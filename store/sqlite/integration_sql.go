@@ -36,13 +36,12 @@ const sqlUpdateIntegration = `UPDATE integrations SET
 
 // configArgs are the values of configColumns; token, key and notify are
 // sealed (nil for none).
+// notify_host is in.NotifyHost as ApplyDefaults set it; "" clears the
+// webhook.
 func configArgs(in *siemsync.Integration, token, key, notify []byte) []any {
 	notifyHost := in.NotifyHost
-	switch {
-	case in.NotifyURL != "":
+	if in.NotifyURL != "" && notifyHost == "" {
 		notifyHost = siemsync.NotifyHostOf(in.NotifyURL)
-	case !in.NotifyURLSet:
-		notifyHost = ""
 	}
 	return []any{
 		in.Name, string(in.Kind), in.Enabled, strings.Join(in.Sources, ","), in.URL, nilIfEmpty(token),
