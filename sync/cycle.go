@@ -34,6 +34,9 @@ type cycle struct {
 	// jobsSince, when set, skips ended jobs that changed before it: the
 	// jobs checkpoint a backfill would start from (previews only).
 	jobsSince time.Time
+	// commit, when set, records a delivered batch instead of the
+	// checkpoint commit (replays).
+	commit func(ctx context.Context, b *batch, delivered int64, aside []store.SetAside) error
 }
 
 func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, res *Result) {

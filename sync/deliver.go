@@ -33,14 +33,20 @@ func (c *cycle) deliver(ctx context.Context, b *batch) error {
 			return err
 		}
 	}
-	commit := store.BatchCommit{
-		RunID: c.runID, Integration: c.in.ID, Source: b.source, Checkpoint: b.checkpoint,
-		Events: delivered, Bytes: int64(len(b.body)), SetAside: aside,
-	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	if err := c.s.cfg.Store.CommitBatch(cctx, commit); err != nil {
-		return fmt.Errorf("commit checkpoint: %w", err)
+	if c.commit != nil { // a replay records its own cursor, never the checkpoint
+		if err := c.commit(cctx, b, delivered, aside); err != nil {
+			return err
+		}
+	} else {
+		commit := store.BatchCommit{
+			RunID: c.runID, Integration: c.in.ID, Source: b.source, Checkpoint: b.checkpoint,
+			Events: delivered, Bytes: int64(len(b.body)), SetAside: aside,
+		}
+		if err := c.s.cfg.Store.CommitBatch(cctx, commit); err != nil {
+			return fmt.Errorf("commit checkpoint: %w", err)
+		}
 	}
 	if b.source == siemsync.SourceAudit {
 		c.res.Audit += delivered
