@@ -18,6 +18,9 @@ type baseView struct {
 	CSRF     string
 	AssetVer string
 	Flashes  []flash
+	// Refresh reloads the page every so many seconds (a replay's progress
+	// bar); 0: never.
+	Refresh int
 }
 
 func (s *Server) base(title string, se *session) baseView {
@@ -128,10 +131,12 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request, se *session) {
 
 type detailView struct {
 	baseView
-	Card     *card
-	Account  siemsync.Account
-	SetAside []store.SetAside
-	Test     *flash
+	Card      *card
+	Account   siemsync.Account
+	SetAside  []store.SetAside
+	Test      *flash
+	Replay    *store.ReplayStatus // nil: none yet, or replay not available
+	CanReplay bool
 }
 
 func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
@@ -151,6 +156,15 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
 		return
 	}
 	v := detailView{baseView: s.base(in.Name, se), Card: c, SetAside: sa, Account: s.account(r, in.Account)}
+	if s.cfg.Replays != nil {
+		v.CanReplay = true
+		if st, err := s.cfg.Replays.Get(r.Context(), in.ID); err == nil {
+			v.Replay = &st
+			if st.State == store.ReplayRunning {
+				v.Refresh = 2
+			}
+		}
+	}
 	// The connection test result shows in its own panel, not as a banner.
 	kept := v.Flashes[:0]
 	for i := range v.Flashes {

@@ -131,7 +131,7 @@ type Backend interface {
 	ReplayProgress(ctx context.Context, integration string, auditCursor, jobsCursor, sent int64) error
 	FinishReplay(ctx context.Context, integration, state, msg string) error
 	RunningReplays(ctx context.Context) ([]string, error)
-	CountReplay(ctx context.Context, account string, since, until time.Time, auditEnd int64) (int64, error)
+	CountReplay(ctx context.Context, account string, since, until time.Time, auditEnd int64) (audit, jobs int64, err error)
 
 	Checkpoints(ctx context.Context, integration string) (Checkpoints, error)
 	StartRun(ctx context.Context, l Lease, started time.Time) (int64, error)

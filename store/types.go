@@ -150,3 +150,33 @@ var ErrReplayStopped = errors.New("the replay is no longer running")
 // ReplayLease is the name of the lease under which one worker runs the
 // replay of an integration.
 func ReplayLease(integration string) string { return "replay:" + integration }
+
+// ReplayStatus is a replay with its progress.
+type ReplayStatus struct {
+	Replay
+	Percent float64 `json:"percent"`
+	// Rate is events per second since the replay started; ETASeconds the
+	// time left at that rate (nil until something was sent, or once ended).
+	Rate       float64  `json:"rate"`
+	ETASeconds *float64 `json:"eta_seconds"`
+}
+
+// Progress computes the progress figures of r at now.
+func Progress(r Replay, now time.Time) ReplayStatus {
+	st := ReplayStatus{Replay: r, Percent: 100}
+	if r.Total > 0 {
+		st.Percent = min(100, 100*float64(r.Sent)/float64(r.Total))
+	}
+	end := now
+	if r.Finished != nil {
+		end = *r.Finished
+	}
+	if secs := end.Sub(r.Started).Seconds(); secs > 0 {
+		st.Rate = float64(r.Sent) / secs
+	}
+	if r.State == ReplayRunning && st.Rate > 0 {
+		eta := max(0, float64(r.Total-r.Sent)/st.Rate)
+		st.ETASeconds = &eta
+	}
+	return st
+}

@@ -49,11 +49,11 @@ func (b *bundle) startReplay(t *testing.T, id string, since, until time.Time) st
 	if err != nil {
 		t.Fatal(err)
 	}
-	total, err := b.db.CountReplay(t.Context(), acctA, since, until, end)
+	audit, jobs, err := b.db.CountReplay(t.Context(), acctA, since, until, end)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := store.Replay{Integration: id, Since: since, Until: until, AuditEnd: end, Total: total}
+	r := store.Replay{Integration: id, Since: since, Until: until, AuditEnd: end, Total: audit + jobs}
 	if err := b.db.StartReplay(t.Context(), &r); err != nil {
 		t.Fatal(err)
 	}

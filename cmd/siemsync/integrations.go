@@ -39,8 +39,10 @@ func cmdIntegrations(ctx context.Context, a *app, args []string) error {
 		return integrationsTest(ctx, a, rest)
 	case "preview":
 		return integrationsPreview(ctx, a, rest)
+	case "replay":
+		return integrationsReplay(ctx, a, rest)
 	}
-	return usagef("usage: siemsync integrations add|list|show|update|enable|disable|delete|test|preview")
+	return usagef("usage: siemsync integrations add|list|show|update|enable|disable|delete|test|preview|replay")
 }
 
 func integrationsAdd(ctx context.Context, a *app, args []string) error {

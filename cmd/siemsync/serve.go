@@ -76,8 +76,9 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 		fmt.Fprintf(a.stdout, "admin token (shown once; only its hash is stored): %s\n", generated)
 	}
 	sc := sinkConfig{requestTimeout: f.sync.requestTimeout, maxEventBytes: f.sync.maxEventBytes, metrics: m}
+	replays := a.newReplays(db, syncer)
 	handler, err := admin.New(admin.Config{
-		Store: db, Syncer: syncer, Tester: a.tester(sc), Ingest: ingester{db}, Preview: syncer, Metrics: m,
+		Store: db, Syncer: syncer, Tester: a.tester(sc), Ingest: ingester{db}, Preview: syncer, Replays: replays, Metrics: m,
 		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
 	})
 	if err != nil {
@@ -107,6 +108,12 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	// in-flight batches finish for the grace period, then cancels them.
 	sched.Start(context.WithoutCancel(ctx))
 	pruneDone := a.startPruner(ctx, db, f.retention)
+	// Replays resume at start and stop, like cycles, after the batch in
+	// flight once the syncer drains (their cursors keep what was sent).
+	rctx, stopReplays := context.WithCancel(context.WithoutCancel(ctx))
+	replaysDone := make(chan struct{})
+	go func() { defer close(replaysDone); replays.Run(rctx, replayPoll) }()
+	defer func() { stopReplays(); <-replaysDone }()
 
 	select {
 	case <-ctx.Done():

@@ -117,17 +117,16 @@ func (db *DB) RunningReplays(ctx context.Context) ([]string, error) {
 // CountReplay counts what a replay of the window sends: audit records of
 // the account that occurred in [since, until) with seq <= auditEnd, and
 // jobs that changed in [since, until).
-func (db *DB) CountReplay(ctx context.Context, account string, since, until time.Time, auditEnd int64) (int64, error) {
-	var n int64
-	err := db.r.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM audit WHERE account_num = a.num AND seq <= ?2 AND time_ms >= ?3 AND time_ms < ?4) +
+func (db *DB) CountReplay(ctx context.Context, account string, since, until time.Time, auditEnd int64) (audit, jobs int64, err error) {
+	err = db.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM audit WHERE account_num = a.num AND seq <= ?2 AND time_ms >= ?3 AND time_ms < ?4),
 		(SELECT count(*) FROM jobs WHERE account_num = a.num AND changed_at >= ?3 AND changed_at < ?4)
-		FROM accounts a WHERE a.id = ?1`, account, auditEnd, ms(since), ms(until)).Scan(&n)
+		FROM accounts a WHERE a.id = ?1`, account, auditEnd, ms(since), ms(until)).Scan(&audit, &jobs)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return 0, nil
+		return 0, 0, nil
 	case err != nil:
-		return 0, db.fail("count replay window", err)
+		return 0, 0, db.fail("count replay window", err)
 	}
-	return n, nil
+	return audit, jobs, nil
 }
