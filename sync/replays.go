@@ -152,4 +152,3 @@ func (rp *Replays) startDue(ctx context.Context) {
 		}()
 	}
 }
-

@@ -64,7 +64,9 @@ func integrationsReplay(ctx context.Context, a *app, args []string) error {
 		return flagError(err)
 	}
 	runErr := make(chan error, 1)
-	go func() { runErr <- s.RunReplay(ctx, db, id, a.workerID(), a.env.duration("SIEMSYNC_LEASE_TTL", sync.DefaultReplayLeaseTTL)) }()
+	go func() {
+		runErr <- s.RunReplay(ctx, db, id, a.workerID(), a.env.duration("SIEMSYNC_LEASE_TTL", sync.DefaultReplayLeaseTTL))
+	}()
 	bar := newProgressPrinter(a.stdout)
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
