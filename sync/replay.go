@@ -85,6 +85,9 @@ func (s *Syncer) replay(ctx context.Context, rs ReplayStore, id string) error {
 	if err != nil {
 		return fmt.Errorf("load integration %s: %w", id, err)
 	}
+	if !in.Enabled {
+		return nil // a disabled integration sends nothing; the replay waits, resumed once enabled
+	}
 	c := &cycle{s: s, in: in, res: &Result{}}
 	c.commit = func(ctx context.Context, b *batch, delivered int64, aside []store.SetAside) error {
 		audit, jobs := b.checkpoint, int64(0)

@@ -49,6 +49,9 @@ func NewReplays(s *Syncer, st ReplaysStore, owner string, ttl time.Duration) *Re
 // siemsync.ErrConflict while a replay of it runs.
 func (rp *Replays) Begin(ctx context.Context, in *siemsync.Integration, since, until time.Time) (store.Replay, error) {
 	r := store.Replay{Integration: in.ID, Since: since.UTC(), Until: until.UTC()}
+	if !in.Enabled {
+		return r, siemsync.Invalid("enabled", "the integration is disabled: enable it, then replay")
+	}
 	if !since.Before(until) {
 		return r, siemsync.Invalid("since", "must be before until")
 	}
