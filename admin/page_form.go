@@ -75,7 +75,7 @@ func (s *Server) newSubmit(w http.ResponseWriter, r *http.Request, se *session) 
 		}
 	}
 	if in == nil {
-		f.SecretsDropped = f.token != "" || f.clientKey != ""
+		f.SecretsDropped = f.token != "" || f.clientKey != "" || f.urlToken
 		s.renderForm(w, r, se, http.StatusBadRequest, f, true)
 		return
 	}
@@ -118,7 +118,7 @@ func (s *Server) editSubmit(w http.ResponseWriter, r *http.Request, se *session)
 		}
 	}
 	if saved == nil {
-		f.SecretsDropped = f.token != "" || f.clientKey != ""
+		f.SecretsDropped = f.token != "" || f.clientKey != "" || f.urlToken
 		s.renderForm(w, r, se, http.StatusBadRequest, f, false)
 		return
 	}

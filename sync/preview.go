@@ -38,10 +38,13 @@ func (s *Syncer) Preview(ctx context.Context, in *siemsync.Integration, saved bo
 	if err != nil {
 		return p, fmt.Errorf("load checkpoints: %w", err)
 	}
-	if c.sink, err = s.cfg.Open(ctx, in); err != nil {
+	dest, err := s.cfg.Open(ctx, in)
+	if err != nil {
 		return p, fmt.Errorf("open destination: %w", err)
 	}
-	defer c.sink.Close()
+	defer dest.Close()
+	c.sink = c.filter(dest) // the integration's filters, as in a cycle
+	c.cap.Store(int64(batchCap(in)))
 	for _, src := range []struct {
 		name    string
 		produce func(context.Context, *builder) error
@@ -67,8 +70,8 @@ func (c *cycle) previewSource(ctx context.Context, source string, produce func(c
 	pctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	full := make(chan *batch, 1)
-	free := make(chan *batch, batchesInFlight)
-	for range batchesInFlight {
+	free := make(chan *batch, 2)
+	for range 2 {
 		free <- &batch{}
 	}
 	bd := c.newBuilder(source, limit-p.Events+1, full, free)

@@ -88,24 +88,29 @@ func (s *Syncer) replay(ctx context.Context, rs ReplayStore, id string) error {
 	if !in.Enabled {
 		return nil // a disabled integration sends nothing; the replay waits, resumed once enabled
 	}
-	c := &cycle{s: s, in: in, res: &Result{}}
-	c.commit = func(ctx context.Context, b *batch, delivered int64, aside []store.SetAside) error {
-		audit, jobs := b.checkpoint, int64(0)
-		if b.source == siemsync.SourceJobs {
-			audit, jobs = 0, b.checkpoint
+	// The cycle's window starts at the replay's cursors: what it accepts
+	// moves them, never the checkpoint.
+	c := &cycle{s: s, in: in, res: &Result{}, cps: store.Checkpoints{Audit: r.AuditCursor, Jobs: r.JobsCursor}}
+	c.cap.Store(int64(batchCap(in)))
+	c.record = func(ctx context.Context, source string, cp, events int64, aside []store.SetAside) error {
+		audit, jobs := cp, int64(0)
+		if source == siemsync.SourceJobs {
+			audit, jobs = 0, cp
 		}
 		for _, a := range aside {
 			s.cfg.Logger.Warn().Str("integration", id).Str("event_id", a.EventID).Str("reason", a.Reason).Msg("replayed event refused by the destination")
 		}
-		return rs.ReplayProgress(ctx, id, audit, jobs, delivered+int64(len(aside)))
+		return rs.ReplayProgress(ctx, id, audit, jobs, events+int64(len(aside)))
 	}
 	if err := c.loadHost(ctx); err != nil {
 		return err
 	}
-	if c.sink, err = s.cfg.Open(ctx, in); err != nil {
+	dest, err := s.cfg.Open(ctx, in)
+	if err != nil {
 		return s.replayFailed(ctx, rs, id, fmt.Errorf("open destination: %w", err))
 	}
-	defer c.sink.Close()
+	defer dest.Close()
+	c.sink = c.filter(dest)
 	s.cfg.Logger.Info().Str("integration", id).Int64("sent", r.Sent).Int64("total", r.Total).Msg("replay running")
 	for _, p := range []struct {
 		source  string
@@ -160,6 +165,9 @@ func (c *cycle) produceReplayAudit(ctx context.Context, bd *builder, r store.Rep
 				return bd.flush(ctx) // later records go live only
 			}
 			if !a.Time.Before(r.Until) {
+				if err := bd.skip(ctx, a.Seq); err != nil {
+					return err
+				}
 				continue
 			}
 			ev = siemsync.Event{Audit: a}
@@ -184,6 +192,9 @@ func (c *cycle) produceReplayJobs(ctx context.Context, bd *builder, r store.Repl
 		for i := range page {
 			j := &page[i]
 			if j.ChangedAt.Before(r.Since) || !j.ChangedAt.Before(r.Until) {
+				if err := bd.skip(ctx, j.Seq); err != nil {
+					return err
+				}
 				continue
 			}
 			ev = siemsync.Event{Job: j}

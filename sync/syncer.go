@@ -6,6 +6,8 @@ import (
 	"fmt"
 	gosync "sync"
 	"sync/atomic"
+
+	"github.com/robfig/cron/v3"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -21,6 +23,7 @@ const (
 	DefaultRetryBudget  = 30 * time.Second
 	DefaultCycleTimeout = 4 * time.Minute
 	DefaultConcurrency  = 32
+	DefaultLeaseTTL     = 60 * time.Second
 )
 
 // Sink is one destination, opened for one cycle of one integration.
@@ -46,6 +49,7 @@ type Opener func(ctx context.Context, in *siemsync.Integration) (Sink, error)
 // Store is what a Syncer needs of the store.
 type Store interface {
 	sources.Store
+	store.Leaser
 	GetIntegration(ctx context.Context, id string, withSecrets bool) (*siemsync.Integration, error)
 	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
 	EnabledIntegrationIDs(ctx context.Context) ([]string, error)
@@ -74,6 +78,15 @@ type Config struct {
 	Metrics *metrics.Metrics
 	Logger  zerolog.Logger
 	Now     func() time.Time
+	// Owner names this worker in leases and run records (--worker-id).
+	Owner string
+	// LeaseTTL is how long a lease lasts unless renewed; a cycle renews
+	// it every third of it. A dead worker's integrations are taken over
+	// once it passes.
+	LeaseTTL time.Duration
+	// Schedule computes when an integration is next due after a cycle;
+	// nil leaves next_due_at as it is (sync --once).
+	Schedule cron.Schedule
 	// UploadClock, when set, is the upload time of batches instead of Now.
 	// Only the end-to-end test of preview sets it (SIEMSYNC_TEST_UPLOAD_TIME):
 	// upload_time and job snapshot ids are the time a batch is built, so a
@@ -84,12 +97,10 @@ type Config struct {
 }
 
 // Syncer runs cycles. It never runs two cycles of one integration at once,
-// whoever asks (the scheduler, the API's "sync now", the CLI).
+// whoever asks (the scheduler, the API's "sync now", the CLI, another
+// process on the same store): every cycle holds the integration's lease.
 type Syncer struct {
 	cfg Config
-
-	mu      gosync.Mutex
-	running map[string]bool
 
 	draining atomic.Bool // see Drain
 }
@@ -116,7 +127,13 @@ func New(cfg Config) *Syncer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Syncer{cfg: cfg, running: map[string]bool{}}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = DefaultOwner()
+	}
+	return &Syncer{cfg: cfg}
 }
 
 // Result is the outcome of one cycle of one integration.
@@ -127,6 +144,8 @@ type Result struct {
 	Jobs        int64         `json:"job_events"`
 	Bytes       int64         `json:"bytes"`
 	SetAside    int64         `json:"set_aside"`
+	Filtered    int64         `json:"filtered"`   // records the filters kept from the destination
+	Heartbeats  int64         `json:"heartbeats"` // heartbeat events sent (0 or 1)
 	Duration    time.Duration `json:"duration_ns"`
 	Err         error         `json:"-"`
 }
@@ -141,14 +160,29 @@ func (s *Syncer) RunNow(ctx context.Context, id string) error {
 	return res.Err
 }
 
-// Cycle runs one cycle of one integration and records it in the store.
+// Cycle runs one cycle of one integration under its lease and records it
+// in the store. While another worker holds the lease it returns at once
+// with an error wrapping store.ErrLeaseHeld (and siemsync.ErrRunning).
 func (s *Syncer) Cycle(ctx context.Context, id string) Result {
-	res := Result{Integration: id}
-	if !s.acquire(id) {
-		res.Err = fmt.Errorf("integration %s: %w", id, siemsync.ErrRunning)
-		return res
+	if s.draining.Load() {
+		return Result{Integration: id, Err: fmt.Errorf("integration %s: %w", id, errStopping)}
 	}
-	defer s.release(id)
+	l, err := s.cfg.Store.AcquireLease(ctx, id, s.cfg.Owner, s.cfg.LeaseTTL)
+	if err != nil {
+		return Result{Integration: id, Err: fmt.Errorf("integration %s: %w", id, err)}
+	}
+	return s.CycleLeased(ctx, l)
+}
+
+// CycleLeased runs one cycle of the integration whose lease l the caller
+// took (the scheduler leases due integrations in bulk). It renews the lease
+// while the cycle runs and gives it back at the end; if another worker took
+// it over meanwhile, the cycle stops and its writes are refused.
+func (s *Syncer) CycleLeased(ctx context.Context, l store.Lease) Result {
+	id := l.Name
+	res := Result{Integration: id}
+	ctx, release := s.hold(ctx, l)
+	defer release()
 	if s.draining.Load() {
 		res.Err = fmt.Errorf("integration %s: %w", id, errStopping)
 		return res
@@ -157,19 +191,44 @@ func (s *Syncer) Cycle(ctx context.Context, id string) Result {
 	in, err := s.cfg.Store.GetIntegration(ctx, id, true)
 	if err != nil {
 		res.Err = fmt.Errorf("load integration %s: %w", id, err)
+		s.postpone(id)
 		return res
 	}
 	res.Name = in.Name
 	if !in.Enabled {
 		res.Err = fmt.Errorf("integration %s is disabled: enable it to sync", id)
+		s.postpone(id)
 		return res
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CycleTimeout)
 	defer cancel()
-	s.run(ctx, in, &res)
+	s.run(ctx, in, l, &res)
 	res.Duration = s.cfg.Now().Sub(start)
 	s.logResult(in, &res)
 	return res
+}
+
+// postpone sets next_due_at of an integration whose cycle ended before it
+// recorded a run, so that it is not leased again at every poll.
+func (s *Syncer) postpone(id string) {
+	next := s.nextDue()
+	if next.IsZero() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := s.cfg.Store.SetNextDue(ctx, id, next); err != nil && !errors.Is(err, siemsync.ErrNotFound) {
+		s.cfg.Logger.Warn().Err(err).Str("integration", id).Msg("postpone integration")
+	}
+}
+
+// nextDue is when an integration is due again after a cycle that ends now;
+// zero (leave it) without a schedule.
+func (s *Syncer) nextDue() time.Time {
+	if s.cfg.Schedule == nil {
+		return time.Time{}
+	}
+	return s.cfg.Schedule.Next(s.cfg.Now())
 }
 
 // RunAll runs one cycle of every enabled integration (or of the given ones)
@@ -208,28 +267,6 @@ func (s *Syncer) RunAll(ctx context.Context, ids []string, concurrency int) ([]R
 	return results, nil
 }
 
-func (s *Syncer) acquire(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.running[id] {
-		return false
-	}
-	s.running[id] = true
-	return true
-}
-
-func (s *Syncer) isRunning(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.running[id]
-}
-
-func (s *Syncer) release(id string) {
-	s.mu.Lock()
-	delete(s.running, id)
-	s.mu.Unlock()
-}
-
 // batchCap is the byte cap of an integration's batches: its configured
 // maximum, or less once a 413 taught us the destination's real limit.
 func batchCap(in *siemsync.Integration) int {
@@ -248,7 +285,7 @@ func (s *Syncer) logResult(in *siemsync.Integration, r *Result) {
 	}
 	ev.Str("integration", in.ID).Str("name", in.Name).Str("account", in.Account).Str("kind", string(in.Kind)).
 		Int64("audit_events", r.Audit).Int64("job_events", r.Jobs).Int64("bytes", r.Bytes).
-		Int64("set_aside", r.SetAside).Dur("duration_ms", r.Duration).Str("result", result).Msg("sync cycle")
+		Int64("set_aside", r.SetAside).Int64("filtered", r.Filtered).Dur("duration_ms", r.Duration).Str("result", result).Msg("sync cycle")
 	if m := s.cfg.Metrics; m != nil {
 		m.Cycles.WithLabelValues(in.ID, result).Inc()
 		m.CycleDuration.Observe(r.Duration.Seconds())

@@ -25,6 +25,7 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	noGzip := fs.Bool("no-gzip", false, "send uncompressed batches")
 	fs.IntVar(&c.MaxBatchBytes, "max-batch-bytes", 0, "uncompressed bytes per batch (default 4 MiB)")
 	fs.IntVar(&c.MaxBatchEvents, "max-batch-events", 0, "events per batch (default 10000)")
+	fs.IntVar(&c.MaxInFlight, "max-in-flight", 0, "requests in flight per cycle (default 4)")
 	fs.IntVar(&c.PageSize, "page-size", 0, "records per store page read (default 1000)")
 	fs.BoolVar(&c.IngestOnly, "ingest-only", false, "drain mode: stop after the ingest (to measure ingest alone)")
 	fs.IntVar(&c.IngestChunk, "ingest-chunk", bench.DefaultIngestChunk, "records per ingest call (one NDJSON stream, one transaction)")

@@ -18,7 +18,10 @@ type globals struct {
 	logLevel     string
 	allowPrivate bool
 	hostName     string
-	init         bool // defaults taken from the environment
+	// CEF header of syslog destinations, for the deployment (e.g. the
+	// SaaS product's name); "" takes the sink's defaults.
+	cefVendor, cefProduct, cefVersion string
+	init                              bool // defaults taken from the environment
 }
 
 // usageError is a mistake on the command line: main prints it with a hint
@@ -78,6 +81,9 @@ func (g *globals) addGlobals(fs *flag.FlagSet, e env) {
 		g.logLevel = e.str("SIEMSYNC_LOG_LEVEL", "info")
 		g.allowPrivate = e.boolean("SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS", false)
 		g.hostName = e.str("SIEMSYNC_HOST_NAME", defaultHostName())
+		g.cefVendor = e.str("SIEMSYNC_CEF_VENDOR", "")
+		g.cefProduct = e.str("SIEMSYNC_CEF_PRODUCT", "")
+		g.cefVersion = e.str("SIEMSYNC_CEF_VERSION", "")
 		g.init = true
 	}
 	fs.StringVar(&g.db, "db", g.db, "SQLite database `path` (env SIEMSYNC_DB)")
@@ -86,6 +92,9 @@ func (g *globals) addGlobals(fs *flag.FlagSet, e env) {
 	fs.BoolVar(&g.allowPrivate, "allow-private-destinations", g.allowPrivate,
 		"allow destinations on loopback, private, link-local and metadata addresses (env SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS)")
 	fs.StringVar(&g.hostName, "host-name", g.hostName, "host name sent for accounts that have none (env SIEMSYNC_HOST_NAME)")
+	fs.StringVar(&g.cefVendor, "cef-vendor", g.cefVendor, "CEF Device Vendor of syslog destinations (default siemsync; env SIEMSYNC_CEF_VENDOR)")
+	fs.StringVar(&g.cefProduct, "cef-product", g.cefProduct, "CEF Device Product of syslog destinations, e.g. your product's name (default siemsync; env SIEMSYNC_CEF_PRODUCT)")
+	fs.StringVar(&g.cefVersion, "cef-version", g.cefVersion, "CEF Device Version of syslog destinations (default: siemsync's version; env SIEMSYNC_CEF_VERSION)")
 }
 
 // newFlagSet returns a flag set for one command that also knows the globals.

@@ -17,9 +17,10 @@ type integrationFlags struct {
 	account, name, kind, url, token, tokenFile, sources      string
 	index, sourcetype, source, address, protocol, framing    string
 	caFile, clientCert, clientKey, serverName, backfillSince string
+	channel, auditEvents, jobStatuses, jobTypes              string
 	profile, notifyURL                                       string
-	gzip, ack, insecure, disabled                            bool
-	maxBatchBytes, maxBatchEvents, minSeverity               int
+	gzip, ack, insecure, disabled, heartbeat                 bool
+	maxBatchBytes, maxBatchEvents, minSeverity, maxInFlight  int
 	ackTimeout, alertAfter                                   time.Duration
 }
 
@@ -37,12 +38,18 @@ func (f *integrationFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.gzip, "gzip", true, "gzip request bodies")
 	fs.IntVar(&f.maxBatchBytes, "max-batch-bytes", siemsync.DefaultMaxBatchBytes, "largest request body, uncompressed")
 	fs.IntVar(&f.maxBatchEvents, "max-batch-events", siemsync.DefaultMaxBatchEvents, "most events per request")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "requests kept in flight at once (default 4 for HEC, 1 for syslog)")
 	fs.BoolVar(&f.ack, "ack", false, "use indexer acknowledgement (Splunk Enterprise useACK)")
 	fs.DurationVar(&f.ackTimeout, "ack-timeout", siemsync.DefaultAckTimeout, "resend a batch not acknowledged within this time")
 	fs.StringVar(&f.address, "address", "", "syslog server host:port (601 for tcp, 6514 for tls)")
 	fs.StringVar(&f.protocol, "protocol", "tls", "syslog transport: tcp or tls")
 	fs.StringVar(&f.framing, "framing", "octet", "syslog framing: octet (RFC 5425/6587) or lf")
-	fs.IntVar(&f.minSeverity, "min-severity", 0, "send only events with CEF severity >= N (0-10)")
+	fs.StringVar(&f.channel, "channel", "", "HEC request channel `GUID` (generated for the raw endpoint when not given)")
+	fs.IntVar(&f.minSeverity, "min-severity", 0, "send only events with CEF severity >= N (0-10; audit 3, jobs by status), both kinds")
+	fs.StringVar(&f.auditEvents, "audit-events", "", "send only audit events matching these comma-separated patterns, e.g. 'Sign in*,Export*' (empty: all)")
+	fs.StringVar(&f.jobStatuses, "job-statuses", "", "send only jobs with these comma-separated statuses (empty: all)")
+	fs.StringVar(&f.jobTypes, "job-types", "", "send only jobs of these comma-separated types (empty: all)")
+	fs.BoolVar(&f.heartbeat, "heartbeat", false, "end every cycle with a heartbeat event (window, counts, checkpoints)")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of the CA that signed the server's certificate")
 	fs.StringVar(&f.clientCert, "client-cert", "", "PEM `FILE` of the client certificate (mTLS)")
 	fs.StringVar(&f.clientKey, "client-key", "", "PEM `FILE` of the client private key (mTLS)")
@@ -66,7 +73,8 @@ func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, 
 		"account": {&in.Account, f.account}, "name": {&in.Name, f.name}, "url": {&in.URL, f.url},
 		"index": {&in.Index, f.index}, "sourcetype": {&in.Sourcetype, f.sourcetype}, "source": {&in.Source, f.source},
 		"address": {&in.Address, f.address}, "protocol": {&in.Protocol, f.protocol}, "framing": {&in.Framing, f.framing},
-		"server-name": {&in.ServerName, f.serverName}, "profile": {&in.Profile, f.profile},
+		"server-name": {&in.ServerName, f.serverName}, "channel": {&in.Channel, f.channel},
+		"profile": {&in.Profile, f.profile},
 	}
 	for name, s := range str {
 		if has(name) {
@@ -97,6 +105,9 @@ func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, 
 	if has("max-batch-events") {
 		in.MaxBatchEvents = f.maxBatchEvents
 	}
+	if has("max-in-flight") {
+		in.MaxInFlight = f.maxInFlight
+	}
 	if has("min-severity") {
 		in.MinSeverity = f.minSeverity
 	}
@@ -105,6 +116,18 @@ func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, 
 	}
 	if has("alert-after") {
 		in.AlertAfter = siemsync.Duration(f.alertAfter)
+	}
+	lists := map[string]struct {
+		dst *[]string
+		v   string
+	}{"audit-events": {&in.AuditEvents, f.auditEvents}, "job-statuses": {&in.JobStatuses, f.jobStatuses}, "job-types": {&in.JobTypes, f.jobTypes}}
+	for name, l := range lists {
+		if has(name) {
+			*l.dst = csv(l.v)
+		}
+	}
+	if has("heartbeat") {
+		in.Heartbeat = f.heartbeat
 	}
 	if err := f.applySecrets(in, set, stdin, getenv); err != nil {
 		return err

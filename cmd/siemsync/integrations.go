@@ -214,12 +214,19 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 		row("gzip", in.Gzip)
 		row("ack", in.Ack)
 		row("profile", in.Profile)
+		if in.Channel != "" {
+			row("channel", in.Channel)
+		}
 	} else {
 		row("address", in.Address)
 		row("protocol", in.Protocol)
 		row("framing", in.Framing)
-		row("min severity", in.MinSeverity)
 	}
+	row("audit events", or(strings.Join(in.AuditEvents, ","), "all"))
+	row("job statuses", or(strings.Join(in.JobStatuses, ","), "all"))
+	row("job types", or(strings.Join(in.JobTypes, ","), "all"))
+	row("min severity", in.MinSeverity)
+	row("heartbeat", in.Heartbeat)
 	row("max batch", fmt.Sprintf("%d bytes, %d events", in.MaxBatchBytes, in.MaxBatchEvents))
 	if in.LearnedBatchBytes > 0 {
 		row("learned batch", fmt.Sprintf("%d bytes (the destination refused larger requests with 413)", in.LearnedBatchBytes))
@@ -238,6 +245,7 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 	row("lag", (time.Duration(in.Status.LagSeconds) * time.Second).String())
 	row("events last cycle", in.Status.EventsLastCycle)
 	row("set aside", in.Status.SetAside)
+	row("filtered last cycle", in.Status.Filtered)
 	for _, warn := range in.Status.Warnings {
 		row("warning", warn)
 	}
@@ -296,7 +304,7 @@ func integrationsTest(ctx context.Context, a *app, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	steps := a.tester(sinkConfig{requestTimeout: timeout})(ctx, in, send)
+	steps := a.tester(sinkConfig{requestTimeout: timeout}, db)(ctx, in, send)
 	ok := stepsOK(steps)
 	if asJSON {
 		if err := writeJSON(a.stdout, map[string]any{"ok": ok, "steps": steps}); err != nil {

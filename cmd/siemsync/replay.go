@@ -19,19 +19,10 @@ import (
 // besides being woken when one starts.
 const replayPoll = 5 * time.Second
 
-// workerID names this process as a lease owner: host name and pid.
-func (a *app) workerID() string {
-	host := a.g.hostName
-	if host == "" {
-		host, _ = os.Hostname()
-	}
-	return fmt.Sprintf("%s:%d", host, os.Getpid())
-}
-
-// newReplays returns the replay manager; SIEMSYNC_LEASE_TTL sets how long a
-// dead worker's replay waits before another resumes it (default 60s).
-func (a *app) newReplays(db *sqlite.DB, s *sync.Syncer) *sync.Replays {
-	return sync.NewReplays(s, db, a.workerID(), a.env.duration("SIEMSYNC_LEASE_TTL", sync.DefaultReplayLeaseTTL))
+// newReplays returns the replay manager: replays run under leases of this
+// worker (--worker-id) that last --lease-ttl unless renewed.
+func (a *app) newReplays(db *sqlite.DB, s *sync.Syncer, f syncFlags) *sync.Replays {
+	return sync.NewReplays(s, db, f.workerID, f.leaseTTL)
 }
 
 // integrationsReplay starts a replay and follows it: it runs the replay
@@ -59,13 +50,13 @@ func integrationsReplay(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("integration %s: %w", id, err)
 	}
 	s := a.newSyncer(db, f, nil, nil)
-	rp := a.newReplays(db, s)
+	rp := a.newReplays(db, s, f)
 	if _, err := rp.Begin(ctx, in, from, to); err != nil {
 		return flagError(err)
 	}
 	runErr := make(chan error, 1)
 	go func() {
-		runErr <- s.RunReplay(ctx, db, id, a.workerID(), a.env.duration("SIEMSYNC_LEASE_TTL", sync.DefaultReplayLeaseTTL))
+		runErr <- s.RunReplay(ctx, db, id, f.workerID, f.leaseTTL)
 	}()
 	bar := newProgressPrinter(a.stdout)
 	t := time.NewTicker(250 * time.Millisecond)

@@ -76,9 +76,9 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 		fmt.Fprintf(a.stdout, "admin token (shown once; only its hash is stored): %s\n", generated)
 	}
 	sc := sinkConfig{requestTimeout: f.sync.requestTimeout, maxEventBytes: f.sync.maxEventBytes, metrics: m}
-	replays := a.newReplays(db, syncer)
+	replays := a.newReplays(db, syncer, f.sync)
 	handler, err := admin.New(admin.Config{
-		Store: db, Syncer: syncer, Tester: a.tester(sc), Ingest: ingester{db}, Preview: syncer, Replays: replays, Metrics: m,
+		Store: db, Syncer: syncer, Tester: a.tester(sc, db), Ingest: ingester{db}, Preview: syncer, Replays: replays, Metrics: m,
 		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
 	})
 	if err != nil {
@@ -107,7 +107,7 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	// Cycles run on a context that SIGTERM does not cancel: Stop first lets
 	// in-flight batches finish for the grace period, then cancels them.
 	sched.Start(context.WithoutCancel(ctx))
-	pruneDone := a.startPruner(ctx, db, f.retention)
+	pruneDone := a.startPruner(ctx, db, f.retention, f.sync.workerID)
 	// Replays resume at start and stop, like cycles, after the batch in
 	// flight once the syncer drains (their cursors keep what was sent).
 	rctx, stopReplays := context.WithCancel(context.WithoutCancel(ctx))
@@ -134,8 +134,14 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	return nil
 }
 
-// startPruner applies the retention every hour until ctx ends.
-func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Duration) <-chan struct{} {
+// pruneEvery is how often each worker tries to prune. The deployment-wide
+// lease it takes lasts a little less, so that across all workers the
+// retention runs about once per interval, on whichever worker comes first.
+const pruneEvery = time.Hour
+
+// startPruner applies the retention every hour until ctx ends, on one
+// worker of the deployment at a time.
+func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Duration, owner string) <-chan struct{} {
 	done := make(chan struct{})
 	if retention <= 0 {
 		close(done)
@@ -143,15 +149,22 @@ func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Dur
 	}
 	go func() {
 		defer close(done)
-		t := time.NewTicker(time.Hour)
+		t := time.NewTicker(pruneEvery)
 		defer t.Stop()
 		for {
-			res, err := db.Prune(ctx, time.Now().Add(-retention))
+			_, err := db.AcquireLease(ctx, store.PruneLease, owner, pruneEvery-5*time.Minute)
+			if err == nil {
+				var res store.PruneResult
+				res, err = db.Prune(ctx, time.Now().Add(-retention))
+				if err == nil {
+					a.log.Info().Interface("pruned", res).Msg("prune")
+				}
+			}
 			switch {
+			case errors.Is(err, store.ErrLeaseHeld):
+				a.log.Debug().Msg("prune: another worker pruned within the hour")
 			case err != nil && !errors.Is(err, context.Canceled):
 				a.log.Error().Err(err).Msg("prune")
-			case err == nil:
-				a.log.Info().Interface("pruned", res).Msg("prune")
 			}
 			select {
 			case <-ctx.Done():

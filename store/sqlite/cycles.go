@@ -184,8 +184,8 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 		}
 		var events int64
 		var worker string
-		err := tx.QueryRowContext(ctx, `UPDATE runs SET finished = ?, error = ? WHERE id = ? AND integration = ? RETURNING events, worker`,
-			ms(f.Finished), f.Err, f.RunID, f.Integration).Scan(&events, &worker)
+		err := tx.QueryRowContext(ctx, `UPDATE runs SET finished = ?, error = ?, filtered = ? WHERE id = ? AND integration = ? RETURNING events, worker`,
+			ms(f.Finished), f.Err, f.Filtered, f.RunID, f.Integration).Scan(&events, &worker)
 		if err != nil {
 			return fmt.Errorf("close run %d: %w", f.RunID, notFound(err))
 		}
@@ -201,13 +201,16 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 		if err != nil {
 			return fmt.Errorf("update status: %w", err)
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE integrations SET filtered_last_cycle = ? WHERE id = ?`, f.Filtered, f.Integration); err != nil {
+			return fmt.Errorf("update status: %w", err)
+		}
 		return nil
 	})
 }
 
 // RecentRuns returns the integration's last n runs, newest first.
 func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]store.Run, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, started, finished, events, bytes, set_aside, error
+	rows, err := db.r.QueryContext(ctx, `SELECT id, worker, started, finished, events, bytes, set_aside, filtered, error
 		FROM runs WHERE integration = ? ORDER BY id DESC LIMIT ?`, integration, n)
 	if err != nil {
 		return nil, db.fail("list runs of "+integration, err)
@@ -218,7 +221,7 @@ func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]stor
 		r := store.Run{Integration: integration}
 		var started int64
 		var finished sql.NullInt64
-		if err := rows.Scan(&r.ID, &started, &finished, &r.Events, &r.Bytes, &r.SetAside, &r.Error); err != nil {
+		if err := rows.Scan(&r.ID, &r.Worker, &started, &finished, &r.Events, &r.Bytes, &r.SetAside, &r.Filtered, &r.Error); err != nil {
 			return nil, db.fail("list runs of "+integration, err)
 		}
 		r.Started, r.Finished = fromMS(started), timePtr(finished)

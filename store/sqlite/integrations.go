@@ -64,6 +64,9 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
+		if err := saveScope(ctx, tx, in); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO checkpoints (integration, source, seq, updated_at)
 			VALUES (?1, 'audit', ?2, ?4), (?1, 'jobs', ?3, ?4)`, in.ID, auditCP, jobsCP, ms(now))
 		if err != nil {
@@ -99,7 +102,7 @@ func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) e
 			return siemsync.ErrNotFound
 		}
 		in.UpdatedAt = now
-		return nil
+		return saveScope(ctx, tx, in)
 	})
 }
 
