@@ -35,7 +35,7 @@ const (
 	// flight; syslog keeps one (order on a connection is the order sent).
 	DefaultMaxInFlight = 4
 	MaxMaxInFlight     = 32
-	DefaultAlertAfter     = 30 * time.Minute
+	DefaultAlertAfter  = 30 * time.Minute
 )
 
 // Profiles: the shape of the events an integration sends.
