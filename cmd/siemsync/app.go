@@ -101,6 +101,8 @@ func (a *app) hecOptions(sc sinkConfig) hec.Options {
 	return hec.Options{
 		AllowPrivate: a.g.allowPrivate, RequestTimeout: sc.requestTimeout, MaxEventBytes: sc.maxEventBytes,
 		Hostname: a.g.hostName, Metrics: sc.metrics, Logger: a.log,
+		// OCSF metadata.product names the deployment's product, as the CEF header does.
+		Vendor: a.g.cefVendor, Product: a.g.cefProduct, Version: a.g.cefVersion,
 	}
 }
 

@@ -81,7 +81,7 @@ type Options struct {
 	Client *http.Client
 	// Vendor, Product and Version name the product in OCSF events'
 	// metadata.product: the deployment's CEF vendor, product and version
-	// (default "siemsync", "siemsync", none).
+	// (default "siemsync", "siemsync" and siemsync's version).
 	Vendor, Product, Version string
 	// OnPost, when set, is called after every event POST (not ack
 	// queries) with what went on the wire; the benchmark measures request

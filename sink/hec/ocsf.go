@@ -157,6 +157,9 @@ func ocsfProduct(o Options) []byte {
 	if product == "" {
 		product = "siemsync"
 	}
+	if version == "" && product == "siemsync" {
+		version = siemsync.Version() // an operator's own product: its version is theirs to give
+	}
 	b := append([]byte(nil), `"version":"`+OCSFVersion+`","product":{"name":`...)
 	b = appendString(b, product, 0)
 	b = append(b, `,"vendor_name":`...)
