@@ -89,6 +89,9 @@ func TestAPIReplay(t *testing.T) {
 	if w := b.api("GET", path, ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"percent": 25`) {
 		t.Errorf("get: %d %s", w.Code, w.Body)
 	}
+	if w := b.api("GET", "/api/v1/integrations/"+id+"/status", ""); !strings.Contains(w.Body.String(), `"replay": {`) {
+		t.Errorf("status without the replay: %s", w.Body)
+	}
 	if w := b.api("DELETE", path, ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"cancelled"`) {
 		t.Errorf("cancel: %d %s", w.Code, w.Body)
 	}

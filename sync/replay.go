@@ -14,17 +14,11 @@ import (
 
 // ReplayStore is what a replay needs of the store beyond a cycle's.
 type ReplayStore interface {
-	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (store.Lease, error)
-	RenewLease(ctx context.Context, l store.Lease, ttl time.Duration) (store.Lease, error)
-	ReleaseLease(ctx context.Context, l store.Lease) error
+	store.Leaser
 	GetReplay(ctx context.Context, integration string) (store.Replay, error)
 	ReplayProgress(ctx context.Context, integration string, auditCursor, jobsCursor, sent int64) error
 	FinishReplay(ctx context.Context, integration, state, msg string) error
 }
-
-// DefaultReplayLeaseTTL is how long a replay's lease lasts without renewal:
-// a worker that dies mid-replay leaves it to another after this.
-const DefaultReplayLeaseTTL = 60 * time.Second
 
 // RunReplay runs the running replay of an integration to its end, beside
 // the live cycles: its own sink, its own cursor (never the checkpoint),
@@ -35,7 +29,7 @@ const DefaultReplayLeaseTTL = 60 * time.Second
 // by whoever runs it next (after a restart, the next serve).
 func (s *Syncer) RunReplay(ctx context.Context, rs ReplayStore, id, owner string, ttl time.Duration) error {
 	if ttl <= 0 {
-		ttl = DefaultReplayLeaseTTL
+		ttl = DefaultLeaseTTL
 	}
 	lease, err := rs.AcquireLease(ctx, store.ReplayLease(id), owner, ttl)
 	if err != nil {

@@ -39,7 +39,7 @@ type Replays struct {
 // NewReplays returns the replay manager of a worker named owner.
 func NewReplays(s *Syncer, st ReplaysStore, owner string, ttl time.Duration) *Replays {
 	if ttl <= 0 {
-		ttl = DefaultReplayLeaseTTL
+		ttl = DefaultLeaseTTL
 	}
 	return &Replays{s: s, st: st, owner: owner, ttl: ttl, wake: make(chan struct{}, 1), now: s.cfg.Now, running: map[string]bool{}}
 }
