@@ -235,7 +235,7 @@ func (s *Server) replaySubmit(w http.ResponseWriter, r *http.Request, se *sessio
 		s.log.Info().Str("integration", id).Time("since", since).Time("until", until).Str("via", "page").Msg("replay started")
 		s.flash(se, "ok", "Replay started: the window is sent again beside the live sync.")
 	}
-	http.Redirect(w, r, detailURL(id)+"#replay", http.StatusSeeOther)
+	http.Redirect(w, r, detailURL(id), http.StatusSeeOther)
 }
 
 // replayCancelSubmit cancels the running replay.
@@ -249,5 +249,5 @@ func (s *Server) replayCancelSubmit(w http.ResponseWriter, r *http.Request, se *
 			s.flash(se, "ok", "Replay cancelled.")
 		}
 	}
-	http.Redirect(w, r, detailURL(id)+"#replay", http.StatusSeeOther)
+	http.Redirect(w, r, detailURL(id), http.StatusSeeOther)
 }
