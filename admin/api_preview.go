@@ -57,18 +57,9 @@ func (s *Server) apiPreviewUnsaved(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	var body integrationInput
-	if err := decodeJSON(w, r, &body); err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	in := &siemsync.Integration{Enabled: true, Gzip: true, TokenSet: true}
-	if err := body.apply(in, true, s.now()); err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	in.ApplyDefaults()
-	if err := in.Validate(); err != nil {
+	// Scoped as a create: an account key previews its own account only.
+	in, err := s.newIntegrationFrom(w, r, &siemsync.Integration{Enabled: true, Gzip: true, TokenSet: true})
+	if err != nil {
 		s.writeErr(w, r, err)
 		return
 	}

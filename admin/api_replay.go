@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 	"github.com/siemsync/siemsync/store"
 )
 
@@ -100,6 +101,7 @@ func (s *Server) apiReplayStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info().Str("integration", in.ID).Time("since", from).Time("until", to).Str("via", "api").Msg("replay started")
+	s.recordIntegration(r, audittrail.ReplayStarted, in, map[string]any{"since": from, "until": to})
 	st, err := s.cfg.Replays.Get(r.Context(), in.ID)
 	if err != nil {
 		s.writeErr(w, r, err)
@@ -133,6 +135,9 @@ func (s *Server) apiReplayCancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info().Str("integration", id).Str("via", "api").Msg("replay cancelled")
+	if in, err := s.cfg.Store.GetIntegration(r.Context(), id, false); err == nil {
+		s.recordIntegration(r, audittrail.ReplayCancelled, in, nil)
+	}
 	st, err := s.cfg.Replays.Get(r.Context(), id)
 	if err != nil {
 		s.writeErr(w, r, err)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync/store"
-	"github.com/siemsync/siemsync/store/sqlite"
 	"github.com/siemsync/siemsync/sync"
 )
 
@@ -21,7 +20,7 @@ const replayPoll = 5 * time.Second
 
 // newReplays returns the replay manager: replays run under leases of this
 // worker (--worker-id) that last --lease-ttl unless renewed.
-func (a *app) newReplays(db *sqlite.DB, s *sync.Syncer, f syncFlags) *sync.Replays {
+func (a *app) newReplays(db store.Backend, s *sync.Syncer, f syncFlags) *sync.Replays {
 	return sync.NewReplays(s, db, f.workerID, f.leaseTTL)
 }
 
