@@ -9,7 +9,9 @@ import (
 	"github.com/siemsync/siemsync"
 )
 
-func TestNotifyURLSealedKeptAndRemoved(t *testing.T) {
+// The rules are in the conformance suite (ProfileAndAlerts); here: the
+// webhook URL is not on disk in plaintext.
+func TestNotifyURLSealedOnDisk(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	const hook = "https://hooks.example.com/services/T0/B0/WEBHOOKSECRETPATH"
@@ -42,37 +44,5 @@ func TestNotifyURLSealedKeptAndRemoved(t *testing.T) {
 		if bytes.Contains(b, []byte("WEBHOOKSECRETPATH")) {
 			t.Errorf("%s holds the webhook URL in plaintext", p)
 		}
-	}
-}
-
-func TestNotifyURLRemovedAndAlertState(t *testing.T) {
-	t.Parallel()
-	f := setup(t)
-	in := hecIntegration(acctA, "alerts")
-	in.NotifyURL = "https://hooks.example.com/x"
-	f.create(t, in)
-	got, _ := f.db.GetIntegration(t.Context(), in.ID, false)
-	got.NotifyURLSet = false // what a PATCH with "notify_url": "" does
-	got.ApplyDefaults()      // as every caller does before storing: clears NotifyHost
-	if err := f.db.UpdateIntegration(t.Context(), got); err != nil {
-		t.Fatal(err)
-	}
-	if s, _ := f.db.GetIntegration(t.Context(), in.ID, true); s.NotifyURL != "" || s.NotifyURLSet || s.NotifyHost != "" {
-		t.Fatalf("after removal: %q set %v host %q", s.NotifyURL, s.NotifyURLSet, s.NotifyHost)
-	}
-
-	ok, err := f.db.SwapAlertState(t.Context(), in.ID, siemsync.AlertOK, siemsync.AlertFiring)
-	if err != nil || !ok {
-		t.Fatalf("first swap: %v %v", ok, err)
-	}
-	if ok, _ := f.db.SwapAlertState(t.Context(), in.ID, siemsync.AlertOK, siemsync.AlertFiring); ok {
-		t.Fatal("a second swap from the old state succeeded: two workers would both alert")
-	}
-	if err := f.db.SetAlertError(t.Context(), in.ID, "webhook answered 500"); err != nil {
-		t.Fatal(err)
-	}
-	s, _ := f.db.GetIntegration(t.Context(), in.ID, false)
-	if s.Status.Alert != siemsync.AlertFiring || s.Status.AlertError != "webhook answered 500" {
-		t.Errorf("status %+v", s.Status)
 	}
 }
