@@ -103,6 +103,9 @@ func (in *Integration) Validate() error {
 	if in.MaxInFlight < 1 || in.MaxInFlight > MaxMaxInFlight {
 		return Invalid("max_in_flight", "must be between 1 and %d", MaxMaxInFlight)
 	}
+	if err := in.validateAlerts(); err != nil {
+		return err
+	}
 	if err := in.validateFilters(); err != nil {
 		return err
 	}
@@ -156,6 +159,52 @@ func (in *Integration) validateHEC() error {
 		return Invalid("ack_timeout", "must be between 1s and 1h")
 	}
 	return nil
+}
+
+// Limits of the alert settings.
+const (
+	MinAlertAfter   = time.Second
+	MaxAlertAfter   = 30 * 24 * time.Hour
+	MaxNotifyURLLen = 2048
+)
+
+func (in *Integration) validateAlerts() error {
+	switch in.Profile {
+	case ProfileSiemsync:
+	case ProfileOCSF:
+		if in.Kind == KindSyslog {
+			return Invalid("profile", "ocsf applies to splunk_hec integrations: syslog_cef sends CEF, which has its own fixed fields; use siemsync")
+		}
+	default:
+		return Invalid("profile", "must be siemsync (the default) or ocsf")
+	}
+	if d := in.AlertAfter.D(); d < MinAlertAfter || d > MaxAlertAfter {
+		return Invalid("alert_after", "must be between 1s and 720h (30 days), e.g. 30m")
+	}
+	if in.NotifyURL == "" {
+		return nil
+	}
+	if len(in.NotifyURL) > MaxNotifyURLLen || strings.ContainsAny(in.NotifyURL, " \t\r\n") {
+		return Invalid("notify_url", "must be one URL of at most %d characters", MaxNotifyURLLen)
+	}
+	u, err := url.Parse(in.NotifyURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return Invalid("notify_url", "must be an http:// or https:// webhook URL, e.g. https://hooks.slack.com/services/…")
+	}
+	if u.User != nil {
+		return Invalid("notify_url", "must not contain user:password@; put a token in the path or query as the webhook expects")
+	}
+	return nil
+}
+
+// NotifyHostOf is the host[:port] of a webhook URL, shown instead of the
+// URL itself.
+func NotifyHostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 func (in *Integration) validateSyslog() error {

@@ -22,7 +22,10 @@ type baseView struct {
 	CSRF     string
 	AssetVer string
 	Flashes  []flash
-	Egress   string // the operator's egress addresses, for firewall allow-lists
+	// Refresh reloads the page every so many seconds (a replay's progress
+	// bar); 0: never.
+	Refresh int
+	Egress  string // the operator's egress addresses, for firewall allow-lists
 }
 
 func (s *Server) base(title string, se *session) baseView {
@@ -163,10 +166,12 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request, se *session) {
 
 type detailView struct {
 	baseView
-	Card     *card
-	Account  siemsync.Account
-	SetAside []store.SetAside
-	Test     *testResult
+	Card      *card
+	Account   siemsync.Account
+	SetAside  []store.SetAside
+	Test      *testResult
+	Replay    *store.ReplayStatus // nil: none yet, or replay not available
+	CanReplay bool
 }
 
 func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
@@ -186,6 +191,15 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
 		return
 	}
 	v := detailView{baseView: s.base(in.Name, se), Card: c, SetAside: sa, Account: s.account(r, in.Account)}
+	if s.cfg.Replays != nil {
+		v.CanReplay = true
+		if st, err := s.cfg.Replays.Get(r.Context(), in.ID); err == nil {
+			v.Replay = &st
+			if st.State == store.ReplayRunning {
+				v.Refresh = 2
+			}
+		}
+	}
 	// The connection test result shows in its own panel, not as a banner.
 	kept := v.Flashes[:0]
 	for i := range v.Flashes {

@@ -97,6 +97,8 @@ type Config struct {
 	Syncer  Syncer
 	Tester  Tester
 	Ingest  Ingester
+	Preview Previewer        // nil: preview answers 501
+	Replays Replays          // nil: replay answers 501
 	Metrics *metrics.Metrics // nil: /metrics answers 404
 	Logger  zerolog.Logger
 	// TokenHash is the SHA-256 of the admin token (see EnsureToken).
@@ -210,6 +212,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /integrations/{id}/sync", s.page(s.ownedPage(s.syncSubmit)))
 	mux.Handle("POST /integrations/{id}/setaside/retry", s.page(s.ownedPage(s.setAsideRetrySubmit)))
 	mux.Handle("POST /integrations/{id}/setaside/{sid}/drop", s.page(s.ownedPage(s.setAsideDropSubmit)))
+	mux.Handle("POST /integrations/{id}/replay", s.page(s.ownedPage(s.replaySubmit)))
+	mux.Handle("POST /integrations/{id}/replay/cancel", s.page(s.ownedPage(s.replayCancelSubmit)))
 
 	// API.
 	mux.Handle("/api/v1/", http.StripPrefix("/api/v1", s.apiRoutes()))

@@ -33,6 +33,22 @@ func SealSecrets(c Cipher, in *siemsync.Integration) (token, key []byte, err err
 	return token, key, nil
 }
 
+// SealNotify seals the webhook URL of an integration (a Slack webhook URL
+// carries its secret); nil means none given.
+func SealNotify(c Cipher, in *siemsync.Integration) ([]byte, error) {
+	if in.NotifyURL == "" {
+		return nil, nil
+	}
+	if c == nil {
+		return nil, fmt.Errorf("seal webhook URL: %w", ErrNoCipher)
+	}
+	b, err := c.Seal([]byte(in.NotifyURL))
+	if err != nil {
+		return nil, fmt.Errorf("seal webhook URL: %w", err)
+	}
+	return b, nil
+}
+
 // OpenSecret opens a secret that SealSecrets sealed; nothing stored is "".
 func OpenSecret(c Cipher, what string, sealed []byte) (string, error) {
 	if len(sealed) == 0 {

@@ -67,7 +67,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 // receives the admin URL once the server listens.
 func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready func(url string)) error {
 	m := metrics.New()
-	syncer := a.newSyncer(db, f.sync, m)
+	notifier := a.newNotifier(db)
+	defer notifier.Wait() // alerts in flight at shutdown (each bounded by its timeout)
+	syncer := a.newSyncer(db, f.sync, m, notifier)
 	hash, generated, err := admin.EnsureToken(ctx, db, f.adminToken)
 	if err != nil {
 		return fmt.Errorf("admin token: %w", err)
@@ -80,8 +82,9 @@ func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready f
 		return usagef("--trusted-proxies: %v: give CIDR prefixes such as 10.0.0.0/8,192.0.2.10", err)
 	}
 	sc := sinkConfig{requestTimeout: f.sync.requestTimeout, maxEventBytes: f.sync.maxEventBytes, metrics: m}
+	replays := a.newReplays(db, syncer, f.sync)
 	handler, err := admin.New(admin.Config{
-		Store: db, Syncer: syncer, Tester: a.tester(sc, db), Ingest: ingester{db}, Metrics: m,
+		Store: db, Syncer: syncer, Tester: a.tester(sc, db), Ingest: ingester{db}, Preview: syncer, Replays: replays, Metrics: m,
 		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
 		TrustedProxies: proxies,
 		Egress:         f.egress, NoAuditTrail: !a.auditTrail(),
@@ -109,6 +112,12 @@ func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready f
 	// in-flight batches finish for the grace period, then cancels them.
 	sched.Start(context.WithoutCancel(ctx))
 	pruneDone := a.startPruner(ctx, db, f.retention, f.sync.workerID)
+	// Replays resume at start and stop, like cycles, after the batch in
+	// flight once the syncer drains (their cursors keep what was sent).
+	rctx, stopReplays := context.WithCancel(context.WithoutCancel(ctx))
+	replaysDone := make(chan struct{})
+	go func() { defer close(replaysDone); replays.Run(rctx, replayPoll) }()
+	defer func() { stopReplays(); <-replaysDone }()
 
 	select {
 	case <-ctx.Done():

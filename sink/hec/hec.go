@@ -80,6 +80,10 @@ type Options struct {
 	// dialer and the integration's TLS settings. A cookie jar is added
 	// when it has none.
 	Client *http.Client
+	// Vendor, Product and Version name the product in OCSF events'
+	// metadata.product: the deployment's CEF vendor, product and version
+	// (default "siemsync", "siemsync" and siemsync's version).
+	Vendor, Product, Version string
 	// OnPost, when set, is called after every event POST (not ack
 	// queries) with what went on the wire; the benchmark measures request
 	// latency and compressed bytes with it. It must be quick and safe for
@@ -110,6 +114,10 @@ type Sink struct {
 	auditMeta     []byte // `,"source":…,"sourcetype":…[,"index":…],"event":`
 	jobMeta       []byte
 	heartbeatMeta []byte
+
+	ocsf        bool   // profile ocsf
+	ocsfProduct []byte // see ocsfProduct
+	productName string
 
 	client    *http.Client
 	transport *http.Transport // nil when Options.Client was given
@@ -179,6 +187,11 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 		s.host, _ = os.Hostname()
 	}
 	s.channel = cmp.Or(in.Channel, channelIfNeeded(in, raw))
+	s.ocsf = in.Profile == siemsync.ProfileOCSF
+	s.ocsfProduct, s.productName = ocsfProduct(opts), opts.Product
+	if s.productName == "" {
+		s.productName = "siemsync"
+	}
 	s.auditMeta = metaPrefix(in, siemsync.DefaultAuditSource)
 	s.jobMeta = metaPrefix(in, siemsync.DefaultJobSource)
 	hb := *in

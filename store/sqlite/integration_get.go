@@ -28,6 +28,9 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 		if in.ClientKeyPEM, err = store.OpenSecret(db.cipher, "client key", r.key); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
+		if in.NotifyURL, err = store.OpenSecret(db.cipher, "webhook URL", r.notify); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
 	}
 	warnings, err := db.warnings(ctx, id)
 	if err != nil {

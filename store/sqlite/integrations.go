@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -35,6 +36,8 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 	}
 	now := db.nowMS()
 	token, key, err := store.SealSecrets(db.cipher, in)
+	notify, nerr := store.SealNotify(db.cipher, in)
+	err = cmp.Or(err, nerr)
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
@@ -61,7 +64,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 				return fmt.Errorf("read backfill start of jobs: %w", err)
 			}
 		}
-		args := append(configArgs(in, token, key), in.ID, in.Account, since, auditEnd, ms(now))
+		args := append(configArgs(in, token, key, notify), in.ID, in.Account, since, auditEnd, ms(now))
 		_, err = tx.ExecContext(ctx, sqlInsertIntegration, args...)
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 			return errNameTaken()
@@ -89,7 +92,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 			}
 		}
 		in.CreatedAt, in.UpdatedAt = now, now
-		in.TokenSet, in.ClientKeySet = token != nil, key != nil
+		in.TokenSet, in.ClientKeySet, in.NotifyURLSet = token != nil, key != nil, notify != nil
 		return nil
 	})
 }
@@ -119,10 +122,12 @@ func integrationAccount(ctx context.Context, tx *sql.Tx, in *siemsync.Integratio
 func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) error {
 	now := db.nowMS()
 	token, key, err := store.SealSecrets(db.cipher, in)
+	notify, nerr := store.SealNotify(db.cipher, in)
+	err = cmp.Or(err, nerr)
 	if err != nil {
 		return fmt.Errorf("update integration %s: %w", in.ID, err)
 	}
-	args := append(configArgs(in, token, key), ms(now), in.ID)
+	args := append(configArgs(in, token, key, notify), ms(now), in.ID)
 	return db.inTx(ctx, "update integration "+in.ID, func(tx *sql.Tx) error {
 		if token == nil {
 			if err := tokenStaysWithHost(ctx, tx, in); err != nil {

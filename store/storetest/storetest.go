@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"AccountKeys", testAccountKeys},
 		{"Sessions", testSessions},
 		{"SIEMFeature", testSIEMFeature},
+		{"ProfileAndAlerts", testProfileAndAlerts},
+		{"Replays", testReplays},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
