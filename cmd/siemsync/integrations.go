@@ -12,7 +12,7 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/audittrail"
-	"github.com/siemsync/siemsync/store/sqlite"
+	"github.com/siemsync/siemsync/store"
 )
 
 func cmdIntegrations(ctx context.Context, a *app, args []string) error {
@@ -169,7 +169,7 @@ func writeJSON(w io.Writer, v any) error {
 
 // oneID parses a command that takes one integration id.
 // oneID parses a command that takes one integration id and opens the store.
-func oneID(ctx context.Context, a *app, name string, args []string, extra func(*flag.FlagSet)) (string, *sqlite.DB, error) {
+func oneID(ctx context.Context, a *app, name string, args []string, extra func(*flag.FlagSet)) (string, store.Backend, error) {
 	fs := newFlagSet("integrations "+name, &a.g, a.env, a.stderr)
 	if extra != nil {
 		extra(fs)

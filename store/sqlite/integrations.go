@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
 	"github.com/siemsync/siemsync/store"
-	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
@@ -33,7 +33,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		in.ID = uuid.NewString()
 	}
 	now := db.nowMS()
-	token, key, err := db.sealSecrets(in)
+	token, key, err := store.SealSecrets(db.cipher, in)
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
@@ -102,7 +102,7 @@ func integrationAccount(ctx context.Context, tx *sql.Tx, in *siemsync.Integratio
 	var num int64
 	err := tx.QueryRowContext(ctx, `SELECT num FROM accounts WHERE id = ?`, in.Account).Scan(&num)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, siemsync.Invalid("account", "%s is not a known account: siemsync knows an account once ingest has stored one of its records. Check the UUID, or ask to create the account (API \"create_account\": true, CLI --create-account)", in.Account)
+		return 0, store.UnknownAccount(in.Account)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read account %s: %w", in.Account, err)
@@ -117,7 +117,7 @@ func integrationAccount(ctx context.Context, tx *sql.Tx, in *siemsync.Integratio
 // the client certificate and its key.
 func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) error {
 	now := db.nowMS()
-	token, key, err := db.sealSecrets(in)
+	token, key, err := store.SealSecrets(db.cipher, in)
 	if err != nil {
 		return fmt.Errorf("update integration %s: %w", in.ID, err)
 	}
@@ -157,20 +157,7 @@ func tokenStaysWithHost(ctx context.Context, tx *sql.Tx, in *siemsync.Integratio
 	if err != nil {
 		return fmt.Errorf("read the stored URL: %w", err)
 	}
-	oldHost, newHost := urlHost(oldURL), urlHost(in.URL)
-	if hasToken && oldHost != "" && oldHost != newHost {
-		return siemsync.Invalid("token", "enter the token again: the URL's host changes from %s to %s, and the stored token is only sent to the host it was entered for", oldHost, newHost)
-	}
-	return nil
-}
-
-// urlHost is the lower-case host name of a URL, "" when it has none.
-func urlHost(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	return store.TokenStaysWithHost(oldURL, in.URL, hasToken)
 }
 
 // SetEnabled turns an integration on or off. A disabled integration keeps
@@ -242,28 +229,4 @@ func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
 		return nil, db.fail("list enabled integrations", err)
 	}
 	return ids, nil
-}
-
-// sealSecrets seals the token and client key; nil means "none given".
-func (db *DB) sealSecrets(in *siemsync.Integration) (token, key []byte, err error) {
-	seal := func(what, v string) ([]byte, error) {
-		if v == "" {
-			return nil, nil
-		}
-		if db.cipher == nil {
-			return nil, fmt.Errorf("seal %s: %w", what, store.ErrNoCipher)
-		}
-		b, err := db.cipher.Seal([]byte(v))
-		if err != nil {
-			return nil, fmt.Errorf("seal %s: %w", what, err)
-		}
-		return b, nil
-	}
-	if token, err = seal("token", in.Token); err != nil {
-		return nil, nil, err
-	}
-	if key, err = seal("client key", in.ClientKeyPEM); err != nil {
-		return nil, nil, err
-	}
-	return token, key, nil
 }
