@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/admin"
+	"github.com/siemsync/siemsync/internal/version"
 	"github.com/siemsync/siemsync/store"
 )
 
@@ -61,7 +63,9 @@ func TestHealthz(t *testing.T) {
 	b := setup(t)
 	for _, p := range []string{"/healthz", "/api/v1/healthz"} {
 		w := b.serve(httptest.NewRequest("GET", p, nil))
-		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"ok"`) {
+		var got struct{ Status, Version string }
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &got) != nil ||
+			got.Status != "ok" || got.Version != version.String() || got.Version == "" {
 			t.Fatalf("%s: %d %s", p, w.Code, w.Body)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/version"
 	"github.com/siemsync/siemsync/store"
 )
 
@@ -17,13 +18,14 @@ type baseView struct {
 	SignedIn bool
 	CSRF     string
 	AssetVer string
+	Version  string // shown in the footer once signed in
 	Flashes  []flash
 }
 
 func (s *Server) base(title string, se *session) baseView {
 	v := baseView{Title: title, AssetVer: s.assetVer}
 	if se != nil {
-		v.SignedIn, v.CSRF = true, se.csrf
+		v.SignedIn, v.CSRF, v.Version = true, se.csrf, version.String()
 		v.Flashes = s.flashes.pop(se.nonce)
 	}
 	return v

@@ -16,6 +16,7 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/admin"
+	"github.com/siemsync/siemsync/internal/version"
 	"github.com/siemsync/siemsync/store"
 )
 
@@ -142,6 +143,10 @@ func TestPageLogin(t *testing.T) {
 	}
 	w := b.serve(httptest.NewRequest("GET", "/login", nil))
 	wantBody(t, w, "Admin token", `type="password"`)
+	footer := `<footer class="wrap footer">siemsync ` + version.String() + `</footer>`
+	if strings.Contains(w.Body.String(), footer) {
+		t.Fatal("the sign-in page shows the version to anyone")
+	}
 
 	w = b.postLogin("wrong")
 	if w.Code != http.StatusUnauthorized || len(w.Result().Cookies()) != 0 {
@@ -160,6 +165,7 @@ func TestPageLogin(t *testing.T) {
 	if strings.Contains(c.Value, adminToken) {
 		t.Fatal("cookie carries the token")
 	}
+	wantBody(t, br.get("/"), footer)
 	if w := br.get("/login"); w.Code != http.StatusSeeOther {
 		t.Fatalf("signed-in login page: %d", w.Code)
 	}

@@ -7,36 +7,40 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/store/sqlite"
 )
 
-func cmdAccounts(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: siemsync accounts list [--json] | accounts update ACCOUNT [--name N] [--host H]")
+// storeCmd is a command that runs with the store open.
+func storeCmd(a *app, c *cobra.Command, run func(ctx context.Context, db *sqlite.DB, args []string) error) *cobra.Command {
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		db, err := a.openStore(cmd.Context(), false)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return run(cmd.Context(), db, args)
 	}
-	fs := newFlagSet("accounts", &a.g, a.env, a.stderr)
-	asJSON := fs.Bool("json", false, "print JSON (list)")
-	name := fs.String("name", "", "account display name (update)")
-	host := fs.String("host", "", "host name of the environment where the account lives (update); empty: the server's --host-name")
-	pos, err := a.args(fs, args, -1, "")
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usagef("usage: siemsync accounts list|update")
-	}
-	db, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	switch pos[0] {
-	case "list":
+	return c
+}
+
+func newAccountsCmd(a *app) *cobra.Command {
+	return group("accounts", "list accounts, set their name and host", newAccountsListCmd(a), newAccountsUpdateCmd(a))
+}
+
+func newAccountsListCmd(a *app) *cobra.Command {
+	var asJSON bool
+	c := storeCmd(a, &cobra.Command{
+		Use: "list [--json]", Short: "list accounts (they appear on first ingest or integration)",
+		Example: "  siemsync accounts list --json", Args: nArgs(0),
+	}, func(ctx context.Context, db *sqlite.DB, _ []string) error {
 		list, err := db.ListAccounts(ctx)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if asJSON {
 			if list == nil {
 				list = []siemsync.Account{}
 			}
@@ -48,60 +52,68 @@ func cmdAccounts(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", acc.ID, or(acc.Name, "-"), or(acc.Host, "("+a.g.hostName+")"), acc.CreatedAt.UTC().Format(time.RFC3339))
 		}
 		return tw.Flush()
-	case "update":
-		if len(pos) != 2 {
-			return usagef("usage: siemsync accounts update ACCOUNT [--name N] [--host H]")
-		}
-		set := setFlags(fs)
+	})
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func newAccountsUpdateCmd(a *app) *cobra.Command {
+	var name, host string
+	c := &cobra.Command{
+		Use: "update ACCOUNT [--name N] [--host H]", Short: "set an account's display name and host",
+		Example: "  siemsync accounts update 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --name \"Acme Corp\" --host eu-1.example.net",
+		Args:    nArgs(1),
+	}
+	run := func(ctx context.Context, db *sqlite.DB, args []string) error {
+		set := changed(c.Flags())
 		var np, hp *string
 		if set["name"] {
-			np = name
+			np = &name
 		}
 		if set["host"] {
-			hp = host
+			hp = &host
 		}
 		if np == nil && hp == nil {
 			return usagef("accounts update: give --name and/or --host")
 		}
-		if err := db.UpdateAccount(ctx, pos[1], np, hp); err != nil {
-			return fmt.Errorf("account %s: %w", pos[1], err)
+		if err := db.UpdateAccount(ctx, args[0], np, hp); err != nil {
+			return fmt.Errorf("account %s: %w", args[0], err)
 		}
-		fmt.Fprintf(a.stdout, "updated %s\n", pos[1])
+		fmt.Fprintf(a.stdout, "updated %s\n", args[0])
 		return nil
 	}
-	return usagef("unknown accounts command %q: use list or update", pos[0])
+	storeCmd(a, c, run)
+	c.Flags().StringVar(&name, "name", "", "account display name")
+	c.Flags().StringVar(&host, "host", "", "host name of the environment where the account lives; empty: the server's --host-name")
+	return c
 }
 
-func cmdSetAside(ctx context.Context, a *app, args []string) error {
-	const use = "siemsync setaside list ID | setaside retry ID | setaside drop ID [EVENT ...|--all]"
-	fs := newFlagSet("setaside", &a.g, a.env, a.stderr)
-	asJSON := fs.Bool("json", false, "print JSON (list)")
-	all := fs.Bool("all", false, "drop every set-aside event of the integration")
-	var f syncFlags
-	a.addSyncFlags(fs, &f)
-	pos, err := a.args(fs, args, -1, "")
-	if err != nil {
-		return err
-	}
-	if len(pos) < 2 {
-		return usagef("usage: %s", use)
-	}
-	db, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	id := pos[1]
-	if _, err := db.GetIntegration(ctx, id, false); err != nil {
-		return fmt.Errorf("integration %s: %w", id, err)
-	}
-	switch pos[0] {
-	case "list":
+func newSetAsideCmd(a *app) *cobra.Command {
+	return group("setaside", "events a destination rejected: list, retry, drop",
+		newSetAsideListCmd(a), newSetAsideRetryCmd(a), newSetAsideDropCmd(a))
+}
+
+// setAsideCmd is a setaside command on one integration, which must exist.
+func setAsideCmd(a *app, c *cobra.Command, run func(ctx context.Context, db *sqlite.DB, id string, args []string) error) *cobra.Command {
+	return storeCmd(a, c, func(ctx context.Context, db *sqlite.DB, args []string) error {
+		if _, err := db.GetIntegration(ctx, args[0], false); err != nil {
+			return fmt.Errorf("integration %s: %w", args[0], err)
+		}
+		return run(ctx, db, args[0], args[1:])
+	})
+}
+
+func newSetAsideListCmd(a *app) *cobra.Command {
+	var asJSON bool
+	c := setAsideCmd(a, &cobra.Command{
+		Use: "list ID [--json]", Short: "list an integration's set-aside events",
+		Example: "  siemsync setaside list 6f1c… --json", Args: nArgs(1),
+	}, func(ctx context.Context, db *sqlite.DB, id string, _ []string) error {
 		list, err := db.ListSetAside(ctx, id)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if asJSON {
 			return writeJSON(a.stdout, list)
 		}
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
@@ -110,13 +122,33 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", s.ID, s.Source, s.Seq, s.EventID, s.CreatedAt.UTC().Format(time.RFC3339), s.Reason)
 		}
 		return tw.Flush()
-	case "retry":
+	})
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func newSetAsideRetryCmd(a *app) *cobra.Command {
+	var f syncFlags
+	c := setAsideCmd(a, &cobra.Command{
+		Use: "retry ID", Short: "send an integration's set-aside events again",
+		Example: "  siemsync setaside retry 6f1c…", Args: nArgs(1),
+	}, func(ctx context.Context, db *sqlite.DB, id string, _ []string) error {
 		delivered, remaining, err := a.newSyncer(db, f, nil).RetrySetAside(ctx, id)
 		fmt.Fprintf(a.stdout, "%d delivered, %d still set aside\n", delivered, remaining)
 		return err
-	case "drop":
+	})
+	a.addSyncFlags(c.Flags(), &f)
+	return c
+}
+
+func newSetAsideDropCmd(a *app) *cobra.Command {
+	var all bool
+	c := setAsideCmd(a, &cobra.Command{
+		Use: "drop ID [EVENT ...|--all]", Short: "forget set-aside events (they are not sent)",
+		Example: "  siemsync setaside drop 6f1c… 17 18\n  siemsync setaside drop 6f1c… --all", Args: minArgs(1),
+	}, func(ctx context.Context, db *sqlite.DB, id string, events []string) error {
 		var ids []int64
-		if *all {
+		if all {
 			list, err := db.ListSetAside(ctx, id)
 			if err != nil {
 				return err
@@ -125,7 +157,7 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 				ids = append(ids, s.ID)
 			}
 		}
-		for _, p := range pos[2:] {
+		for _, p := range events {
 			n, err := strconv.ParseInt(p, 10, 64)
 			if err != nil {
 				return usagef("setaside drop: %q is not a set-aside id (see 'siemsync setaside list %s')", p, id)
@@ -141,21 +173,23 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "%d dropped\n", n)
 		return nil
-	}
-	return usagef("usage: %s", use)
+	})
+	c.Flags().BoolVar(&all, "all", false, "drop every set-aside event of the integration")
+	return c
 }
 
-func cmdPrune(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("prune", &a.g, a.env, a.stderr)
-	retention := fs.Duration("retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "remove records older than this (env SIEMSYNC_RETENTION)")
-	_, db, err := a.open(ctx, fs, args, 0, "siemsync prune [--retention 720h]")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	res, err := db.Prune(ctx, time.Now().Add(-*retention))
-	if err != nil {
-		return err
-	}
-	return writeJSON(a.stdout, res)
+func newPruneCmd(a *app) *cobra.Command {
+	var retention time.Duration
+	c := storeCmd(a, &cobra.Command{
+		Use: "prune [--retention 720h]", Short: "apply the retention now",
+		Example: "  siemsync prune --retention 168h", Args: nArgs(0),
+	}, func(ctx context.Context, db *sqlite.DB, _ []string) error {
+		res, err := db.Prune(ctx, time.Now().Add(-retention))
+		if err != nil {
+			return err
+		}
+		return writeJSON(a.stdout, res)
+	})
+	c.Flags().DurationVar(&retention, "retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "remove records older than this (env SIEMSYNC_RETENTION)")
+	return c
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -48,33 +47,10 @@ func (a *app) setup() error {
 	return nil
 }
 
-// args parses a command's flags, checks that it got n positional
-// arguments (any number when n < 0), and builds the logger.
-func (a *app) args(fs *flag.FlagSet, args []string, n int, use string) ([]string, error) {
-	pos, err := parse(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if n >= 0 && len(pos) != n {
-		return nil, usagef("usage: %s", use)
-	}
-	return pos, a.setup()
-}
-
-// open is args followed by openStore: most commands need both.
-func (a *app) open(ctx context.Context, fs *flag.FlagSet, args []string, n int, use string) ([]string, *sqlite.DB, error) {
-	pos, err := a.args(fs, args, n, use)
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := a.openStore(ctx)
-	return pos, db, err
-}
-
 // openStore opens the database with the secrets cipher: the key comes from
 // SIEMSYNC_SECRET_KEY, or from a key file beside the database that is
 // created on first use.
-func (a *app) openStore(ctx context.Context) (*sqlite.DB, error) {
+func (a *app) openStore(ctx context.Context, mayCreate bool) (*sqlite.DB, error) {
 	c, err := secret.Load(a.g.db, a.env("SIEMSYNC_SECRET_KEY"))
 	if err != nil {
 		return nil, fmt.Errorf("load secret key: %w", err)

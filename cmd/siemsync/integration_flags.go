@@ -1,12 +1,13 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/siemsync/siemsync"
 )
@@ -22,10 +23,16 @@ type integrationFlags struct {
 	ackTimeout                                               time.Duration
 }
 
-func (f *integrationFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.account, "account", "", "account `UUID`")
+// register adds the flags of add, or of update (create false): update
+// leaves out what cannot change after creation.
+func (f *integrationFlags) register(fs *pflag.FlagSet, create bool) {
+	if create {
+		fs.StringVar(&f.account, "account", "", "account `UUID` (required)")
+		fs.StringVar(&f.kind, "kind", "", "splunk_hec or syslog_cef (required)")
+		fs.BoolVar(&f.disabled, "disabled", false, "create the integration disabled")
+		fs.StringVar(&f.backfillSince, "backfill-since", "", "also send history from this RFC 3339 `time` (default: from now on)")
+	}
 	fs.StringVar(&f.name, "name", "", "name, unique within the account")
-	fs.StringVar(&f.kind, "kind", "", "splunk_hec or syslog_cef")
 	fs.StringVar(&f.sources, "sources", "audit,jobs", "data sources: audit, jobs or audit,jobs")
 	fs.StringVar(&f.url, "url", "", "HEC URL, e.g. https://splunk.example.com:8088 (means /services/collector/event)")
 	fs.StringVar(&f.token, "token", "", "HEC token (prefer --token-file or SIEMSYNC_HEC_TOKEN: command lines are visible to other users)")
@@ -47,8 +54,6 @@ func (f *integrationFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.clientKey, "client-key", "", "PEM `FILE` of the client private key (mTLS)")
 	fs.StringVar(&f.serverName, "server-name", "", "expect this name in the server certificate instead of the URL's host")
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the server certificate (shown as a warning)")
-	fs.BoolVar(&f.disabled, "disabled", false, "create the integration disabled")
-	fs.StringVar(&f.backfillSince, "backfill-since", "", "on create: also send history from this RFC 3339 time")
 }
 
 // apply copies the flags that were given (all of them when every is true)
@@ -155,12 +160,6 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 		return io.ReadAll(io.LimitReader(stdin, 1<<20))
 	}
 	return os.ReadFile(path)
-}
-
-func setFlags(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	return set
 }
 
 // flagError words a field error in terms of the command-line flag.
