@@ -49,15 +49,20 @@ func (a *app) setup() error {
 
 // openStore opens the database with the secrets cipher: the key comes from
 // SIEMSYNC_SECRET_KEY, or from a key file beside the database that is
-// created on first use.
+// created on first use. Only a command that may create the store (serve,
+// ingest, demo), or --create, makes a new one: a mistyped --db is refused
+// instead of silently starting an empty store.
 func (a *app) openStore(ctx context.Context, mayCreate bool) (*sqlite.DB, error) {
+	if err := checkStorePath(a.g.db, mayCreate || a.g.create); err != nil {
+		return nil, err
+	}
 	c, err := secret.Load(a.g.db, a.env("SIEMSYNC_SECRET_KEY"))
 	if err != nil {
-		return nil, fmt.Errorf("load secret key: %w", err)
+		return nil, fmt.Errorf("load secret key: %w", explainFS(a.g.db, err))
 	}
 	db, err := sqlite.Open(ctx, a.g.db, sqlite.Options{Cipher: c})
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", a.g.db, err)
+		return nil, explainFS(a.g.db, err) // sqlite's errors name the path
 	}
 	return db, nil
 }

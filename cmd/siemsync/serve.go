@@ -81,6 +81,18 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	}
 	m := metrics.New()
 	syncer := a.newSyncer(db, f.sync, m)
+	// Everything that can fail on the operator's input (the schedule, the
+	// listen address) is checked before the admin token is generated: a
+	// generated token is shown once, so it must not be lost to a failed start.
+	sched, err := sync.NewScheduler(syncer, f.schedule, f.concurrency, a.log.With().Str("component", "scheduler").Logger())
+	if err != nil {
+		return usagef("--schedule: %v", err)
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", f.listen, err)
+	}
+	defer ln.Close() // for the early returns; Serve closes it otherwise
 	hash, generated, err := admin.EnsureToken(ctx, db, f.adminToken)
 	if err != nil {
 		return fmt.Errorf("admin token: %w", err)
@@ -95,14 +107,6 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	})
 	if err != nil {
 		return fmt.Errorf("admin server: %w", err)
-	}
-	sched, err := sync.NewScheduler(syncer, f.schedule, f.concurrency, a.log.With().Str("component", "scheduler").Logger())
-	if err != nil {
-		return usagef("--schedule: %v", err)
-	}
-	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", f.listen, err)
 	}
 	srv := &http.Server{
 		Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
