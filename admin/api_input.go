@@ -68,12 +68,19 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 		return err
 	}
 	if b.Account != nil {
-		if !create && *b.Account != in.Account {
-			return siemsync.Invalid("account", "cannot change: create the integration again in the other account")
+		if !create {
+			if err := siemsync.CheckAccountChange(in.Account, *b.Account); err != nil {
+				return err
+			}
 		}
 		in.Account = *b.Account
 	}
 	if b.Kind != nil {
+		if !create {
+			if err := siemsync.CheckKindChange(in.Kind, siemsync.Kind(*b.Kind)); err != nil {
+				return err
+			}
+		}
 		in.Kind = siemsync.Kind(*b.Kind)
 	}
 	if b.Sources != nil {
@@ -117,7 +124,7 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 	}
 	if b.BackfillSince != nil {
 		if !create {
-			return siemsync.Invalid("backfill_since", "can only be set when the integration is created")
+			return siemsync.ErrBackfillOnCreate
 		}
 		t, err := parseBackfill(*b.BackfillSince, now)
 		if err != nil {

@@ -52,7 +52,7 @@ func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Defaults of a new integration: the same as the CLI's and the page's.
-	in := &siemsync.Integration{Enabled: true, Gzip: true}
+	in := siemsync.NewIntegration()
 	if err := body.apply(in, true, s.now()); err != nil {
 		s.writeErr(w, r, err)
 		return

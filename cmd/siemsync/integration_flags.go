@@ -26,21 +26,28 @@ type integrationFlags struct {
 // register adds the flags of add, or of update (create false): update
 // leaves out what cannot change after creation.
 func (f *integrationFlags) register(fs *pflag.FlagSet, create bool) {
+	def := siemsync.NewIntegration() // the API's and the page's defaults too
+	fs.StringVar(&f.account, "account", "", "account `UUID` (required)")
+	fs.StringVar(&f.kind, "kind", "", "splunk_hec or syslog_cef (required)")
+	fs.StringVar(&f.backfillSince, "backfill-since", "", "also send history from this RFC 3339 `time` (default: from now on)")
 	if create {
-		fs.StringVar(&f.account, "account", "", "account `UUID` (required)")
-		fs.StringVar(&f.kind, "kind", "", "splunk_hec or syslog_cef (required)")
-		fs.BoolVar(&f.disabled, "disabled", false, "create the integration disabled")
-		fs.StringVar(&f.backfillSince, "backfill-since", "", "also send history from this RFC 3339 `time` (default: from now on)")
+		fs.BoolVar(&f.disabled, "disabled", !def.Enabled, "create the integration disabled")
+	} else {
+		// Fixed at creation: accepted only to refuse a change with the
+		// words the API and the page use, so not listed in help.
+		for _, name := range []string{"account", "kind", "backfill-since"} {
+			fs.MarkHidden(name)
+		}
 	}
 	fs.StringVar(&f.name, "name", "", "name, unique within the account")
-	fs.StringVar(&f.sources, "sources", "audit,jobs", "data sources: audit, jobs or audit,jobs")
+	fs.StringVar(&f.sources, "sources", strings.Join(def.Sources, ","), "data sources: audit, jobs or audit,jobs")
 	fs.StringVar(&f.url, "url", "", "HEC URL, e.g. https://splunk.example.com:8088 (means /services/collector/event)")
 	fs.StringVar(&f.token, "token", "", "HEC token (prefer --token-file or SIEMSYNC_HEC_TOKEN: command lines are visible to other users)")
 	fs.StringVar(&f.tokenFile, "token-file", "", "read the HEC token from `FILE` (- for stdin)")
 	fs.StringVar(&f.index, "index", "", "Splunk index (default: the token's default index)")
 	fs.StringVar(&f.sourcetype, "sourcetype", "", "sourcetype (default _json)")
 	fs.StringVar(&f.source, "source", "", "source (default siemsync:audit / siemsync:job)")
-	fs.BoolVar(&f.gzip, "gzip", true, "gzip request bodies")
+	fs.BoolVar(&f.gzip, "gzip", def.Gzip, "gzip request bodies")
 	fs.IntVar(&f.maxBatchBytes, "max-batch-bytes", siemsync.DefaultMaxBatchBytes, "largest request body, uncompressed")
 	fs.IntVar(&f.maxBatchEvents, "max-batch-events", siemsync.DefaultMaxBatchEvents, "most events per request")
 	fs.BoolVar(&f.ack, "ack", false, "use indexer acknowledgement (Splunk Enterprise useACK)")
@@ -59,6 +66,11 @@ func (f *integrationFlags) register(fs *pflag.FlagSet, create bool) {
 // apply copies the flags that were given (all of them when every is true)
 // onto in, reading the files they name.
 func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, every bool, stdin io.Reader, getenv env) error {
+	if !every {
+		if err := f.fixed(in, set); err != nil {
+			return err
+		}
+	}
 	has := func(name string) bool { return every || set[name] }
 	str := map[string]struct {
 		dst *string
@@ -105,6 +117,27 @@ func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, 
 		return err
 	}
 	return f.applyFiles(in, set)
+}
+
+// fixed refuses, on update, a change of what is fixed at creation.
+func (f *integrationFlags) fixed(in *siemsync.Integration, set map[string]bool) error {
+	var err error
+	switch {
+	case set["kind"]:
+		err = siemsync.CheckKindChange(in.Kind, siemsync.Kind(f.kind))
+	case set["account"]:
+		err = siemsync.CheckAccountChange(in.Account, f.account)
+	case set["backfill-since"]:
+		err = siemsync.ErrBackfillOnCreate
+	}
+	if err != nil {
+		return flagError(err)
+	}
+	// Unchanged: nothing to apply (an account in another case stays as stored).
+	delete(set, "kind")
+	delete(set, "account")
+	delete(set, "backfill-since")
+	return nil
 }
 
 func (f *integrationFlags) applySecrets(in *siemsync.Integration, set map[string]bool, stdin io.Reader, getenv env) error {
