@@ -5,11 +5,9 @@ import (
 	"io"
 	"net/http"
 	"reflect"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/siemsync/siemsync/internal/hecrecv"
 )
@@ -25,13 +23,7 @@ func TestCLIAndAPIAgree(t *testing.T) {
 		"--url", in.url, "--token", hecToken))
 
 	p := in.start([]string{"SIEMSYNC_LOG_LEVEL=info"}, nil, "serve", "--listen", "127.0.0.1:0")
-	var base string
-	waitFor(t, time.Minute, "serve to listen", func() bool {
-		if m := regexp.MustCompile(`"url":"(http://[^"]+)"`).FindStringSubmatch(p.stderr.String()); m != nil {
-			base = m[1] + "api/v1/"
-		}
-		return base != "" || p.exited()
-	})
+	base := serveURL(t, p) + "api/v1/"
 	api := func(method, path, body string) (int, string) {
 		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+testAdminToken)

@@ -20,7 +20,27 @@ import (
 	"github.com/siemsync/siemsync/internal/hecrecv"
 )
 
-var tokenLine = regexp.MustCompile(`admin token \(shown once; only its hash is stored\): (\S+)`)
+var (
+	tokenLine  = regexp.MustCompile(`admin token \(shown once; only its hash is stored\): (\S+)`)
+	servingURL = regexp.MustCompile(`"url":"(http://[^"]+)"`)
+)
+
+// serveURL waits for a serve started with SIEMSYNC_LOG_LEVEL=info to log
+// the URL it serves on, and returns it.
+func serveURL(t *testing.T, p *proc) string {
+	t.Helper()
+	var url string
+	waitFor(t, time.Minute, "serve to listen", func() bool {
+		if p.exited() {
+			t.Fatalf("serve exited: %s %s", p.stdout.String(), p.stderr.String())
+		}
+		if m := servingURL.FindStringSubmatch(p.stderr.String()); m != nil {
+			url = m[1]
+		}
+		return url != ""
+	})
+	return url
+}
 
 // TestServeTokenAfterFailedStart: a serve that fails on its listen address or
 // its schedule prints no token and stores no hash, so the next good start
@@ -45,17 +65,10 @@ func TestServeTokenAfterFailedStart(t *testing.T) {
 	}
 
 	p := in.start(append(noToken, "SIEMSYNC_LOG_LEVEL=info"), nil, "serve", "--listen", "127.0.0.1:0")
-	var url string
-	waitFor(t, time.Minute, "serve to print its token and URL", func() bool {
-		if p.exited() {
-			t.Fatalf("serve exited: %s %s", p.stdout.String(), p.stderr.String())
-		}
-		m := regexp.MustCompile(`"url":"(http://[^"]+)"`).FindStringSubmatch(p.stderr.String())
-		if m != nil {
-			url = m[1]
-		}
-		return tokenLine.MatchString(p.stdout.String()) && url != ""
-	})
+	url := serveURL(t, p)
+	if !tokenLine.MatchString(p.stdout.String()) {
+		t.Fatalf("serve printed no token: %s", p.stdout.String())
+	}
 	token := tokenLine.FindStringSubmatch(p.stdout.String())[1]
 	req, _ := http.NewRequest("GET", url+"api/v1/integrations", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
