@@ -146,7 +146,7 @@ func (d *demo) seed(ctx context.Context, hecURL, token string) error {
 	if err := d.ingest(ctx, audit, jobs); err != nil {
 		return err
 	}
-	since := now.Add(-2 * time.Hour)
+	since := now.Add(-time.Hour) // the hour of history seeded above
 	for i, acc := range d.accounts {
 		name := names[i]
 		if err := d.db.UpdateAccount(ctx, acc, &name, nil); err != nil {

@@ -59,15 +59,22 @@ func (a *app) receiver(ctx context.Context, f receiverFlags) error {
 		srv.Close()
 	}()
 	fmt.Fprintf(a.stderr, "HEC receiver on http://%s/services/collector/event\n", ln.Addr())
-	go writeReceived(ctx, recv, *out)
+	written := make(chan struct{})
+	go func() {
+		writeReceived(ctx, recv, *out)
+		close(written)
+	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-written // closed by ctx: the last events are written before exit
 	return nil
 }
 
 // writeReceived appends every event the receiver got to path (- for
-// stdout), polling once a second, until ctx ends.
+// stdout), polling once a second, until ctx ends; then it writes what came
+// in since the last poll, so a receiver stopped right after a sync has
+// written everything it received.
 func writeReceived(ctx context.Context, recv *hecrecv.Receiver, path string) {
 	w := os.Stdout
 	if path != "-" {
@@ -79,18 +86,22 @@ func writeReceived(ctx context.Context, recv *hecrecv.Receiver, path string) {
 		w = f
 	}
 	done := 0
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	flush := func() {
 		events := recv.Events()
 		for _, e := range events[min(done, len(events)):] {
 			w.Write(append(e.Raw, '\n'))
 		}
 		done = len(events)
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			flush()
+			return
+		case <-t.C:
+			flush()
+		}
 	}
 }
