@@ -7,6 +7,16 @@ import (
 	"github.com/siemsync/siemsync"
 )
 
+// IntegrationPatch is the one description of a change to an integration that
+// the API (the body of POST and PATCH), the page and the command line share:
+// the CLI fills it from the flags it was given and calls Apply.
+type IntegrationPatch = integrationInput
+
+// Apply copies the fields set onto in; create says whether in is new.
+func (b *integrationInput) Apply(in *siemsync.Integration, create bool, now time.Time) error {
+	return b.apply(in, create, now)
+}
+
 // integrationInput is the body of POST and PATCH /integrations/{id}. Every
 // field is a pointer so that PATCH changes only what the client sent.
 // token and client_key_pem are write-only. Durations and times are read as
@@ -72,8 +82,9 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 			if err := siemsync.CheckAccountChange(in.Account, *b.Account); err != nil {
 				return err
 			}
+		} else {
+			in.Account = *b.Account
 		}
-		in.Account = *b.Account
 	}
 	if b.Kind != nil {
 		if !create {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/admin"
 )
 
 // integrationFlags are the settings of add and update. On update only the
@@ -63,129 +64,99 @@ func (f *integrationFlags) register(fs *pflag.FlagSet, create bool) {
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the server certificate (shown as a warning)")
 }
 
-// apply copies the flags that were given (all of them when every is true)
-// onto in, reading the files they name.
-func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, every bool, stdin io.Reader, getenv env) error {
-	if !every {
-		if err := f.fixed(in, set); err != nil {
-			return err
+// patch describes the flags that were given as the integration patch the API
+// and the page use, reading the files they name. kind is the integration's
+// kind (the one given, or the stored one on update): SIEMSYNC_HEC_TOKEN is a
+// HEC integration's token when no --token or --token-file is given.
+func (f *integrationFlags) patch(set map[string]bool, kind siemsync.Kind, stdin io.Reader, getenv env) (*admin.IntegrationPatch, error) {
+	var p admin.IntegrationPatch
+	str := func(flag string, v string, dst **string) {
+		if set[flag] {
+			*dst = &v
 		}
 	}
-	has := func(name string) bool { return every || set[name] }
-	str := map[string]struct {
-		dst *string
-		v   string
-	}{
-		"account": {&in.Account, f.account}, "name": {&in.Name, f.name}, "url": {&in.URL, f.url},
-		"index": {&in.Index, f.index}, "sourcetype": {&in.Sourcetype, f.sourcetype}, "source": {&in.Source, f.source},
-		"address": {&in.Address, f.address}, "protocol": {&in.Protocol, f.protocol}, "framing": {&in.Framing, f.framing},
-		"server-name": {&in.ServerName, f.serverName},
+	str("account", f.account, &p.Account)
+	str("name", f.name, &p.Name)
+	str("kind", f.kind, &p.Kind)
+	str("url", f.url, &p.URL)
+	str("index", f.index, &p.Index)
+	str("sourcetype", f.sourcetype, &p.Sourcetype)
+	str("source", f.source, &p.Source)
+	str("address", f.address, &p.Address)
+	str("protocol", f.protocol, &p.Protocol)
+	str("framing", f.framing, &p.Framing)
+	str("server-name", f.serverName, &p.ServerName)
+	str("backfill-since", f.backfillSince, &p.BackfillSince)
+	if set["ack-timeout"] {
+		str("ack-timeout", f.ackTimeout.String(), &p.AckTimeout)
 	}
-	for name, s := range str {
-		if has(name) {
-			*s.dst = s.v
+	flag := func(name string, v bool, dst **bool) {
+		if set[name] {
+			*dst = &v
 		}
 	}
-	if has("kind") {
-		in.Kind = siemsync.Kind(f.kind)
+	flag("gzip", f.gzip, &p.Gzip)
+	flag("ack", f.ack, &p.Ack)
+	flag("insecure-skip-verify", f.insecure, &p.InsecureSkipVerify)
+	if set["disabled"] {
+		enabled := !f.disabled
+		p.Enabled = &enabled
 	}
-	if has("sources") {
-		in.Sources = csv(f.sources)
+	num := func(name string, v int, dst **int) {
+		if set[name] {
+			*dst = &v
+		}
 	}
-	if has("gzip") {
-		in.Gzip = f.gzip
+	num("max-batch-bytes", f.maxBatchBytes, &p.MaxBatchBytes)
+	num("max-batch-events", f.maxBatchEvents, &p.MaxBatchEvents)
+	num("min-severity", f.minSeverity, &p.MinSeverity)
+	if set["sources"] {
+		sources := csv(f.sources)
+		p.Sources = &sources
 	}
-	if has("ack") {
-		in.Ack = f.ack
-	}
-	if has("ack-timeout") {
-		in.AckTimeout = siemsync.Duration(f.ackTimeout)
-	}
-	if has("insecure-skip-verify") {
-		in.InsecureSkipVerify = f.insecure
-	}
-	if has("max-batch-bytes") {
-		in.MaxBatchBytes = f.maxBatchBytes
-	}
-	if has("max-batch-events") {
-		in.MaxBatchEvents = f.maxBatchEvents
-	}
-	if has("min-severity") {
-		in.MinSeverity = f.minSeverity
-	}
-	if err := f.applySecrets(in, set, stdin, getenv); err != nil {
-		return err
-	}
-	return f.applyFiles(in, set)
-}
-
-// fixed refuses, on update, a change of what is fixed at creation.
-func (f *integrationFlags) fixed(in *siemsync.Integration, set map[string]bool) error {
-	var err error
-	switch {
-	case set["kind"]:
-		err = siemsync.CheckKindChange(in.Kind, siemsync.Kind(f.kind))
-	case set["account"]:
-		err = siemsync.CheckAccountChange(in.Account, f.account)
-	case set["backfill-since"]:
-		err = siemsync.ErrBackfillOnCreate
-	}
+	token, err := f.hecToken(set, kind, stdin, getenv)
 	if err != nil {
-		return flagError(err)
+		return nil, err
 	}
-	// Unchanged: nothing to apply (an account in another case stays as stored).
-	delete(set, "kind")
-	delete(set, "account")
-	delete(set, "backfill-since")
-	return nil
-}
-
-func (f *integrationFlags) applySecrets(in *siemsync.Integration, set map[string]bool, stdin io.Reader, getenv env) error {
-	switch {
-	case set["token"] && set["token-file"]:
-		return usagef("give --token or --token-file, not both")
-	case set["token"]:
-		in.Token = f.token
-	case set["token-file"]:
-		b, err := readInput(f.tokenFile, stdin)
-		if err != nil {
-			return fmt.Errorf("--token-file: %w", err)
-		}
-		in.Token = strings.TrimSpace(string(b))
-	case getenv("SIEMSYNC_HEC_TOKEN") != "" && in.Kind == siemsync.KindHEC:
-		in.Token = getenv("SIEMSYNC_HEC_TOKEN")
+	if token != "" { // "" keeps the stored token, as in the API
+		p.Token = &token
 	}
-	return nil
-}
-
-func (f *integrationFlags) applyFiles(in *siemsync.Integration, set map[string]bool) error {
-	files := []struct {
+	for _, x := range []struct {
 		flag, path string
-		dst        *string
-	}{{"ca-file", f.caFile, &in.CAPEM}, {"client-cert", f.clientCert, &in.ClientCertPEM}, {"client-key", f.clientKey, &in.ClientKeyPEM}}
-	for _, x := range files {
+		dst        **string
+	}{{"ca-file", f.caFile, &p.CAPEM}, {"client-cert", f.clientCert, &p.ClientCertPEM}, {"client-key", f.clientKey, &p.ClientKeyPEM}} {
 		if !set[x.flag] {
 			continue
 		}
-		if x.path == "" {
-			*x.dst = ""
-			continue
+		var pem []byte
+		if x.path != "" {
+			if pem, err = os.ReadFile(x.path); err != nil {
+				return nil, fmt.Errorf("--%s: %w", x.flag, err)
+			}
 		}
-		b, err := os.ReadFile(x.path)
-		if err != nil {
-			return fmt.Errorf("--%s: %w", x.flag, err)
-		}
-		*x.dst = string(b)
+		str(x.flag, string(pem), x.dst)
 	}
-	if set["backfill-since"] && f.backfillSince != "" {
-		t, err := time.Parse(time.RFC3339, f.backfillSince)
+	return &p, nil
+}
+
+// hecToken is the HEC token given by --token, --token-file or, for a HEC
+// integration, SIEMSYNC_HEC_TOKEN; "" when none.
+func (f *integrationFlags) hecToken(set map[string]bool, kind siemsync.Kind, stdin io.Reader, getenv env) (string, error) {
+	switch {
+	case set["token"] && set["token-file"]:
+		return "", usagef("give --token or --token-file, not both")
+	case set["token"]:
+		return f.token, nil
+	case set["token-file"]:
+		b, err := readInput(f.tokenFile, stdin)
 		if err != nil {
-			return usagef("--backfill-since: %q is not an RFC 3339 time such as 2026-11-01T00:00:00Z", f.backfillSince)
+			return "", fmt.Errorf("--token-file: %w", err)
 		}
-		t = t.UTC()
-		in.BackfillSince = &t
+		return strings.TrimSpace(string(b)), nil
+	case kind == siemsync.KindHEC:
+		return getenv("SIEMSYNC_HEC_TOKEN"), nil
 	}
-	return nil
+	return "", nil
 }
 
 func readInput(path string, stdin io.Reader) ([]byte, error) {

@@ -60,12 +60,13 @@ enable/disable for the toggle.`,
 }
 
 func integrationsAdd(ctx context.Context, a *app, f *integrationFlags, set map[string]bool) error {
-	in := &siemsync.Integration{Enabled: !f.disabled}
-	if err := f.apply(in, set, true, a.stdin, a.env); err != nil {
+	p, err := f.patch(set, siemsync.Kind(f.kind), a.stdin, a.env)
+	if err != nil {
 		return err
 	}
-	if in.Kind != siemsync.KindSyslog {
-		in.Protocol, in.Framing = "", ""
+	in := siemsync.NewIntegration() // the API's and the page's defaults
+	if err := p.Apply(in, true, time.Now()); err != nil {
+		return flagError(err)
 	}
 	in.ApplyDefaults()
 	if err := in.Validate(); err != nil {
@@ -93,8 +94,14 @@ func integrationsUpdate(ctx context.Context, a *app, id string, f *integrationFl
 	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)
 	}
-	if err := f.apply(in, set, false, a.stdin, a.env); err != nil {
+	p, err := f.patch(set, in.Kind, a.stdin, a.env)
+	if err != nil {
 		return err
+	}
+	// Apply refuses a change of what is fixed at creation (account, kind,
+	// backfill start) with the API's words.
+	if err := p.Apply(in, false, time.Now()); err != nil {
+		return flagError(err)
 	}
 	in.ApplyDefaults()
 	if err := in.Validate(); err != nil {
