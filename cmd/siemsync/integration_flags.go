@@ -70,50 +70,27 @@ func (f *integrationFlags) register(fs *pflag.FlagSet, create bool) {
 // HEC integration's token when no --token or --token-file is given.
 func (f *integrationFlags) patch(set map[string]bool, kind siemsync.Kind, stdin io.Reader, getenv env) (*admin.IntegrationPatch, error) {
 	var p admin.IntegrationPatch
-	str := func(flag string, v string, dst **string) {
-		if set[flag] {
-			*dst = &v
-		}
-	}
-	str("account", f.account, &p.Account)
-	str("name", f.name, &p.Name)
-	str("kind", f.kind, &p.Kind)
-	str("url", f.url, &p.URL)
-	str("index", f.index, &p.Index)
-	str("sourcetype", f.sourcetype, &p.Sourcetype)
-	str("source", f.source, &p.Source)
-	str("address", f.address, &p.Address)
-	str("protocol", f.protocol, &p.Protocol)
-	str("framing", f.framing, &p.Framing)
-	str("server-name", f.serverName, &p.ServerName)
-	str("backfill-since", f.backfillSince, &p.BackfillSince)
-	if set["ack-timeout"] {
-		str("ack-timeout", f.ackTimeout.String(), &p.AckTimeout)
-	}
-	flag := func(name string, v bool, dst **bool) {
-		if set[name] {
-			*dst = &v
-		}
-	}
-	flag("gzip", f.gzip, &p.Gzip)
-	flag("ack", f.ack, &p.Ack)
-	flag("insecure-skip-verify", f.insecure, &p.InsecureSkipVerify)
-	if set["disabled"] {
-		enabled := !f.disabled
-		p.Enabled = &enabled
-	}
-	num := func(name string, v int, dst **int) {
-		if set[name] {
-			*dst = &v
-		}
-	}
-	num("max-batch-bytes", f.maxBatchBytes, &p.MaxBatchBytes)
-	num("max-batch-events", f.maxBatchEvents, &p.MaxBatchEvents)
-	num("min-severity", f.minSeverity, &p.MinSeverity)
-	if set["sources"] {
-		sources := csv(f.sources)
-		p.Sources = &sources
-	}
+	given(set, "account", f.account, &p.Account)
+	given(set, "name", f.name, &p.Name)
+	given(set, "kind", f.kind, &p.Kind)
+	given(set, "url", f.url, &p.URL)
+	given(set, "index", f.index, &p.Index)
+	given(set, "sourcetype", f.sourcetype, &p.Sourcetype)
+	given(set, "source", f.source, &p.Source)
+	given(set, "address", f.address, &p.Address)
+	given(set, "protocol", f.protocol, &p.Protocol)
+	given(set, "framing", f.framing, &p.Framing)
+	given(set, "server-name", f.serverName, &p.ServerName)
+	given(set, "backfill-since", f.backfillSince, &p.BackfillSince)
+	given(set, "ack-timeout", f.ackTimeout.String(), &p.AckTimeout)
+	given(set, "gzip", f.gzip, &p.Gzip)
+	given(set, "ack", f.ack, &p.Ack)
+	given(set, "insecure-skip-verify", f.insecure, &p.InsecureSkipVerify)
+	given(set, "disabled", !f.disabled, &p.Enabled)
+	given(set, "max-batch-bytes", f.maxBatchBytes, &p.MaxBatchBytes)
+	given(set, "max-batch-events", f.maxBatchEvents, &p.MaxBatchEvents)
+	given(set, "min-severity", f.minSeverity, &p.MinSeverity)
+	given(set, "sources", csv(f.sources), &p.Sources)
 	token, err := f.hecToken(set, kind, stdin, getenv)
 	if err != nil {
 		return nil, err
@@ -134,9 +111,16 @@ func (f *integrationFlags) patch(set map[string]bool, kind siemsync.Kind, stdin 
 				return nil, fmt.Errorf("--%s: %w", x.flag, err)
 			}
 		}
-		str(x.flag, string(pem), x.dst)
+		given(set, x.flag, string(pem), x.dst)
 	}
 	return &p, nil
+}
+
+// given points *dst at v when the flag name was given.
+func given[T any](set map[string]bool, name string, v T, dst **T) {
+	if set[name] {
+		*dst = &v
+	}
 }
 
 // hecToken is the HEC token given by --token, --token-file or, for a HEC
