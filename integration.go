@@ -27,7 +27,14 @@ const (
 	DefaultSourcetype     = "_json"
 	DefaultAuditSource    = "siemsync:audit"
 	DefaultJobSource      = "siemsync:job"
+	HeartbeatSource       = "siemsync:heartbeat"
 	DefaultSyslogFraming  = "octet"
+	DefaultSyslogTLSPort  = "6514"
+	DefaultSyslogTCPPort  = "601"
+	// DefaultMaxInFlight is how many requests a HEC integration keeps in
+	// flight; syslog keeps one (order on a connection is the order sent).
+	DefaultMaxInFlight = 4
+	MaxMaxInFlight     = 32
 )
 
 // Integration is one customer-configured destination. Token and ClientKeyPEM
@@ -50,12 +57,24 @@ type Integration struct {
 	Source     string   `json:"source,omitempty"`
 	Ack        bool     `json:"ack"`
 	AckTimeout Duration `json:"ack_timeout,omitempty"`
+	// Channel is the X-Splunk-Request-Channel (a GUID): sent on every
+	// request when set; the raw endpoint always needs one (generated once
+	// and stored when not given); ack mode uses it too.
+	Channel string `json:"channel,omitempty"`
 
 	// Syslog CEF.
-	Address     string `json:"address,omitempty"`
-	Protocol    string `json:"protocol,omitempty"` // tcp or tls
-	Framing     string `json:"framing,omitempty"`  // octet or lf
-	MinSeverity int    `json:"min_severity,omitempty"`
+	Address  string `json:"address,omitempty"`
+	Protocol string `json:"protocol,omitempty"` // tcp or tls
+	Framing  string `json:"framing,omitempty"`  // octet or lf
+
+	// Filters (both kinds, SPEC §8.2). Empty lists keep everything.
+	AuditEvents []string `json:"audit_events,omitempty"` // glob patterns on the audit event, e.g. "Sign in*"
+	JobStatuses []string `json:"job_statuses,omitempty"` // job statuses to send
+	JobTypes    []string `json:"job_types,omitempty"`    // job types to send
+	MinSeverity int      `json:"min_severity"`           // lowest CEF severity sent (0–10)
+
+	// Heartbeat ends every cycle with one heartbeat event (SPEC §8.3).
+	Heartbeat bool `json:"heartbeat"`
 
 	// TLS, for both kinds.
 	CAPEM              string `json:"ca_pem,omitempty"`
@@ -69,6 +88,8 @@ type Integration struct {
 	Gzip           bool `json:"gzip"`
 	MaxBatchBytes  int  `json:"max_batch_bytes"`
 	MaxBatchEvents int  `json:"max_batch_events"`
+	// MaxInFlight is how many requests a cycle keeps in flight at once.
+	MaxInFlight int `json:"max_in_flight"`
 	// LearnedBatchBytes is the request size a 413 taught siemsync; batches
 	// stay below it. 0 when nothing was learned; cleared when MaxBatchBytes
 	// changes. Read-only.
@@ -79,6 +100,10 @@ type Integration struct {
 	UpdatedAt     time.Time  `json:"updated_at"`
 
 	Status Status `json:"status"`
+
+	// normErr is what ApplyDefaults found reading the destination forms;
+	// Validate reports it.
+	normErr error
 }
 
 // HasSource reports whether the integration sends the given data source.
@@ -91,13 +116,26 @@ func (in *Integration) HasSource(s string) bool {
 	return false
 }
 
-// ApplyDefaults fills unset sending options with their defaults.
+// ApplyDefaults reads the HEC destination forms (see normalizeHEC) and
+// fills unset sending options with their defaults. A destination it cannot
+// read is reported by Validate.
 func (in *Integration) ApplyDefaults() {
+	in.normErr = nil
+	if in.Kind == KindHEC {
+		in.normErr = in.normalizeHEC()
+	}
 	if in.MaxBatchBytes == 0 {
 		in.MaxBatchBytes = DefaultMaxBatchBytes
 	}
 	if in.MaxBatchEvents == 0 {
 		in.MaxBatchEvents = DefaultMaxBatchEvents
+	}
+	switch {
+	case in.Kind == KindSyslog:
+		// Order on one connection is the order sent: one at a time.
+		in.MaxInFlight = 1
+	case in.MaxInFlight == 0:
+		in.MaxInFlight = DefaultMaxInFlight
 	}
 	if in.Kind == KindHEC {
 		if in.Sourcetype == "" {
@@ -124,7 +162,9 @@ type Status struct {
 	ErrorMessage    string     `json:"error_message"`     // what to fix; cleared on success
 	LagSeconds      float64    `json:"lag_seconds"`       // now - LastComplete (or since creation when never complete)
 	EventsLastCycle int64      `json:"events_last_cycle"` // events delivered by the last cycle
+	Filtered        int64      `json:"filtered"`          // records the last cycle's filters kept from the destination
 	SetAside        int64      `json:"set_aside"`         // events set aside and not yet retried or dropped
+	LastWorker      string     `json:"last_worker"`       // the worker (lease owner) that ran the last finished cycle
 	Warnings        []string   `json:"warnings,omitempty"`
 }
 

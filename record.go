@@ -60,22 +60,46 @@ func (j *Job) Active() bool {
 	return (j.Status == JobScheduled || j.Status == JobInProgress) && j.EndTime.IsZero()
 }
 
-// Event is one record on its way to a sink: exactly one of Audit and Job is
-// set. Host and UploadTime are stamped by the sync cycle when it builds the
-// batch.
+// Event is one record on its way to a sink: exactly one of Audit, Job and
+// Heartbeat is set. Host and UploadTime are stamped by the sync cycle when
+// it builds the batch.
 type Event struct {
 	Audit      *Audit
 	Job        *Job
+	Heartbeat  *Heartbeat
 	Host       string
 	UploadTime time.Time
 }
 
-// Seq is the store sequence number of the record behind the event.
+// Heartbeat is the event that ends every cycle of an integration with
+// heartbeat on (SPEC §8.3): what the cycle covered and did, so a SOC can
+// alert on silence and reconcile counts.
+type Heartbeat struct {
+	ID          string    `json:"id"`
+	Integration string    `json:"integration"`
+	Account     string    `json:"account"`
+	WindowStart time.Time `json:"window_start"` // end of the previous successful cycle (or creation)
+	WindowEnd   time.Time `json:"window_end"`   // when this heartbeat was built
+	SentAudit   int64     `json:"sent_audit"`
+	SentJobs    int64     `json:"sent_jobs"`
+	SetAside    int64     `json:"set_aside"`
+	Filtered    int64     `json:"filtered"`
+	AuditSeq    int64     `json:"checkpoint_audit"`
+	JobsSeq     int64     `json:"checkpoint_jobs"`
+	Worker      string    `json:"worker"`
+	Version     string    `json:"version"`
+}
+
+// Seq is the store sequence number of the record behind the event (0 for a
+// heartbeat, which has none).
 func (e *Event) Seq() int64 {
-	if e.Audit != nil {
+	switch {
+	case e.Audit != nil:
 		return e.Audit.Seq
+	case e.Job != nil:
+		return e.Job.Seq
 	}
-	return e.Job.Seq
+	return 0
 }
 
 // ID is the stable id the SIEM can deduplicate on: the audit record id, or a
@@ -85,6 +109,9 @@ func (e *Event) Seq() int64 {
 func (e *Event) ID() string {
 	if e.Audit != nil {
 		return e.Audit.ID
+	}
+	if e.Heartbeat != nil {
+		return e.Heartbeat.ID
 	}
 	return SnapshotID(e.Job.Job, e.Job.Seq, e.UploadTime)
 }
@@ -96,4 +123,7 @@ type Account struct {
 	Name      string    `json:"name"`
 	Host      string    `json:"host"`
 	CreatedAt time.Time `json:"created_at"`
+	// SIEMEnabled is the SIEM feature of the account (SPEC §7.2): when
+	// false its integrations do not sync and account keys cannot add one.
+	SIEMEnabled bool `json:"siem_enabled"`
 }

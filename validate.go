@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ func ValidUUID(s string) bool {
 // (defaults applied). It returns the first problem as a *FieldError whose
 // Field is the JSON name of the field.
 func (in *Integration) Validate() error {
+	if in.normErr != nil {
+		return in.normErr
+	}
 	if !ValidUUID(in.Account) {
 		return Invalid("account", "must be the account's UUID, e.g. 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90")
 	}
@@ -60,6 +64,12 @@ func (in *Integration) Validate() error {
 	}
 	if in.MaxBatchEvents < 1 || in.MaxBatchEvents > MaxBatchEvents {
 		return Invalid("max_batch_events", "must be between 1 and %d", MaxBatchEvents)
+	}
+	if in.MaxInFlight < 1 || in.MaxInFlight > MaxMaxInFlight {
+		return Invalid("max_in_flight", "must be between 1 and %d", MaxMaxInFlight)
+	}
+	if err := in.validateFilters(); err != nil {
+		return err
 	}
 	switch in.Kind {
 	case KindHEC:
@@ -96,6 +106,12 @@ func (in *Integration) validateHEC() error {
 	if strings.ContainsAny(in.Token, " \t\r\n") {
 		return Invalid("token", "must not contain spaces or line breaks")
 	}
+	if len(in.Token) > 1024 {
+		return Invalid("token", "must be at most 1024 characters: paste the HEC token alone")
+	}
+	if in.Channel != "" && !ValidUUID(strings.ToLower(in.Channel)) {
+		return Invalid("channel", "must be a GUID such as 0b6f4a0e-6b53-4c5e-9d0a-3f1f5c2a7e10 (Splunk's channel format)")
+	}
 	for _, f := range []struct{ name, v string }{{"index", in.Index}, {"sourcetype", in.Sourcetype}, {"source", in.Source}} {
 		if len(f.v) > 1024 || strings.ContainsAny(f.v, "\r\n") {
 			return Invalid(f.name, "must be one line of at most 1024 characters")
@@ -117,15 +133,70 @@ func (in *Integration) validateSyslog() error {
 	if in.Address == "" {
 		return Invalid("address", "is required: host:port of the syslog server, e.g. siem.example.com:6514")
 	}
-	host, port, err := net.SplitHostPort(in.Address)
-	if err != nil || host == "" {
-		return Invalid("address", "must be host:port, e.g. siem.example.com:6514")
+	if _, _, err := SyslogHostPort(in.Address, in.Protocol); err != nil {
+		return err
+	}
+	return nil
+}
+
+// SyslogHostPort splits a syslog address into host and port; an address
+// without a port gets the protocol's default, 6514 for tls and 601 for tcp.
+func SyslogHostPort(addr, protocol string) (host, port string, err error) {
+	addr = strings.TrimSpace(addr)
+	host, port, err = net.SplitHostPort(addr)
+	if err != nil {
+		// No port (or not host:port at all): a bare name, IPv4 address,
+		// or IPv6 address with or without brackets.
+		host, port = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"), DefaultSyslogTCPPort
+		if protocol != "tcp" {
+			port = DefaultSyslogTLSPort
+		}
+		if strings.ContainsAny(host, "[]/ @?#") || strings.Count(host, ":") == 1 {
+			return "", "", Invalid("address", "must be host or host:port, e.g. siem.example.com:6514")
+		}
+	}
+	if host == "" {
+		return "", "", Invalid("address", "has no host: use host or host:port, e.g. siem.example.com:6514")
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		return Invalid("address", "port must be a number from 1 to 65535")
+		return "", "", Invalid("address", "port must be a number from 1 to 65535")
 	}
+	return host, port, nil
+}
+
+// Bounds of the filter lists.
+const (
+	maxFilterEntries = 100
+	maxFilterLen     = 256
+)
+
+func (in *Integration) validateFilters() error {
 	if in.MinSeverity < 0 || in.MinSeverity > 10 {
 		return Invalid("min_severity", "must be a CEF severity from 0 to 10")
+	}
+	lists := []struct {
+		name string
+		v    []string
+	}{{"audit_events", in.AuditEvents}, {"job_statuses", in.JobStatuses}, {"job_types", in.JobTypes}}
+	for _, l := range lists {
+		if len(l.v) > maxFilterEntries {
+			return Invalid(l.name, "may list at most %d entries", maxFilterEntries)
+		}
+		for i, v := range l.v {
+			if strings.TrimSpace(v) == "" || len(v) > maxFilterLen || strings.ContainsAny(v, "\r\n\x00") {
+				return Invalid(l.name, "entry %d must be one non-empty line of at most %d characters", i+1, maxFilterLen)
+			}
+		}
+	}
+	for i, p := range in.AuditEvents {
+		if !validGlob(p) {
+			return Invalid("audit_events", "entry %d (%q) ends in a lone backslash: write \\\\ for a literal backslash, \\* for a literal *", i+1, p)
+		}
+	}
+	for _, s := range in.JobStatuses {
+		if !slices.Contains(JobStatuses, s) {
+			return Invalid("job_statuses", "unknown status %q: use %s", s, strings.Join(JobStatuses, ", "))
+		}
 	}
 	return nil
 }

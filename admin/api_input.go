@@ -38,6 +38,11 @@ type integrationInput struct {
 	Protocol           *string   `json:"protocol"`
 	Framing            *string   `json:"framing"`
 	MinSeverity        *int      `json:"min_severity"`
+	Channel            *string   `json:"channel"`
+	AuditEvents        *[]string `json:"audit_events"`
+	JobStatuses        *[]string `json:"job_statuses"`
+	JobTypes           *[]string `json:"job_types"`
+	Heartbeat          *bool     `json:"heartbeat"`
 	CAPEM              *string   `json:"ca_pem"`
 	ClientCertPEM      *string   `json:"client_cert_pem"`
 	ClientKeyPEM       *string   `json:"client_key_pem"`
@@ -46,6 +51,7 @@ type integrationInput struct {
 	Gzip               *bool     `json:"gzip"`
 	MaxBatchBytes      *int      `json:"max_batch_bytes"`
 	MaxBatchEvents     *int      `json:"max_batch_events"`
+	MaxInFlight        *int      `json:"max_in_flight"`
 	BackfillSince      *string   `json:"backfill_since"`
 
 	// Read-only fields of the response, refused in a request with a
@@ -108,12 +114,18 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 	setStr(&in.Protocol, b.Protocol)
 	setStr(&in.Framing, b.Framing)
 	setInt(&in.MinSeverity, b.MinSeverity)
+	setStr(&in.Channel, b.Channel)
+	setList(&in.AuditEvents, b.AuditEvents)
+	setList(&in.JobStatuses, b.JobStatuses)
+	setList(&in.JobTypes, b.JobTypes)
+	setBool(&in.Heartbeat, b.Heartbeat)
 	setStr(&in.CAPEM, b.CAPEM)
 	setBool(&in.InsecureSkipVerify, b.InsecureSkipVerify)
 	setStr(&in.ServerName, b.ServerName)
 	setBool(&in.Gzip, b.Gzip)
 	setInt(&in.MaxBatchBytes, b.MaxBatchBytes)
 	setInt(&in.MaxBatchEvents, b.MaxBatchEvents)
+	setInt(&in.MaxInFlight, b.MaxInFlight)
 	if b.Token != nil && *b.Token != "" { // "" keeps the stored token
 		in.Token = *b.Token
 	}
@@ -147,6 +159,12 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 }
 
 func setStr(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setList(dst *[]string, v *[]string) {
 	if v != nil {
 		*dst = *v
 	}

@@ -31,12 +31,17 @@ func TestAPIAuth(t *testing.T) {
 		"session only": func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "siemsync_session", Value: "x.y"}) },
 	}
 	var bodies []string
+	n := 0
 	for name, set := range cases {
 		for _, ep := range []struct{ method, path string }{
 			{"GET", "/api/v1/integrations"}, {"POST", "/api/v1/integrations"}, {"DELETE", "/api/v1/integrations/x"},
 			{"GET", "/metrics"}, {"GET", "/api/v1/metrics"}, {"POST", "/api/v1/accounts/" + acct + "/audit"},
 		} {
 			r := httptest.NewRequest(ep.method, ep.path, strings.NewReader(`{}`))
+			// One address per request: wrong tokens from one address are
+			// rate-limited (TestAPIAuthRateLimit).
+			n++
+			r.RemoteAddr = fmt.Sprintf("198.51.100.%d:1234", n)
 			set(r)
 			w := b.serve(r)
 			if w.Code != http.StatusUnauthorized {
@@ -177,11 +182,17 @@ func TestAPICreateValidation(t *testing.T) {
 		{"ack timeout text", with(hecBody, "ack", true, "ack_timeout", "soon"), 400, "invalid", "ack_timeout"},
 		{"ack timeout range", with(hecBody, "ack", true, "ack_timeout", "2h"), 400, "invalid", "ack_timeout"},
 		{"syslog no address", with(syslogBody, "address", nil), 400, "invalid", "address"},
-		{"syslog bad address", with(syslogBody, "address", "siem.example.com"), 400, "invalid", "address"},
+		{"syslog bad address", with(syslogBody, "address", "siem example.com"), 400, "invalid", "address"},
 		{"syslog bad port", with(syslogBody, "address", "siem:99999"), 400, "invalid", "address"},
 		{"syslog protocol", with(syslogBody, "protocol", "udp"), 400, "invalid", "protocol"},
 		{"syslog framing", with(syslogBody, "framing", "nul"), 400, "invalid", "framing"},
 		{"syslog severity", with(syslogBody, "min_severity", 11), 400, "invalid", "min_severity"},
+		{"hec severity", with(hecBody, "min_severity", -1), 400, "invalid", "min_severity"},
+		{"bad channel", with(hecBody, "channel", "chan-1"), 400, "invalid", "channel"},
+		{"splunk url unknown param", with(hecBody, "url", "splunk://s:8088/services/collector/raw?colour=red"), 400, "invalid", "url"},
+		{"audit pattern", with(hecBody, "audit_events", []string{`Sign in\`}), 400, "invalid", "audit_events"},
+		{"job status", with(syslogBody, "job_statuses", []string{"done"}), 400, "invalid", "job_statuses"},
+		{"job types type", with(hecBody, "job_types", "backup"), 400, "invalid", "job_types"},
 		{"bad ca", with(hecBody, "ca_pem", "not a cert"), 400, "invalid", "ca_pem"},
 		{"ca is a key", with(hecBody, "ca_pem", keyPEM), 400, "invalid", "ca_pem"},
 		{"cert without key", with(hecBody, "client_cert_pem", certPEM), 400, "invalid", "client_key_pem"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,11 @@ type integrationForm struct {
 	Protocol           string
 	Framing            string
 	MinSeverity        string
+	Channel            string
+	AuditEvents        string // one pattern a line
+	JobStatuses        []string
+	JobTypes           string // one type a line
+	Heartbeat          bool
 	CAPEM              string
 	ClientCertPEM      string
 	ClientKeySet       bool
@@ -45,6 +51,7 @@ type integrationForm struct {
 	BackfillSince      string
 
 	token, clientKey string
+	urlToken         bool // the typed URL carried a token (splunk:// form)
 
 	// Errors maps a field's JSON name to its message.
 	Errors map[string]string
@@ -75,6 +82,8 @@ func formFrom(in *siemsync.Integration) *integrationForm {
 		URL: in.URL, TokenSet: in.TokenSet, Index: in.Index, Sourcetype: in.Sourcetype, Source: in.Source,
 		Ack: in.Ack, Address: in.Address, Protocol: in.Protocol, Framing: in.Framing,
 		MinSeverity: strconv.Itoa(in.MinSeverity), CAPEM: in.CAPEM, ClientCertPEM: in.ClientCertPEM,
+		Channel: in.Channel, AuditEvents: strings.Join(in.AuditEvents, "\n"), JobStatuses: in.JobStatuses,
+		JobTypes: strings.Join(in.JobTypes, "\n"), Heartbeat: in.Heartbeat,
 		ClientKeySet: in.ClientKeySet, InsecureSkipVerify: in.InsecureSkipVerify, ServerName: in.ServerName,
 		Gzip: in.Gzip, MaxBatchBytes: strconv.Itoa(in.MaxBatchBytes), MaxBatchEvents: strconv.Itoa(in.MaxBatchEvents),
 	}
@@ -114,6 +123,14 @@ func (f *integrationForm) parse(r *http.Request, create bool) error {
 	f.InsecureSkipVerify, f.ServerName, f.Gzip = on("insecure_skip_verify"), v("server_name"), on("gzip")
 	f.MaxBatchBytes, f.MaxBatchEvents = v("max_batch_bytes"), v("max_batch_events")
 	f.RemoveClientCert = on("remove_client_cert")
+	f.Channel, f.Heartbeat = v("channel"), on("heartbeat")
+	f.AuditEvents, f.JobTypes = v("audit_events"), v("job_types")
+	f.JobStatuses = nil
+	for _, st := range siemsync.JobStatuses {
+		if on("job_status_" + st) {
+			f.JobStatuses = append(f.JobStatuses, st)
+		}
+	}
 	f.token = v("token")
 	var err error
 	if f.CAPEM, err = pemField(r, "ca_pem"); err != nil {
@@ -204,7 +221,14 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 		in.AckTimeout = d
 	}
 	in.Address, in.Protocol, in.Framing = f.Address, f.Protocol, f.Framing
+	if in.Kind != siemsync.KindSyslog {
+		// The form always carries the syslog selects; a HEC integration
+		// stores none, as through the CLI and the API.
+		in.Protocol, in.Framing = "", ""
+	}
 	num("min_severity", f.MinSeverity, &in.MinSeverity)
+	in.Channel, in.Heartbeat, in.JobStatuses = f.Channel, f.Heartbeat, f.JobStatuses
+	in.AuditEvents, in.JobTypes = lines(f.AuditEvents), lines(f.JobTypes)
 	in.CAPEM, in.ClientCertPEM, in.ServerName = f.CAPEM, f.ClientCertPEM, f.ServerName
 	in.InsecureSkipVerify, in.Gzip = f.InsecureSkipVerify, f.Gzip
 	num("max_batch_bytes", f.MaxBatchBytes, &in.MaxBatchBytes)
@@ -222,6 +246,10 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 	f.required(in, create)
 	if err := in.Validate(); err != nil {
 		f.fieldErr(err)
+	}
+	// A splunk:// URL may carry the token: never show it back.
+	if red := siemsync.RedactHECURL(f.URL); red != f.URL {
+		f.URL, f.urlToken = red, true
 	}
 	if len(f.Errors) > 0 {
 		return nil
@@ -277,6 +305,33 @@ var fieldLabels = map[string]string{
 	"client_cert_pem": "Client certificate", "client_key_pem": "Client key",
 	"max_batch_bytes": "Max batch size", "max_batch_events": "Max events per batch",
 	"backfill_since": "Backfill since", "server_name": "Server name",
+	"channel": "Channel", "audit_events": "Audit events", "job_statuses": "Job statuses", "job_types": "Job types",
+}
+
+// lines splits a textarea into its non-empty lines, trimmed.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// StatusChoice is one job status checkbox of the form.
+type StatusChoice struct {
+	Value   string
+	Checked bool
+}
+
+// StatusChoices are the job status checkboxes, in the order of the spec.
+func (f *integrationForm) StatusChoices() []StatusChoice {
+	out := make([]StatusChoice, 0, len(siemsync.JobStatuses))
+	for _, st := range siemsync.JobStatuses {
+		out = append(out, StatusChoice{Value: st, Checked: slices.Contains(f.JobStatuses, st)})
+	}
+	return out
 }
 
 // fieldMsg is the message of a FieldError as a sentence that starts with the

@@ -18,7 +18,6 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/store"
-	"github.com/siemsync/siemsync/store/sqlite"
 )
 
 // MaxLineBytes is the longest line accepted. It bounds the memory one
@@ -40,12 +39,12 @@ type Options struct {
 // *siemsync.FieldError naming the line (from 1) and the field; then nothing
 // of r is stored. Records whose id the account already has are counted as
 // duplicates; a record without id gets one derived from its content.
-func Audit(ctx context.Context, db *sqlite.DB, r io.Reader, opts Options) (store.IngestResult, error) {
+func Audit(ctx context.Context, db store.Ingester, r io.Reader, opts Options) (store.IngestResult, error) {
 	p, err := parserFor(opts)
 	if err != nil {
 		return store.IngestResult{}, err
 	}
-	return load(ctx, db, r, p.audit, func(in *sqlite.Ingest, recs []siemsync.Audit) (int, error) {
+	return load(ctx, db, r, p.audit, func(in store.IngestTx, recs []siemsync.Audit) (int, error) {
 		return in.AuditBatch(recs)
 	})
 }
@@ -53,12 +52,12 @@ func Audit(ctx context.Context, db *sqlite.DB, r io.Reader, opts Options) (store
 // Jobs stores the job records of r, each an upsert keyed by its job id. It
 // fails like Audit. Upserts identical to the stored job are counted as
 // duplicates.
-func Jobs(ctx context.Context, db *sqlite.DB, r io.Reader, opts Options) (store.IngestResult, error) {
+func Jobs(ctx context.Context, db store.Ingester, r io.Reader, opts Options) (store.IngestResult, error) {
 	p, err := parserFor(opts)
 	if err != nil {
 		return store.IngestResult{}, err
 	}
-	return load(ctx, db, r, p.job, func(in *sqlite.Ingest, jobs []siemsync.Job) (int, error) {
+	return load(ctx, db, r, p.job, func(in store.IngestTx, jobs []siemsync.Job) (int, error) {
 		n := 0
 		for i := range jobs {
 			changed, err := in.Job(&jobs[i])
@@ -89,9 +88,9 @@ type batch[T any] struct {
 
 // load runs the parser and the inserter as a two-stage pipeline in one
 // ingest transaction.
-func load[T any](ctx context.Context, db *sqlite.DB, r io.Reader,
+func load[T any](ctx context.Context, db store.Ingester, r io.Reader,
 	parse func(line []byte, dst *T) error,
-	insert func(in *sqlite.Ingest, recs []T) (int, error),
+	insert func(in store.IngestTx, recs []T) (int, error),
 ) (store.IngestResult, error) {
 	var res store.IngestResult
 	in, err := db.BeginIngest(ctx)

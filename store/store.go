@@ -54,19 +54,51 @@ type Range struct {
 func (r Range) Contains(seq int64) bool { return r.Lo <= seq && seq <= r.Hi }
 
 // Leaser takes, renews and gives back leases. Acquire fails with
-// ErrLeaseHeld while another owner holds an unexpired lease of the name;
-// Renew and Release fail with ErrFenced once the token moved on.
+// ErrLeaseHeld while an unexpired lease of the name exists, whoever holds
+// it (the same owner too: one process must not run two cycles of one
+// integration). Renew and Release fail with ErrFenced once the token moved
+// on; a lease that expired but that nobody took since can still be renewed.
+// Release keeps the token: tokens of a name never go back.
+//
+// A name never leased has token 0, so writes of a cycle that carry token 0
+// pass until somebody takes the integration's lease.
 type Leaser interface {
 	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (Lease, error)
 	RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lease, error)
 	ReleaseLease(ctx context.Context, l Lease) error
 	// LeaseDue leases up to limit enabled integrations whose next_due_at
 	// has passed and whose lease is free or expired, oldest due first. Two
-	// workers calling it at once never get the same integration.
+	// workers calling it at once never get the same integration. Like
+	// EnabledIntegrationIDs it leaves out integrations of accounts whose
+	// SIEM feature is off (accounts.siem_enabled, SPEC §7.2).
 	LeaseDue(ctx context.Context, owner string, ttl time.Duration, limit int) ([]Lease, error)
 	// SetNextDue sets when the integration is next due; the zero time
 	// means now (a new or re-enabled integration starts within seconds).
 	SetNextDue(ctx context.Context, integration string, at time.Time) error
+}
+
+// Ingester starts ingest transactions: ingest loads a whole NDJSON input
+// in one, so that a bad line stores nothing of it.
+type Ingester interface {
+	BeginIngest(ctx context.Context) (IngestTx, error)
+}
+
+// IngestTx is one ingest transaction. It is used from one goroutine;
+// Rollback after Commit does nothing, so callers can defer it.
+type IngestTx interface {
+	// Audit stores one audit record unless its account already has its
+	// id; a stored record gets its Seq. stored is false for a duplicate.
+	Audit(a *siemsync.Audit) (stored bool, err error)
+	// AuditBatch stores records in order, skipping ids their account
+	// already has (also earlier in recs), and returns how many it stored.
+	// It need not set Seq.
+	AuditBatch(recs []siemsync.Audit) (stored int, err error)
+	// Job upserts a job. An upsert identical to the stored job is no
+	// change (changed false, no sequence used); a change sets Seq and
+	// ChangedAt.
+	Job(j *siemsync.Job) (changed bool, err error)
+	Commit() error
+	Rollback() error
 }
 
 // Backend is everything a store offers. The rest of siemsync consumes
@@ -74,10 +106,19 @@ type Leaser interface {
 // cmd wiring use the whole.
 type Backend interface {
 	Leaser
+	Ingester
 
 	ListAccounts(ctx context.Context) ([]siemsync.Account, error)
 	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
 	UpdateAccount(ctx context.Context, id string, name, host *string) error
+	// SetSIEMEnabled switches the SIEM feature of an account (SPEC §7.2).
+	// Off: EnabledIntegrationIDs (and LeaseDue) leave its integrations out,
+	// and their checkpoints stay. An unknown account wraps
+	// siemsync.ErrNotFound.
+	SetSIEMEnabled(ctx context.Context, account string, enabled bool) error
+
+	AccountKeys
+	Sessions
 
 	AuditPage(ctx context.Context, q AuditQuery, dst []siemsync.Audit) ([]siemsync.Audit, error)
 	JobPage(ctx context.Context, q JobQuery, dst []siemsync.Job) ([]siemsync.Job, error)
@@ -90,6 +131,8 @@ type Backend interface {
 	UpdateIntegration(ctx context.Context, in *siemsync.Integration) error
 	SetEnabled(ctx context.Context, id string, enabled bool) error
 	DeleteIntegration(ctx context.Context, id string) error
+	// EnabledIntegrationIDs lists the integrations that are enabled and
+	// whose account has the SIEM feature on.
 	EnabledIntegrationIDs(ctx context.Context) ([]string, error)
 	LearnBatchBytes(ctx context.Context, id string, n int) error
 
@@ -107,4 +150,72 @@ type Backend interface {
 	SetSetting(ctx context.Context, key, value string) error
 
 	Close() error
+}
+
+// AccountKeySize is the number of random bytes of an account key.
+const AccountKeySize = 32
+
+// AccountKey is an account API key (SPEC §7.1) as the store keeps it: the
+// key itself is never stored, only its SHA-256 in Hash.
+type AccountKey struct {
+	ID        string     `json:"id"`
+	Account   string     `json:"account"`
+	Name      string     `json:"name"`
+	Hash      [32]byte   `json:"-"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"` // nil while the key works
+}
+
+// AccountKeys stores account API keys.
+type AccountKeys interface {
+	// CreateAccountKey stores k (Account, Name and Hash set by the caller)
+	// and fills in ID and CreatedAt. An unknown account wraps
+	// siemsync.ErrNotFound; a name that a working key of the account
+	// already has is a *siemsync.FieldError on "name" that matches
+	// siemsync.ErrConflict.
+	CreateAccountKey(ctx context.Context, k *AccountKey) error
+	// ListAccountKeys lists the keys of an account, revoked ones included,
+	// oldest first.
+	ListAccountKeys(ctx context.Context, account string) ([]AccountKey, error)
+	// RevokeAccountKey marks the key revoked and ends every session opened
+	// with it, in one transaction: from its return on, neither the key nor
+	// those sessions authenticate. A key that the account does not have, or
+	// that is revoked already, wraps siemsync.ErrNotFound.
+	RevokeAccountKey(ctx context.Context, account, id string) error
+	// AccountKeyByHash finds the working (not revoked) key whose hash is
+	// hash, or wraps siemsync.ErrNotFound. Callers compare the returned
+	// Hash with theirs in constant time before trusting it.
+	AccountKeyByHash(ctx context.Context, hash [32]byte) (AccountKey, error)
+}
+
+// Session is a sign-in of the admin page. The store holds it so that every
+// worker behind a load balancer knows it.
+type Session struct {
+	// ID is the SHA-256 of the secret in the session cookie; the secret
+	// itself is never stored, so a copy of the store opens no session.
+	ID [32]byte
+	// KeyID is the account key the session was opened with; "" means the
+	// admin token.
+	KeyID string
+	// Admin is, for an admin session, a fingerprint of the admin token it
+	// was opened with, so that a new admin token ends the old sessions.
+	Admin     string
+	CreatedAt time.Time
+	Expires   time.Time
+	// Account and KeyName are filled in by GetSession for key sessions.
+	Account string
+	KeyName string
+}
+
+// Sessions stores page sign-ins.
+type Sessions interface {
+	// CreateSession stores s. It also deletes sessions that have expired.
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession returns the session with this id, or wraps
+	// siemsync.ErrNotFound when there is none, it has expired (now is at or
+	// after Expires), or its account key was revoked.
+	GetSession(ctx context.Context, id [32]byte) (Session, error)
+	// DeleteSession ends a session (sign out). An unknown id is not an
+	// error.
+	DeleteSession(ctx context.Context, id [32]byte) error
 }

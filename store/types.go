@@ -82,17 +82,20 @@ type RunFinish struct {
 	NextDue     time.Time // when the integration is next due; zero leaves it
 	Finished    time.Time
 	Err         string // "" when the cycle succeeded; else the admin-facing message
+	Filtered    int64  // records the integration's filters kept from the destination (they moved the checkpoint)
 }
 
 // Run is one sync cycle of one integration.
 type Run struct {
 	ID          int64      `json:"id"`
 	Integration string     `json:"integration"`
+	Worker      string     `json:"worker"` // owner of the lease the cycle ran under
 	Started     time.Time  `json:"started"`
 	Finished    *time.Time `json:"finished"`
 	Events      int64      `json:"events"`
 	Bytes       int64      `json:"bytes"`
 	SetAside    int64      `json:"set_aside"`
+	Filtered    int64      `json:"filtered"`
 	Error       string     `json:"error"`
 }
 

@@ -93,7 +93,7 @@ type builder struct {
 	host      string
 	sink      Sink
 	now       func() time.Time
-	maxBytes  int
+	maxBytes  func() int // the cycle's cap: it shrinks when a 413 teaches a lower one
 	maxEvents int
 	full      chan<- *batch
 	free      <-chan *batch
@@ -126,13 +126,14 @@ func (bd *builder) add(ctx context.Context, ev *siemsync.Event) error {
 	ev.Host, ev.UploadTime = bd.host, b.upload
 	seq := ev.Seq()
 	start := len(b.body)
-	b.reserve(bd.maxBytes)
+	maxBytes := bd.maxBytes()
+	b.reserve(maxBytes)
 	b.body = bd.sink.Append(b.body, ev)
 	if len(b.body) == start {
 		b.checkpoint = max(b.checkpoint, seq) // filtered out by the sink
 		return nil
 	}
-	if len(b.ends) > 0 && len(b.body) > bd.maxBytes {
+	if len(b.ends) > 0 && len(b.body) > maxBytes {
 		bd.carry = append(bd.carry[:0], b.body[start:]...)
 		b.body = b.body[:start]
 		if err := bd.flush(ctx); err != nil {
@@ -148,9 +149,21 @@ func (bd *builder) add(ctx context.Context, ev *siemsync.Event) error {
 	b.seqs = append(b.seqs, seq)
 	b.addID(ev.ID())
 	b.checkpoint = max(b.checkpoint, seq)
-	if len(b.ends) >= bd.maxEvents || len(b.body) >= bd.maxBytes {
+	if len(b.ends) >= bd.maxEvents || len(b.body) >= maxBytes {
 		return bd.flush(ctx)
 	}
+	return nil
+}
+
+// skip moves the current batch's checkpoint over a record that is not sent
+// (the destination accepted it before, beyond a gap).
+func (bd *builder) skip(ctx context.Context, seq int64) error {
+	if bd.cur == nil {
+		if err := bd.take(ctx); err != nil {
+			return err
+		}
+	}
+	bd.cur.checkpoint = max(bd.cur.checkpoint, seq)
 	return nil
 }
 

@@ -2,7 +2,10 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/siemsync/siemsync"
@@ -10,37 +13,46 @@ import (
 	"github.com/siemsync/siemsync/store"
 )
 
-// batchesInFlight bounds the batches of one cycle: one being built, one
-// queued, one being sent.
-const batchesInFlight = 3
-
 // storeTimeout bounds the store writes that record a batch or a run. They
 // run on a context detached from the cycle's, so that a batch the destination
 // accepted just before shutdown still gets its checkpoint.
 const storeTimeout = 15 * time.Second
 
+// maxTracked bounds the batches a window tracks beyond the checkpoint (a
+// slow request at the head while later ones were answered): past it no new
+// batch starts until the head is answered, so memory stays bounded by the
+// window, never by the backlog.
+const maxTracked = 64
+
 type cycle struct {
 	s     *Syncer
 	in    *siemsync.Integration
+	lease store.Lease
 	sink  Sink
 	runID int64
 	host  string
 	cps   store.Checkpoints
 	res   *Result
 
-	retryDeadline time.Time
-	attempt       int
+	retry retryState
+	capMu gosync.Mutex // guards in.LearnedBatchBytes
+	cap   atomic.Int64 // byte cap of the batches still to build
+
+	filtered atomic.Int64 // records the filters dropped (filter.go)
 }
 
-func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, res *Result) {
-	runID, err := s.cfg.Store.StartRun(ctx, in.ID, s.cfg.Now())
+func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Lease, res *Result) {
+	runID, err := s.cfg.Store.StartRun(ctx, l, s.cfg.Now())
 	if err != nil {
 		res.Err = fmt.Errorf("start run: %w", err)
+		s.postpone(in.ID)
 		return
 	}
-	c := &cycle{s: s, in: in, runID: runID, res: res}
+	c := &cycle{s: s, in: in, lease: l, runID: runID, res: res}
+	c.cap.Store(int64(batchCap(in)))
 	res.Err = c.do(ctx)
-	fin := store.RunFinish{RunID: runID, Integration: in.ID, Finished: s.cfg.Now()}
+	res.Filtered = c.filtered.Load()
+	fin := store.RunFinish{RunID: runID, Integration: in.ID, Token: l.Token, Finished: s.cfg.Now(), NextDue: s.nextDue(), Filtered: res.Filtered}
 	if res.Err != nil {
 		fin.Err = errCycle(res.Err)
 	}
@@ -75,10 +87,12 @@ func (c *cycle) do(ctx context.Context) error {
 	if c.cps, err = st.Checkpoints(ctx, c.in.ID); err != nil {
 		return fmt.Errorf("load checkpoints: %w", err)
 	}
-	if c.sink, err = c.s.cfg.Open(ctx, c.in); err != nil {
+	dest, err := c.s.cfg.Open(ctx, c.in)
+	if err != nil {
 		return fmt.Errorf("open destination: %w", err)
 	}
-	defer c.sink.Close()
+	defer dest.Close()
+	c.sink = c.filter(dest)
 	if c.in.HasSource(siemsync.SourceAudit) {
 		if err := c.pipeline(ctx, siemsync.SourceAudit, c.produceAudit); err != nil {
 			return err
@@ -89,7 +103,7 @@ func (c *cycle) do(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return c.finish(ctx, dest)
 }
 
 func (c *cycle) produceAudit(ctx context.Context, bd *builder) error {
@@ -101,11 +115,18 @@ func (c *cycle) produceAudit(ctx context.Context, bd *builder) error {
 	// record would be an allocation per record (it escapes through the
 	// sink interface).
 	var ev siemsync.Event
+	skip := ranges(c.cps.AuditAccepted)
 	for page, err := range sources.AuditPages(ctx, c.s.cfg.Store, q) {
 		if err != nil {
 			return fmt.Errorf("read audit records: %w", err)
 		}
 		for i := range page {
+			if skip.has(page[i].Seq) {
+				if err := bd.skip(ctx, page[i].Seq); err != nil {
+					return err
+				}
+				continue
+			}
 			ev = siemsync.Event{Audit: &page[i]}
 			if err := bd.add(ctx, &ev); err != nil {
 				return err
@@ -118,11 +139,20 @@ func (c *cycle) produceAudit(ctx context.Context, bd *builder) error {
 func (c *cycle) produceJobs(ctx context.Context, bd *builder) error {
 	q := store.JobQuery{Account: c.in.Account, Checkpoint: c.cps.Jobs, Limit: c.s.cfg.PageSize}
 	var ev siemsync.Event // reused, as in produceAudit
+	skip := ranges(c.cps.JobsAccepted)
 	for page, err := range sources.JobPages(ctx, c.s.cfg.Store, q) {
 		if err != nil {
 			return fmt.Errorf("read jobs: %w", err)
 		}
 		for i := range page {
+			// An active job is reported every cycle with its progress,
+			// even when this snapshot was accepted beyond a gap.
+			if skip.has(page[i].Seq) && !page[i].Active() {
+				if err := bd.skip(ctx, page[i].Seq); err != nil {
+					return err
+				}
+				continue
+			}
 			ev = siemsync.Event{Job: &page[i]}
 			if err := bd.add(ctx, &ev); err != nil {
 				return err
@@ -132,21 +162,26 @@ func (c *cycle) produceJobs(ctx context.Context, bd *builder) error {
 	return bd.flush(ctx)
 }
 
-// pipeline runs produce in its own goroutine and delivers the batches it
-// builds here, one at a time and in order, so the checkpoint only ever
-// moves forward over accepted batches. Once the Syncer drains, the batch
-// being delivered finishes and no other starts.
+// pipeline runs produce in its own goroutine and sends the batches it
+// builds with up to max_in_flight requests at once. Answers may come in any
+// order; the window turns them into checkpoint moves over the contiguous
+// accepted prefix and ranges accepted beyond it, committed as they come.
+// After the first failure no new batch starts, but the requests in flight
+// are waited for: what they got accepted is recorded, not sent again.
 func (c *cycle) pipeline(ctx context.Context, source string, produce func(context.Context, *builder) error) error {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	inFlight := max(c.in.MaxInFlight, 1)
+	// One batch more than requests in flight: it is built while they are
+	// out. Memory is bounded by the window, whatever the backlog.
 	full := make(chan *batch, 1)
-	free := make(chan *batch, batchesInFlight)
-	for range batchesInFlight {
+	free := make(chan *batch, inFlight+1)
+	for range inFlight + 1 {
 		free <- &batch{}
 	}
 	bd := &builder{
 		source: source, host: c.host, sink: c.sink, now: c.s.cfg.Now,
-		maxBytes: batchCap(c.in), maxEvents: c.in.MaxBatchEvents,
+		maxBytes: c.batchCap, maxEvents: c.in.MaxBatchEvents,
 		full: full, free: free,
 	}
 	errc := make(chan error, 1)
@@ -154,19 +189,141 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 		defer close(full)
 		errc <- produce(pctx, bd)
 	}()
-	for b := range full {
-		err := errStopping
-		if !c.s.draining.Load() {
-			err = c.deliver(ctx, b)
-		}
-		if err != nil {
-			cancel()
-			for range full {
-			}
-			<-errc
-			return err
-		}
-		free <- b
+
+	sending := 0
+	var failed error
+	start := c.cps.Audit
+	if source == siemsync.SourceJobs {
+		start = c.cps.Jobs
 	}
-	return <-errc
+	w := &window{checkpoint: start}
+	// A stale lease stops the requests in flight at once: the worker that
+	// took over sends them.
+	sctx, stopSends := context.WithCancelCause(ctx)
+	defer stopSends(nil)
+	fail := func(err error) {
+		if err == nil || failed != nil {
+			return
+		}
+		failed = err
+		if errors.Is(err, store.ErrFenced) {
+			stopSends(err)
+		}
+	}
+	answers := make(chan answer, inFlight)
+	in := (<-chan *batch)(full)
+	for in != nil || sending > 0 {
+		next := in
+		if failed != nil || sending >= inFlight || w.tracked() >= maxTracked || c.s.draining.Load() {
+			next = nil
+		}
+		if next == nil && sending == 0 {
+			if failed == nil && c.s.draining.Load() {
+				failed = errStopping
+			}
+			break
+		}
+		select {
+		case b, ok := <-next:
+			if !ok {
+				in = nil
+				continue
+			}
+			e := w.add(b.seqs, b.checkpoint)
+			if len(b.ends) == 0 { // everything filtered: only the checkpoint moves
+				fail(c.commit(w, source, 0, 0, nil, nil))
+				free <- b
+				continue
+			}
+			sending++
+			sd := &sender{c: c, b: b, e: e, out: answers}
+			go sd.run(sctx)
+		case a := <-answers:
+			fail(c.answer(w, source, a))
+			if a.final {
+				sending--
+				free <- a.b
+			}
+		}
+	}
+	cancel()
+	for range full {
+	}
+	perr := <-errc
+	if failed != nil {
+		return failed
+	}
+	return perr
+}
+
+// answer applies one answer of a sender to the window and commits it.
+func (c *cycle) answer(w *window, source string, a answer) error {
+	if !a.final {
+		return c.commit(w, source, a.hi-a.lo, len(a.b.span(a.lo, a.hi)), w.resolve(a.e, a.lo, a.hi), nil)
+	}
+	if a.err != nil {
+		return a.err
+	}
+	if len(a.aside) == 0 {
+		return nil
+	}
+	var ranges []store.Range
+	events := make([]store.SetAside, len(a.aside))
+	for i, s := range a.aside {
+		ranges = append(ranges, w.resolve(a.e, s.i, s.i+1)...)
+		events[i] = s.ev
+	}
+	return c.commit(w, source, 0, 0, ranges, events)
+}
+
+// commit moves the checkpoint as far as the window allows and records the
+// accepted events, ranges and set-aside events in one store transaction,
+// under the cycle's fencing token.
+func (c *cycle) commit(w *window, source string, events, bytes int, ranges []store.Range, aside []store.SetAside) error {
+	cp, moved := w.advance()
+	if !moved && events == 0 && len(ranges) == 0 && len(aside) == 0 {
+		return nil
+	}
+	commit := store.BatchCommit{
+		RunID: c.runID, Integration: c.in.ID, Token: c.lease.Token, Source: source, Checkpoint: cp,
+		Accepted: ranges, Events: int64(events), Bytes: int64(bytes), SetAside: aside,
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := c.s.cfg.Store.CommitBatch(cctx, commit); err != nil {
+		return fmt.Errorf("commit checkpoint: %w", err)
+	}
+	if source == siemsync.SourceAudit {
+		c.res.Audit += int64(events)
+	} else {
+		c.res.Jobs += int64(events)
+	}
+	c.res.Bytes += int64(bytes)
+	c.res.SetAside += int64(len(aside))
+	if m := c.s.cfg.Metrics; m != nil {
+		m.EventsSent.WithLabelValues(c.in.ID, source).Add(float64(events))
+		m.BytesSent.WithLabelValues(c.in.ID, "raw").Add(float64(bytes))
+		if len(aside) > 0 {
+			m.SetAside.WithLabelValues(c.in.ID).Add(float64(len(aside)))
+		}
+	}
+	return nil
+}
+
+// batchCap is the byte cap of the next batch to build.
+func (c *cycle) batchCap() int { return int(c.cap.Load()) }
+
+// rangeSet answers "was this sequence accepted beyond the checkpoint?" for
+// sequences asked in ascending order.
+type rangeSet struct {
+	rs []store.Range
+}
+
+func ranges(rs []store.Range) *rangeSet { return &rangeSet{rs: rs} }
+
+func (r *rangeSet) has(seq int64) bool {
+	for len(r.rs) > 0 && r.rs[0].Hi < seq {
+		r.rs = r.rs[1:]
+	}
+	return len(r.rs) > 0 && r.rs[0].Contains(seq)
 }

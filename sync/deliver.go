@@ -21,131 +21,143 @@ func Backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// deliver sends one batch (splitting it or setting events aside as the
-// destination requires) and then commits its checkpoint together with the
-// set-aside events in one store transaction.
-func (c *cycle) deliver(ctx context.Context, b *batch) error {
-	var aside []store.SetAside
-	var delivered int64
-	if len(b.ends) > 0 {
-		var err error
-		if delivered, err = c.send(ctx, b, 0, len(b.ends), &aside); err != nil {
-			return err
-		}
-	}
-	commit := store.BatchCommit{
-		RunID: c.runID, Integration: c.in.ID, Source: b.source, Checkpoint: b.checkpoint,
-		Events: delivered, Bytes: int64(len(b.body)), SetAside: aside,
-	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
-	defer cancel()
-	if err := c.s.cfg.Store.CommitBatch(cctx, commit); err != nil {
-		return fmt.Errorf("commit checkpoint: %w", err)
-	}
-	if b.source == siemsync.SourceAudit {
-		c.res.Audit += delivered
-	} else {
-		c.res.Jobs += delivered
-	}
-	c.res.Bytes += int64(len(b.body))
-	c.res.SetAside += int64(len(aside))
-	if m := c.s.cfg.Metrics; m != nil {
-		m.EventsSent.WithLabelValues(c.in.ID, b.source).Add(float64(delivered))
-		m.BytesSent.WithLabelValues(c.in.ID, "raw").Add(float64(len(b.body)))
-		if len(aside) > 0 {
-			m.SetAside.WithLabelValues(c.in.ID).Add(float64(len(aside)))
-		}
-	}
-	return nil
+// answer is what a batch's sender reports to the cycle: a span of the
+// batch the destination accepted, or (final) the end of the batch with the
+// events it set aside or the error that stopped it.
+type answer struct {
+	b      *batch
+	e      *entry
+	lo, hi int // accepted events [lo, hi); empty in a final answer
+	final  bool
+	aside  []setAside
+	err    error
 }
 
-// send delivers events [lo, hi) of b and returns how many the destination
-// accepted; the events it rejected one by one are appended to aside.
-func (c *cycle) send(ctx context.Context, b *batch, lo, hi int, aside *[]store.SetAside) (int64, error) {
+// setAside is an event the destination refused on its own, with its index
+// in the batch.
+type setAside struct {
+	i  int
+	ev store.SetAside
+}
+
+// sender delivers one batch, splitting it or isolating bad events as the
+// destination requires, and reports every accepted span as soon as it is
+// accepted so that the checkpoint can move inside a batch too.
+type sender struct {
+	c   *cycle
+	b   *batch
+	e   *entry
+	out chan<- answer
+
+	aside        []setAside
+	accepted     int // events accepted so far
+	refusedAlone int // events refused when sent alone
+}
+
+// run sends the whole batch and reports the final answer.
+func (sd *sender) run(ctx context.Context) {
+	err := sd.send(ctx, 0, len(sd.b.ends))
+	if err == nil && len(sd.aside) > 0 && sd.broken() {
+		err = sd.brokenError()
+	}
+	if err != nil {
+		sd.aside = nil // nothing is set aside from a batch that failed
+	}
+	sd.out <- answer{b: sd.b, e: sd.e, final: true, aside: sd.aside, err: err}
+}
+
+// broken says whether the events refused one by one are most of the
+// batch: then the destination refuses everything (a bad index, a broken
+// parser, a full disk answering code 6) and setting the events aside
+// would empty the backlog into set-aside while reporting success.
+func (sd *sender) broken() bool {
+	n := sd.refusedAlone
+	return n >= 2 && (2*n > len(sd.b.ends) || (n >= 3 && sd.accepted == 0))
+}
+
+func (sd *sender) brokenError() error {
+	return &sink.Error{Class: sink.Config, Code: -1, Msg: fmt.Sprintf(
+		"the destination refused %d events one by one and accepted %d of this batch of %d: it refuses everything, not a few bad events; "+
+			"nothing was set aside and the checkpoint did not move. Check the destination (index, sourcetype, token permissions, disk) and test the connection",
+		sd.refusedAlone, sd.accepted, len(sd.b.ends))}
+}
+
+// send delivers events [lo, hi) of the batch.
+func (sd *sender) send(ctx context.Context, lo, hi int) error {
+	c, b := sd.c, sd.b
 	for {
+		if err := c.retry.ready(ctx, c.s.cfg.Now); err != nil {
+			return err
+		}
 		err := c.sink.Send(ctx, b.span(lo, hi), hi-lo)
 		if err == nil {
-			c.attempt = 0
-			return int64(hi - lo), nil
+			c.retry.reset()
+			sd.accepted += hi - lo
+			sd.out <- answer{b: b, e: sd.e, lo: lo, hi: hi}
+			return nil
 		}
 		if ctx.Err() != nil {
-			return 0, fmt.Errorf("send batch: %w", ctx.Err())
+			return fmt.Errorf("send batch: %w", context.Cause(ctx))
 		}
 		var se *sink.Error
 		errors.As(err, &se)
 		c.countFailure(se)
 		switch sink.ClassOf(err) {
 		case sink.Retry:
-			if err := c.wait(ctx, err, se); err != nil {
-				return 0, err
+			if err := c.retry.wait(ctx, c.s.cfg, err, se); err != nil {
+				return err
 			}
 		case sink.TooLarge:
 			if hi-lo == 1 {
-				c.setAside(b, lo, aside, "the destination refused the event as too large (HTTP 413) even when sent alone: "+err.Error())
-				return 0, nil
+				sd.setAside(lo, "the destination refused the event as too large (HTTP 413) even when sent alone: "+err.Error())
+				return nil
 			}
 			c.learnCap(len(b.span(lo, hi)) / 2)
 			mid := lo + (hi-lo)/2
-			return c.sendParts(ctx, b, aside, lo, mid, hi)
+			return sd.sendParts(ctx, lo, mid, hi)
 		case sink.BadEvent:
 			if hi-lo == 1 {
-				c.setAside(b, lo, aside, err.Error())
-				return 0, nil
+				sd.refusedAlone++
+				if sd.broken() {
+					return sd.brokenError()
+				}
+				sd.setAside(lo, err.Error())
+				return nil
 			}
 			// Trust invalid-event-number only to isolate: the named event is
 			// sent alone and set aside only if it is refused on its own.
 			if i := se.Index; i >= 0 && i < hi-lo {
-				return c.sendParts(ctx, b, aside, lo, lo+i, lo+i+1, hi)
+				return sd.sendParts(ctx, lo, lo+i, lo+i+1, hi)
 			}
 			mid := lo + (hi-lo)/2
-			return c.sendParts(ctx, b, aside, lo, mid, hi)
+			return sd.sendParts(ctx, lo, mid, hi)
 		default:
-			return 0, err
+			return err
 		}
 	}
 }
 
 // sendParts sends the consecutive ranges [bounds[0], bounds[1]), ... in order.
-func (c *cycle) sendParts(ctx context.Context, b *batch, aside *[]store.SetAside, bounds ...int) (int64, error) {
-	var total int64
+func (sd *sender) sendParts(ctx context.Context, bounds ...int) error {
 	for i := 0; i+1 < len(bounds); i++ {
 		if bounds[i] == bounds[i+1] {
 			continue
 		}
-		n, err := c.send(ctx, b, bounds[i], bounds[i+1], aside)
-		if err != nil {
-			return total, err
+		if err := sd.send(ctx, bounds[i], bounds[i+1]); err != nil {
+			return err
 		}
-		total += n
 	}
-	return total, nil
+	return nil
 }
 
-// wait sleeps before the next attempt. The cycle's retry budget starts at
-// its first transient failure; once spent, the cycle fails and the next one
-// resumes from the checkpoint.
-func (c *cycle) wait(ctx context.Context, err error, se *sink.Error) error {
-	now := c.s.cfg.Now()
-	budget := c.s.cfg.RetryBudget
-	if c.retryDeadline.IsZero() {
-		c.retryDeadline = now.Add(budget)
-	}
-	c.attempt++
-	d := c.s.cfg.Backoff(c.attempt)
-	if se != nil && se.RetryAfter > d {
-		d = se.RetryAfter
-	}
-	if now.Add(d).After(c.retryDeadline) {
-		return fmt.Errorf("the destination did not accept the batch within the %s retry budget (last answer: %w); the next cycle resends everything since the last success", budget, err)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("wait to retry: %w", ctx.Err())
-	}
+func (sd *sender) setAside(i int, reason string) {
+	c, b := sd.c, sd.b
+	sd.aside = append(sd.aside, setAside{i: i, ev: store.SetAside{
+		Integration: c.in.ID, Source: b.source, Seq: b.seqs[i], EventID: b.id(i),
+		Reason: reason, Body: append([]byte(nil), b.event(i)...), CreatedAt: c.s.cfg.Now(),
+	}})
+	c.s.cfg.Logger.Warn().Str("integration", c.in.ID).Str("source", b.source).Str("event_id", b.id(i)).
+		Int64("seq", b.seqs[i]).Str("reason", reason).Msg("event set aside")
 }
 
 // learnCap remembers, in the store so that it outlives this process, that
@@ -153,6 +165,8 @@ func (c *cycle) wait(ctx context.Context, err error, se *sink.Error) error {
 // all later cycles are built to fit.
 func (c *cycle) learnCap(n int) {
 	n = max(n, siemsync.MinBatchBytes)
+	c.capMu.Lock()
+	defer c.capMu.Unlock()
 	if c.in.LearnedBatchBytes > 0 && c.in.LearnedBatchBytes <= n {
 		return
 	}
@@ -164,15 +178,6 @@ func (c *cycle) learnCap(n int) {
 		return
 	}
 	c.s.cfg.Logger.Info().Str("integration", c.in.ID).Int("max_batch_bytes", n).Msg("destination refused a large request; batches will stay below this size")
-}
-
-func (c *cycle) setAside(b *batch, i int, aside *[]store.SetAside, reason string) {
-	*aside = append(*aside, store.SetAside{
-		Integration: c.in.ID, Source: b.source, Seq: b.seqs[i], EventID: b.id(i),
-		Reason: reason, Body: append([]byte(nil), b.event(i)...), CreatedAt: c.s.cfg.Now(),
-	})
-	c.s.cfg.Logger.Warn().Str("integration", c.in.ID).Str("source", b.source).Str("event_id", b.id(i)).
-		Int64("seq", b.seqs[i]).Str("reason", reason).Msg("event set aside")
 }
 
 func (c *cycle) countFailure(se *sink.Error) {

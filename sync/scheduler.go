@@ -14,26 +14,37 @@ import (
 // DefaultSchedule is how often every enabled integration is synced.
 const DefaultSchedule = "@every 5m"
 
-// Scheduler runs a cycle of every enabled integration on a cron schedule.
-// The set of enabled integrations is read at every tick, so changes made in
-// the admin page or API take effect from the next tick without a restart.
+// DefaultPoll is how often a scheduler looks for due integrations. A new
+// or re-enabled integration is due at once, so its first cycle starts
+// within this time.
+const DefaultPoll = time.Second
+
+// Scheduler runs the cycles of due integrations. Due work lives in the
+// store, not in this process: every integration has a next_due_at, and the
+// scheduler of every worker repeatedly leases due integrations, as many as
+// it has free slots. A cycle ends by setting next_due_at from the cron
+// schedule. Adding a worker adds capacity; two workers never run one
+// integration at once, and a dead worker's integrations are leased by
+// another once its leases expire.
 //
-// A tick only starts cycles; a pool of concurrency slots runs them. An
-// integration whose cycle is still running is skipped, so one slow
-// integration (a large backlog, a destination that hangs until the cycle
-// timeout) never delays the cycles of the others.
+// One slow integration (a large backlog, a destination that hangs until the
+// cycle timeout) holds one slot and never delays the others.
 type Scheduler struct {
 	syncer *Syncer
-	cron   *cron.Cron
 	slots  chan struct{} // one per cycle allowed to run at once
+	poll   time.Duration
+	wake   chan struct{}
+	stop   chan struct{} // closed by Stop: no more leasing
 	log    zerolog.Logger
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     gosync.WaitGroup // the first tick and every cycle started
+	loop   chan struct{}    // closed when the polling loop returns
+	wg     gosync.WaitGroup // every cycle started
 }
 
-// NewScheduler parses spec (a cron expression or "@every 5m").
+// NewScheduler parses spec (a cron expression or "@every 5m"); the Syncer
+// then sets next_due_at from it after every cycle.
 func NewScheduler(s *Syncer, spec string, concurrency int, log zerolog.Logger) (*Scheduler, error) {
 	sched, err := cron.ParseStandard(spec)
 	if err != nil {
@@ -42,32 +53,55 @@ func NewScheduler(s *Syncer, spec string, concurrency int, log zerolog.Logger) (
 	if concurrency < 1 {
 		concurrency = DefaultConcurrency
 	}
-	// A tick waits for free slots while the pool is full; the next tick is
-	// then skipped rather than queued behind it.
-	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
-	sc := &Scheduler{syncer: s, cron: c, slots: make(chan struct{}, concurrency), log: log}
-	c.Schedule(sched, cron.FuncJob(sc.tick))
-	return sc, nil
+	s.cfg.Schedule = sched
+	return &Scheduler{syncer: s, slots: make(chan struct{}, concurrency), poll: DefaultPoll,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), log: log}, nil
 }
 
-// Start runs the schedule, and one tick right away, until Stop. Cycles run
-// under ctx: cancelling it abandons in-flight batches (their checkpoints do
-// not move, so they are sent again next time).
+// Start looks for due work now and then every poll interval, until Stop.
+// Cycles run under ctx: cancelling it abandons in-flight batches (their
+// checkpoints do not move, so they are sent again next time).
 func (sc *Scheduler) Start(ctx context.Context) {
 	sc.ctx, sc.cancel = context.WithCancel(ctx)
-	sc.cron.Start()
-	sc.wg.Go(sc.tick)
+	sc.loop = make(chan struct{})
+	go sc.run()
 }
 
-// Stop stops scheduling, lets running cycles finish the batch they are
+// Wake makes the scheduler look for due work now, e.g. right after an
+// integration was created or enabled.
+func (sc *Scheduler) Wake() {
+	select {
+	case sc.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (sc *Scheduler) run() {
+	defer close(sc.loop)
+	t := time.NewTicker(sc.poll)
+	defer t.Stop()
+	for {
+		sc.startDue()
+		select {
+		case <-sc.ctx.Done():
+			return
+		case <-sc.stop:
+			return
+		case <-t.C:
+		case <-sc.wake:
+		}
+	}
+}
+
+// Stop stops leasing, lets running cycles finish the batches they are
 // sending (and no other) for up to grace, then cancels them and waits for
 // them to return.
 func (sc *Scheduler) Stop(grace time.Duration) {
 	sc.syncer.Drain()
-	done := sc.cron.Stop()
+	close(sc.stop)
 	waited := make(chan struct{})
 	go func() {
-		<-done.Done()
+		<-sc.loop
 		sc.wg.Wait()
 		close(waited)
 	}()
@@ -81,35 +115,30 @@ func (sc *Scheduler) Stop(grace time.Duration) {
 	sc.cancel()
 }
 
-// tick starts a cycle of every enabled integration that is not running
-// yet. It returns once they are started, not when they finish.
-func (sc *Scheduler) tick() {
-	if sc.ctx.Err() != nil {
+// startDue leases as many due integrations as there are free slots and
+// starts their cycles. Only this goroutine fills slots, so the count of
+// free ones cannot go stale before the cycles start.
+func (sc *Scheduler) startDue() {
+	free := cap(sc.slots) - len(sc.slots)
+	if free == 0 || sc.ctx.Err() != nil || sc.syncer.draining.Load() {
 		return
 	}
-	ids, err := sc.syncer.cfg.Store.EnabledIntegrationIDs(sc.ctx)
+	cfg := sc.syncer.cfg
+	leases, err := cfg.Store.LeaseDue(sc.ctx, cfg.Owner, cfg.LeaseTTL, free)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
-			sc.log.Error().Err(err).Msg("scheduled sync: list enabled integrations")
+			sc.log.Error().Err(err).Msg("lease due integrations")
 		}
 		return
 	}
-	started, running := 0, 0
-	for _, id := range ids {
-		if sc.syncer.isRunning(id) {
-			running++
-			continue
-		}
-		select {
-		case sc.slots <- struct{}{}:
-		case <-sc.ctx.Done():
-			return
-		}
-		started++
+	for _, l := range leases {
+		sc.slots <- struct{}{}
 		sc.wg.Go(func() {
 			defer func() { <-sc.slots }()
-			sc.syncer.Cycle(sc.ctx, id)
+			sc.syncer.CycleLeased(sc.ctx, l)
 		})
 	}
-	sc.log.Debug().Int("started", started).Int("still_running", running).Msg("sync tick")
+	if len(leases) > 0 {
+		sc.log.Debug().Int("started", len(leases)).Int("free_slots", free-len(leases)).Msg("leased due integrations")
+	}
 }

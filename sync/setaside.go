@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/sink"
 )
 
@@ -14,10 +13,12 @@ import (
 // those it still rejects stay. A transient or configuration failure stops
 // the retry and is returned.
 func (s *Syncer) RetrySetAside(ctx context.Context, id string) (delivered, remaining int, err error) {
-	if !s.acquire(id) {
-		return 0, 0, fmt.Errorf("integration %s: %w", id, siemsync.ErrRunning)
+	l, err := s.cfg.Store.AcquireLease(ctx, id, s.cfg.Owner, s.cfg.LeaseTTL)
+	if err != nil {
+		return 0, 0, fmt.Errorf("integration %s: %w", id, err)
 	}
-	defer s.release(id)
+	ctx, release := s.hold(ctx, l)
+	defer release()
 	in, err := s.cfg.Store.GetIntegration(ctx, id, true)
 	if err != nil {
 		return 0, 0, fmt.Errorf("load integration %s: %w", id, err)

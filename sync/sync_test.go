@@ -105,9 +105,14 @@ func setup(t *testing.T) *bundle {
 // newSyncer returns a Syncer on the bundle's store, as a new process would
 // make: nothing carries over but what the store holds.
 func (b *bundle) newSyncer(t *testing.T) *ssync.Syncer {
+	return b.newSyncerWith(t, b.sink)
+}
+
+// newSyncerWith is newSyncer with every cycle sending to snk.
+func (b *bundle) newSyncerWith(t *testing.T, snk ssync.Sink) *ssync.Syncer {
 	return ssync.New(ssync.Config{
 		Store: b.db, Hostname: "eu-1.example.net", PageSize: 7,
-		Open:    func(context.Context, *siemsync.Integration) (ssync.Sink, error) { return b.sink, nil },
+		Open:    func(context.Context, *siemsync.Integration) (ssync.Sink, error) { return snk, nil },
 		Backoff: func(int) time.Duration { return time.Millisecond },
 		Logger:  zerolog.New(zerolog.NewTestWriter(t)),
 	})
@@ -156,6 +161,9 @@ func (b *bundle) integration(t *testing.T, account string, mod func(*siemsync.In
 	in := &siemsync.Integration{
 		Account: account, Name: "splunk-" + fmt.Sprint(time.Now().UnixNano()), Kind: siemsync.KindHEC, Enabled: true,
 		Sources: []string{"audit", "jobs"}, URL: "https://splunk.example.com:8088", Token: "tok", BackfillSince: &since,
+		// One request at a time unless a test asks for a window: the
+		// SendFuncs of most tests count calls and expect them in order.
+		MaxInFlight: 1,
 	}
 	if mod != nil {
 		mod(in)

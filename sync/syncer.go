@@ -6,6 +6,8 @@ import (
 	"fmt"
 	gosync "sync"
 	"sync/atomic"
+
+	"github.com/robfig/cron/v3"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -21,6 +23,7 @@ const (
 	DefaultRetryBudget  = 30 * time.Second
 	DefaultCycleTimeout = 4 * time.Minute
 	DefaultConcurrency  = 32
+	DefaultLeaseTTL     = 60 * time.Second
 )
 
 // Sink is one destination, opened for one cycle of one integration.
@@ -40,11 +43,12 @@ type Opener func(ctx context.Context, in *siemsync.Integration) (Sink, error)
 // Store is what a Syncer needs of the store.
 type Store interface {
 	sources.Store
+	store.Leaser
 	GetIntegration(ctx context.Context, id string, withSecrets bool) (*siemsync.Integration, error)
 	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
 	EnabledIntegrationIDs(ctx context.Context) ([]string, error)
 	Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error)
-	StartRun(ctx context.Context, integration string, started time.Time) (int64, error)
+	StartRun(ctx context.Context, l store.Lease, started time.Time) (int64, error)
 	CommitBatch(ctx context.Context, b store.BatchCommit) error
 	LearnBatchBytes(ctx context.Context, integration string, n int) error
 	FinishRun(ctx context.Context, f store.RunFinish) error
@@ -66,18 +70,29 @@ type Config struct {
 	Metrics *metrics.Metrics
 	Logger  zerolog.Logger
 	Now     func() time.Time
+	// Owner names this worker in leases and run records (--worker-id).
+	Owner string
+	// LeaseTTL is how long a lease lasts unless renewed; a cycle renews
+	// it every third of it. A dead worker's integrations are taken over
+	// once it passes.
+	LeaseTTL time.Duration
+	// Schedule computes when an integration is next due after a cycle;
+	// nil leaves next_due_at as it is (sync --once).
+	Schedule cron.Schedule
 }
 
 // Syncer runs cycles. It never runs two cycles of one integration at once,
-// whoever asks (the scheduler, the API's "sync now", the CLI).
+// whoever asks (the scheduler, the API's "sync now", the CLI, another
+// process on the same store): every cycle holds the integration's lease.
 type Syncer struct {
 	cfg Config
 
-	mu      gosync.Mutex
-	running map[string]bool
-
 	draining atomic.Bool // see Drain
 }
+
+// ErrFeatureOff refuses a cycle of an integration whose account has the
+// SIEM feature switched off (SPEC §7.2).
+var ErrFeatureOff = errors.New("SIEM integrations are turned off for this account: the operator turns them on with 'siemsync accounts update ACCOUNT --siem=true'")
 
 // errStopping ends a cycle that Drain stopped between two batches.
 var errStopping = fmt.Errorf("siemsync is shutting down; the next cycle resumes from the last accepted batch: %w", context.Canceled)
@@ -101,7 +116,13 @@ func New(cfg Config) *Syncer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Syncer{cfg: cfg, running: map[string]bool{}}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = DefaultOwner()
+	}
+	return &Syncer{cfg: cfg}
 }
 
 // Result is the outcome of one cycle of one integration.
@@ -112,6 +133,8 @@ type Result struct {
 	Jobs        int64         `json:"job_events"`
 	Bytes       int64         `json:"bytes"`
 	SetAside    int64         `json:"set_aside"`
+	Filtered    int64         `json:"filtered"`   // records the filters kept from the destination
+	Heartbeats  int64         `json:"heartbeats"` // heartbeat events sent (0 or 1)
 	Duration    time.Duration `json:"duration_ns"`
 	Err         error         `json:"-"`
 }
@@ -126,14 +149,29 @@ func (s *Syncer) RunNow(ctx context.Context, id string) error {
 	return res.Err
 }
 
-// Cycle runs one cycle of one integration and records it in the store.
+// Cycle runs one cycle of one integration under its lease and records it
+// in the store. While another worker holds the lease it returns at once
+// with an error wrapping store.ErrLeaseHeld (and siemsync.ErrRunning).
 func (s *Syncer) Cycle(ctx context.Context, id string) Result {
-	res := Result{Integration: id}
-	if !s.acquire(id) {
-		res.Err = fmt.Errorf("integration %s: %w", id, siemsync.ErrRunning)
-		return res
+	if s.draining.Load() {
+		return Result{Integration: id, Err: fmt.Errorf("integration %s: %w", id, errStopping)}
 	}
-	defer s.release(id)
+	l, err := s.cfg.Store.AcquireLease(ctx, id, s.cfg.Owner, s.cfg.LeaseTTL)
+	if err != nil {
+		return Result{Integration: id, Err: fmt.Errorf("integration %s: %w", id, err)}
+	}
+	return s.CycleLeased(ctx, l)
+}
+
+// CycleLeased runs one cycle of the integration whose lease l the caller
+// took (the scheduler leases due integrations in bulk). It renews the lease
+// while the cycle runs and gives it back at the end; if another worker took
+// it over meanwhile, the cycle stops and its writes are refused.
+func (s *Syncer) CycleLeased(ctx context.Context, l store.Lease) Result {
+	id := l.Name
+	res := Result{Integration: id}
+	ctx, release := s.hold(ctx, l)
+	defer release()
 	if s.draining.Load() {
 		res.Err = fmt.Errorf("integration %s: %w", id, errStopping)
 		return res
@@ -142,19 +180,52 @@ func (s *Syncer) Cycle(ctx context.Context, id string) Result {
 	in, err := s.cfg.Store.GetIntegration(ctx, id, true)
 	if err != nil {
 		res.Err = fmt.Errorf("load integration %s: %w", id, err)
+		s.postpone(id)
 		return res
 	}
 	res.Name = in.Name
 	if !in.Enabled {
 		res.Err = fmt.Errorf("integration %s is disabled: enable it to sync", id)
+		s.postpone(id)
+		return res
+	}
+	if acc, err := s.cfg.Store.GetAccount(ctx, in.Account); err != nil {
+		res.Err = fmt.Errorf("load account %s: %w", in.Account, err)
+		return res
+	} else if !acc.SIEMEnabled {
+		// Refused before a run is recorded: the checkpoints stay.
+		res.Err = fmt.Errorf("integration %s: %w", id, ErrFeatureOff)
 		return res
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CycleTimeout)
 	defer cancel()
-	s.run(ctx, in, &res)
+	s.run(ctx, in, l, &res)
 	res.Duration = s.cfg.Now().Sub(start)
 	s.logResult(in, &res)
 	return res
+}
+
+// postpone sets next_due_at of an integration whose cycle ended before it
+// recorded a run, so that it is not leased again at every poll.
+func (s *Syncer) postpone(id string) {
+	next := s.nextDue()
+	if next.IsZero() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := s.cfg.Store.SetNextDue(ctx, id, next); err != nil && !errors.Is(err, siemsync.ErrNotFound) {
+		s.cfg.Logger.Warn().Err(err).Str("integration", id).Msg("postpone integration")
+	}
+}
+
+// nextDue is when an integration is due again after a cycle that ends now;
+// zero (leave it) without a schedule.
+func (s *Syncer) nextDue() time.Time {
+	if s.cfg.Schedule == nil {
+		return time.Time{}
+	}
+	return s.cfg.Schedule.Next(s.cfg.Now())
 }
 
 // RunAll runs one cycle of every enabled integration (or of the given ones)
@@ -193,28 +264,6 @@ func (s *Syncer) RunAll(ctx context.Context, ids []string, concurrency int) ([]R
 	return results, nil
 }
 
-func (s *Syncer) acquire(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.running[id] {
-		return false
-	}
-	s.running[id] = true
-	return true
-}
-
-func (s *Syncer) isRunning(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.running[id]
-}
-
-func (s *Syncer) release(id string) {
-	s.mu.Lock()
-	delete(s.running, id)
-	s.mu.Unlock()
-}
-
 // batchCap is the byte cap of an integration's batches: its configured
 // maximum, or less once a 413 taught us the destination's real limit.
 func batchCap(in *siemsync.Integration) int {
@@ -233,7 +282,7 @@ func (s *Syncer) logResult(in *siemsync.Integration, r *Result) {
 	}
 	ev.Str("integration", in.ID).Str("name", in.Name).Str("account", in.Account).Str("kind", string(in.Kind)).
 		Int64("audit_events", r.Audit).Int64("job_events", r.Jobs).Int64("bytes", r.Bytes).
-		Int64("set_aside", r.SetAside).Dur("duration_ms", r.Duration).Str("result", result).Msg("sync cycle")
+		Int64("set_aside", r.SetAside).Int64("filtered", r.Filtered).Dur("duration_ms", r.Duration).Str("result", result).Msg("sync cycle")
 	if m := s.cfg.Metrics; m != nil {
 		m.Cycles.WithLabelValues(in.ID, result).Inc()
 		m.CycleDuration.Observe(r.Duration.Seconds())

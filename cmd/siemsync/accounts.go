@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 	"github.com/siemsync/siemsync/store/sqlite"
 )
 
@@ -27,7 +29,37 @@ func storeCmd(a *app, c *cobra.Command, run func(ctx context.Context, db *sqlite
 }
 
 func newAccountsCmd(a *app) *cobra.Command {
-	return group("accounts", "list accounts, set their name and host", newAccountsListCmd(a), newAccountsUpdateCmd(a))
+	return group("accounts", "list accounts, set their name, host and SIEM feature, manage their API keys",
+		newAccountsListCmd(a), newAccountsUpdateCmd(a), newAccountKeysCmd(a))
+}
+
+func newAccountKeysCmd(a *app) *cobra.Command {
+	keysCmd := func(use, short, example string, n int, flags func(*cobra.Command, *string, *bool)) *cobra.Command {
+		var name string
+		var asJSON bool
+		c := storeCmd(a, &cobra.Command{Use: use, Short: short, Example: example, Args: nArgs(n)},
+			func(ctx context.Context, db *sqlite.DB, args []string) error {
+				return a.accountKeys(ctx, db, append([]string{strings.Fields(use)[0]}, args...), name, asJSON)
+			})
+		if flags != nil {
+			flags(c, &name, &asJSON)
+		}
+		return c
+	}
+	return group("keys", "an account's API keys (self-service): add, list, revoke",
+		keysCmd("add ACCOUNT --name N [--json]", "create a key; it is printed once, only its hash is stored",
+			"  siemsync accounts keys add 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --name ci", 1,
+			func(c *cobra.Command, name *string, asJSON *bool) {
+				c.Flags().StringVar(name, "name", "", "the key's name")
+				c.Flags().BoolVar(asJSON, "json", false, "print JSON")
+			}),
+		keysCmd("list ACCOUNT [--json]", "list an account's keys",
+			"  siemsync accounts keys list 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90", 1,
+			func(c *cobra.Command, _ *string, asJSON *bool) {
+				c.Flags().BoolVar(asJSON, "json", false, "print JSON")
+			}),
+		keysCmd("revoke ACCOUNT ID", "revoke a key", "  siemsync accounts keys revoke 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 7", 2, nil),
+	)
 }
 
 func newAccountsListCmd(a *app) *cobra.Command {
@@ -47,9 +79,10 @@ func newAccountsListCmd(a *app) *cobra.Command {
 			return writeJSON(a.stdout, list)
 		}
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ACCOUNT\tNAME\tHOST\tCREATED")
+		fmt.Fprintln(tw, "ACCOUNT\tNAME\tHOST\tSIEM\tCREATED")
 		for _, acc := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", acc.ID, or(acc.Name, "-"), or(acc.Host, "("+a.g.hostName+")"), acc.CreatedAt.UTC().Format(time.RFC3339))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", acc.ID, or(acc.Name, "-"), or(acc.Host, "("+a.g.hostName+")"),
+				map[bool]string{true: "on", false: "off"}[acc.SIEMEnabled], acc.CreatedAt.UTC().Format(time.RFC3339))
 		}
 		return tw.Flush()
 	})
@@ -59,10 +92,12 @@ func newAccountsListCmd(a *app) *cobra.Command {
 
 func newAccountsUpdateCmd(a *app) *cobra.Command {
 	var name, host string
+	var siem bool
 	c := &cobra.Command{
-		Use: "update ACCOUNT [--name N] [--host H]", Short: "set an account's display name and host",
-		Example: "  siemsync accounts update 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --name \"Acme Corp\" --host eu-1.example.net",
-		Args:    nArgs(1),
+		Use: "update ACCOUNT [--name N] [--host H] [--siem=true|false]", Short: "set an account's display name, host and SIEM feature",
+		Example: "  siemsync accounts update 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --name \"Acme Corp\" --host eu-1.example.net\n" +
+			"  siemsync accounts update 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --siem=false",
+		Args: nArgs(1),
 	}
 	run := func(ctx context.Context, db *sqlite.DB, args []string) error {
 		set := changed(c.Flags())
@@ -73,11 +108,18 @@ func newAccountsUpdateCmd(a *app) *cobra.Command {
 		if set["host"] {
 			hp = &host
 		}
-		if np == nil && hp == nil {
-			return usagef("accounts update: give --name and/or --host")
+		if np == nil && hp == nil && !set["siem"] {
+			return usagef("accounts update: give --name, --host and/or --siem")
 		}
-		if err := db.UpdateAccount(ctx, args[0], np, hp); err != nil {
-			return fmt.Errorf("account %s: %w", args[0], err)
+		if np != nil || hp != nil {
+			if err := db.UpdateAccount(ctx, args[0], np, hp); err != nil {
+				return fmt.Errorf("account %s: %w", args[0], err)
+			}
+		}
+		if set["siem"] {
+			if err := a.setSIEM(ctx, db, args[0], siem); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(a.stdout, "updated %s\n", args[0])
 		return nil
@@ -85,6 +127,7 @@ func newAccountsUpdateCmd(a *app) *cobra.Command {
 	storeCmd(a, c, run)
 	c.Flags().StringVar(&name, "name", "", "account display name")
 	c.Flags().StringVar(&host, "host", "", "host name of the environment where the account lives; empty: the server's --host-name")
+	c.Flags().BoolVar(&siem, "siem", true, "the SIEM feature of the account: false stops its integrations and keeps their checkpoints")
 	return c
 }
 
@@ -94,12 +137,13 @@ func newSetAsideCmd(a *app) *cobra.Command {
 }
 
 // setAsideCmd is a setaside command on one integration, which must exist.
-func setAsideCmd(a *app, c *cobra.Command, run func(ctx context.Context, db *sqlite.DB, id string, args []string) error) *cobra.Command {
+func setAsideCmd(a *app, c *cobra.Command, run func(ctx context.Context, db *sqlite.DB, in *siemsync.Integration, args []string) error) *cobra.Command {
 	return storeCmd(a, c, func(ctx context.Context, db *sqlite.DB, args []string) error {
-		if _, err := db.GetIntegration(ctx, args[0], false); err != nil {
+		in, err := db.GetIntegration(ctx, args[0], false)
+		if err != nil {
 			return fmt.Errorf("integration %s: %w", args[0], err)
 		}
-		return run(ctx, db, args[0], args[1:])
+		return run(ctx, db, in, args[1:])
 	})
 }
 
@@ -108,8 +152,8 @@ func newSetAsideListCmd(a *app) *cobra.Command {
 	c := setAsideCmd(a, &cobra.Command{
 		Use: "list ID [--json]", Short: "list an integration's set-aside events",
 		Example: "  siemsync setaside list 6f1c… --json", Args: nArgs(1),
-	}, func(ctx context.Context, db *sqlite.DB, id string, _ []string) error {
-		list, err := db.ListSetAside(ctx, id)
+	}, func(ctx context.Context, db *sqlite.DB, in *siemsync.Integration, _ []string) error {
+		list, err := db.ListSetAside(ctx, in.ID)
 		if err != nil {
 			return err
 		}
@@ -132,9 +176,13 @@ func newSetAsideRetryCmd(a *app) *cobra.Command {
 	c := setAsideCmd(a, &cobra.Command{
 		Use: "retry ID", Short: "send an integration's set-aside events again",
 		Example: "  siemsync setaside retry 6f1c…", Args: nArgs(1),
-	}, func(ctx context.Context, db *sqlite.DB, id string, _ []string) error {
-		delivered, remaining, err := a.newSyncer(db, f, nil).RetrySetAside(ctx, id)
+	}, func(ctx context.Context, db *sqlite.DB, in *siemsync.Integration, _ []string) error {
+		delivered, remaining, err := a.newSyncer(db, f, nil).RetrySetAside(ctx, in.ID)
 		fmt.Fprintf(a.stdout, "%d delivered, %d still set aside\n", delivered, remaining)
+		if err == nil {
+			a.record(ctx, db, audittrail.Change{Account: in.Account, Event: audittrail.SetAsideRetried, Integration: in,
+				Extra: map[string]any{"delivered": delivered, "remaining": remaining}})
+		}
 		return err
 	})
 	a.addSyncFlags(c.Flags(), &f)
@@ -146,7 +194,8 @@ func newSetAsideDropCmd(a *app) *cobra.Command {
 	c := setAsideCmd(a, &cobra.Command{
 		Use: "drop ID [EVENT ...|--all]", Short: "forget set-aside events (they are not sent)",
 		Example: "  siemsync setaside drop 6f1c… 17 18\n  siemsync setaside drop 6f1c… --all", Args: minArgs(1),
-	}, func(ctx context.Context, db *sqlite.DB, id string, events []string) error {
+	}, func(ctx context.Context, db *sqlite.DB, in *siemsync.Integration, events []string) error {
+		id := in.ID
 		var ids []int64
 		if all {
 			list, err := db.ListSetAside(ctx, id)
@@ -170,6 +219,10 @@ func newSetAsideDropCmd(a *app) *cobra.Command {
 		n, err := db.DeleteSetAside(ctx, id, ids)
 		if err != nil {
 			return err
+		}
+		if n > 0 {
+			a.record(ctx, db, audittrail.Change{Account: in.Account, Event: audittrail.SetAsideDropped, Integration: in,
+				Extra: map[string]any{"dropped": n}})
 		}
 		fmt.Fprintf(a.stdout, "%d dropped\n", n)
 		return nil

@@ -44,6 +44,9 @@ func (a *app) setup() error {
 		return usagef("--log-format: %q is not json or console", a.g.logFormat)
 	}
 	a.log = zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	if err := syslog.CheckHeader(a.g.cefVendor, a.g.cefProduct, a.g.cefVersion); err != nil {
+		return usagef("%v", err)
+	}
 	return nil
 }
 
@@ -85,6 +88,7 @@ func (a *app) syslogOptions(sc sinkConfig) syslog.Options {
 	return syslog.Options{
 		AllowPrivate: a.g.allowPrivate, DialTimeout: 10 * time.Second, WriteTimeout: sc.requestTimeout,
 		Hostname: a.g.hostName, Metrics: sc.metrics, Logger: a.log,
+		Vendor: a.g.cefVendor, Product: a.g.cefProduct, Version: a.g.cefVersion,
 	}
 }
 
@@ -101,14 +105,29 @@ func (a *app) opener(sc sinkConfig) sync.Opener {
 	}
 }
 
+// accounts finds an account's host for Test connection.
+type accounts interface {
+	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
+}
+
 // tester runs Test connection for an integration loaded with its secrets.
-func (a *app) tester(sc sinkConfig) func(ctx context.Context, in *siemsync.Integration, send bool) []siemsync.Step {
+// Its test event or message carries the account's host, as the events of
+// a cycle do, not this worker's host name.
+func (a *app) tester(sc sinkConfig, db accounts) func(ctx context.Context, in *siemsync.Integration, send bool) []siemsync.Step {
 	return func(ctx context.Context, in *siemsync.Integration, send bool) []siemsync.Step {
+		host := a.g.hostName
+		if acc, err := db.GetAccount(ctx, in.Account); err == nil && acc.Host != "" {
+			host = acc.Host
+		}
 		switch in.Kind {
 		case siemsync.KindHEC:
-			return hec.Check(ctx, in, a.hecOptions(sc), send)
+			o := a.hecOptions(sc)
+			o.Hostname = host
+			return hec.Check(ctx, in, o, send)
 		case siemsync.KindSyslog:
-			return syslog.Check(ctx, in, a.syslogOptions(sc), send)
+			o := a.syslogOptions(sc)
+			o.Hostname = host
+			return syslog.Check(ctx, in, o, send)
 		}
 		return []siemsync.Step{{Name: "kind", Message: fmt.Sprintf("unknown integration kind %q", in.Kind)}}
 	}
@@ -120,12 +139,19 @@ type syncFlags struct {
 	cycleTimeout   time.Duration
 	requestTimeout time.Duration
 	maxEventBytes  int
+	workerID       string
+	leaseTTL       time.Duration
 }
 
 func (a *app) addSyncFlags(fs interface {
 	DurationVar(*time.Duration, string, time.Duration, string)
 	IntVar(*int, string, int, string)
+	StringVar(*string, string, string, string)
 }, f *syncFlags) {
+	fs.StringVar(&f.workerID, "worker-id", a.env.str("SIEMSYNC_WORKER_ID", sync.DefaultOwner()),
+		"this worker's name in leases and run records (env SIEMSYNC_WORKER_ID; default host name:pid)")
+	fs.DurationVar(&f.leaseTTL, "lease-ttl", a.env.duration("SIEMSYNC_LEASE_TTL", sync.DefaultLeaseTTL),
+		"how long an integration's lease lasts unless renewed; a dead worker's integrations are taken over after it (env SIEMSYNC_LEASE_TTL)")
 	fs.DurationVar(&f.retryBudget, "retry-budget", a.env.duration("SIEMSYNC_RETRY_BUDGET", sync.DefaultRetryBudget),
 		"time one cycle may spend retrying transient failures (env SIEMSYNC_RETRY_BUDGET)")
 	fs.DurationVar(&f.cycleTimeout, "cycle-timeout", a.env.duration("SIEMSYNC_CYCLE_TIMEOUT", sync.DefaultCycleTimeout),
@@ -140,7 +166,7 @@ func (a *app) newSyncer(db *sqlite.DB, f syncFlags, m *metrics.Metrics) *sync.Sy
 	sc := sinkConfig{requestTimeout: f.requestTimeout, maxEventBytes: f.maxEventBytes, metrics: m}
 	return sync.New(sync.Config{
 		Store: db, Open: a.opener(sc), Hostname: a.g.hostName,
-		RetryBudget: f.retryBudget, CycleTimeout: f.cycleTimeout,
+		RetryBudget: f.retryBudget, CycleTimeout: f.cycleTimeout, Owner: f.workerID, LeaseTTL: f.leaseTTL,
 		Metrics: m, Logger: a.log.With().Str("component", "sync").Logger(),
 	})
 }

@@ -37,6 +37,7 @@ func newBenchCmd(a *app) *cobra.Command {
 	fs.BoolVar(&noGzip, "no-gzip", false, "send uncompressed batches")
 	fs.IntVar(&c.MaxBatchBytes, "max-batch-bytes", 0, "uncompressed bytes per batch (default 4 MiB)")
 	fs.IntVar(&c.MaxBatchEvents, "max-batch-events", 0, "events per batch (default 10000)")
+	fs.IntVar(&c.MaxInFlight, "max-in-flight", 0, "requests in flight per cycle (default 4)")
 	fs.IntVar(&c.PageSize, "page-size", 0, "records per store page read (default 1000)")
 	fs.BoolVar(&c.IngestOnly, "ingest-only", false, "drain mode: stop after the ingest (to measure ingest alone)")
 	fs.IntVar(&c.IngestChunk, "ingest-chunk", bench.DefaultIngestChunk, "records per ingest call (one NDJSON stream, one transaction)")

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/hecrecv"
 )
 
@@ -101,6 +102,12 @@ func status(code int) func(eventReq) bool {
 
 func clientGone(r eventReq) bool { return r.clientGone }
 
+// indexedUnanswered: the receiver kept the batch (200) but siemsync had
+// given up before the answer arrived (on a loaded machine a healthy
+// request can outlast the request timeout). Each may cause its batch
+// once more: the only duplicates the contract allows.
+func indexedUnanswered(r eventReq) bool { return r.clientGone && r.status == http.StatusOK }
+
 // until applies fault for cycles 1..n and heals the receiver afterwards.
 func until(n int, fault hecrecv.Fault) func(*faultRun, int) {
 	return func(f *faultRun, c int) {
@@ -126,33 +133,39 @@ func wantCodes(want ...int) func(*testing.T, *faultRun) {
 
 // dupsOnlyInFirstBatch checks that every duplicated id belongs to the
 // first batch: the one in flight when the fault hit.
-func dupsOnlyInFirstBatch(t *testing.T, f *faultRun) {
+func dupsOnlyInFirstWindow(t *testing.T, f *faultRun) {
 	t.Helper()
 	first := map[string]bool{}
-	for _, id := range f.ids[:f.sc.batch] {
+	for _, id := range f.ids[:min(len(f.ids), f.sc.batch*siemsync.DefaultMaxInFlight)] {
 		first[id] = true
 	}
 	for id, n := range f.recv.IDs() {
 		if n > 1 && !first[id] {
-			t.Errorf("%s arrived %d times but was not in the batch in flight when the fault hit", id, n)
+			t.Errorf("%s arrived %d times but was not in the batches in flight when the fault hit", id, n)
 		}
 	}
 }
 
 // retryAfterHonoured checks that after every answer carrying Retry-After: 1
-// siemsync waited at least that long before the next attempt.
+// siemsync started no request for at least that long: the pause holds for
+// every request of the window, not only the one that was answered.
 func retryAfterHonoured(code int) func(*testing.T, *faultRun) {
 	return func(t *testing.T, f *faultRun) {
 		t.Helper()
 		reqs := f.tap.requests()
 		faulted := 0
-		for i := 0; i+1 < len(reqs); i++ {
-			if reqs[i].status != code {
+		for _, r := range reqs {
+			if r.status != code {
 				continue
 			}
 			faulted++
-			if gap := reqs[i+1].start.Sub(reqs[i].end); gap < 950*time.Millisecond {
-				t.Errorf("next attempt %s after a %d with Retry-After: 1", gap.Round(time.Millisecond), code)
+			// A request that starts within raceWindow of the answer was on
+			// its way before siemsync read it (the window sends in parallel).
+			const raceWindow = 50 * time.Millisecond
+			for _, next := range reqs {
+				if gap := next.start.Sub(r.end); gap > raceWindow && gap < 950*time.Millisecond {
+					t.Errorf("a request started %s after a %d with Retry-After: 1", gap.Round(time.Millisecond), code)
+				}
 			}
 		}
 		if faulted < 3 {
@@ -175,6 +188,45 @@ var faultScenarios = []faultScenario{
 		env:     []string{"SIEMSYNC_RETRY_BUDGET=20s"},
 		fault:   func(f *faultRun, _ int) { f.recv.SetFault(hecrecv.Fault{FailRatio: 0.3}) },
 		maxDups: zeroDups, // a 503 means nothing was indexed
+		check: func(t *testing.T, f *faultRun) {
+			if n := countReqs(f.tap.requests(), status(http.StatusServiceUnavailable)); n == 0 {
+				t.Errorf("no request was answered 503")
+			}
+		},
+	},
+	{
+		// The measurement: a 413 split whose first half is
+		// accepted and whose second half runs out of budget. The accepted
+		// half moves the checkpoint; the next cycle does not send it again.
+		name:      "30% of requests 503 and 413 above 64 KiB",
+		opts:      hecrecv.Options{Seed: 7},
+		add:       []string{"--max-batch-bytes", "1048576"},
+		batch:     1000,
+		env:       []string{"SIEMSYNC_RETRY_BUDGET=2s"},
+		maxCycles: 30,
+		fault: func(f *faultRun, _ int) {
+			f.recv.SetFault(hecrecv.Fault{FailRatio: 0.3, MaxBytes: 64 << 10})
+		},
+		maxDups: zeroDups, // neither a 503 nor a 413 indexes anything
+		check: func(t *testing.T, f *faultRun) {
+			if n := countReqs(f.tap.requests(), status(http.StatusRequestEntityTooLarge)); n == 0 {
+				t.Errorf("no request was answered 413")
+			}
+		},
+	},
+	{
+		// Four requests in flight answered in random order, some 503: the
+		// checkpoint moves over the contiguous prefix only, and what was
+		// accepted beyond a gap is not sent again.
+		name:      "answers out of order in the window, 30% 503",
+		opts:      hecrecv.Options{Seed: 11},
+		batch:     50,
+		env:       []string{"SIEMSYNC_RETRY_BUDGET=1s"},
+		maxCycles: 30,
+		fault: func(f *faultRun, _ int) {
+			f.recv.SetFault(hecrecv.Fault{FailRatio: 0.3, Jitter: 100 * time.Millisecond})
+		},
+		maxDups: zeroDups,
 		check: func(t *testing.T, f *faultRun) {
 			if n := countReqs(f.tap.requests(), status(http.StatusServiceUnavailable)); n == 0 {
 				t.Errorf("no request was answered 503")
@@ -245,7 +297,7 @@ var faultScenarios = []faultScenario{
 		maxDups: func(f *faultRun) int { return countReqs(f.tap.requests(), clientGone) * f.sc.batch },
 		check: func(t *testing.T, f *faultRun) {
 			wantCodes(1, 1, 0)(t, f)
-			dupsOnlyInFirstBatch(t, f)
+			dupsOnlyInFirstWindow(t, f)
 		},
 	},
 	{
@@ -298,7 +350,7 @@ var faultScenarios = []faultScenario{
 		maxDups: func(f *faultRun) int { return countReqs(f.cycleReqs(1), status(http.StatusOK)) * f.sc.batch },
 		check: func(t *testing.T, f *faultRun) {
 			wantCodes(1, 0)(t, f)
-			dupsOnlyInFirstBatch(t, f)
+			dupsOnlyInFirstWindow(t, f)
 		},
 	},
 }
@@ -426,7 +478,7 @@ func runFaultScenario(t *testing.T, sc *faultScenario) faultFigures {
 	reqs := f.tap.requests()
 	fig := faultFigures{
 		name: sc.name, sent: d.expected, received: d.received, lost: len(d.lost), dups: d.dups, cyc: len(f.codes),
-		requests: len(reqs), timedOut: countReqs(reqs, clientGone), allowedDups: sc.maxDups(f),
+		requests: len(reqs), timedOut: countReqs(reqs, clientGone), allowedDups: max(sc.maxDups(f), countReqs(reqs, indexedUnanswered)*sc.batch),
 	}
 	t.Logf("%s: sent %d, received %d, lost %d, duplicated %d, cycles %d (exit codes %v), event requests %d, timed out %d",
 		sc.name, fig.sent, fig.received, fig.lost, fig.dups, fig.cyc, f.codes, fig.requests, fig.timedOut)

@@ -19,6 +19,9 @@ type globals struct {
 	logLevel     string
 	allowPrivate bool
 	hostName     string
+	// CEF header of syslog destinations, for the deployment (e.g. the
+	// SaaS product's name); "" takes the sink's defaults.
+	cefVendor, cefProduct, cefVersion string
 }
 
 // addGlobals registers the global flags as persistent flags of the root
@@ -32,6 +35,9 @@ func (g *globals) addGlobals(fs *pflag.FlagSet, e env) {
 	fs.BoolVar(&g.allowPrivate, "allow-private-destinations", e.boolean("SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS", false),
 		"allow destinations on loopback, private, link-local and metadata addresses (env SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS)")
 	fs.StringVar(&g.hostName, "host-name", e.str("SIEMSYNC_HOST_NAME", defaultHostName()), "host `name` sent for accounts that have none (env SIEMSYNC_HOST_NAME)")
+	fs.StringVar(&g.cefVendor, "cef-vendor", e.str("SIEMSYNC_CEF_VENDOR", ""), "CEF Device Vendor of syslog destinations (default siemsync; env SIEMSYNC_CEF_VENDOR)")
+	fs.StringVar(&g.cefProduct, "cef-product", e.str("SIEMSYNC_CEF_PRODUCT", ""), "CEF Device Product of syslog destinations, e.g. your product's name (default siemsync; env SIEMSYNC_CEF_PRODUCT)")
+	fs.StringVar(&g.cefVersion, "cef-version", e.str("SIEMSYNC_CEF_VERSION", ""), "CEF Device Version of syslog destinations (default: siemsync's version; env SIEMSYNC_CEF_VERSION)")
 }
 
 // usageError is a mistake on the command line: main prints it with a hint

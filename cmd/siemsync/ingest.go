@@ -10,7 +10,6 @@ import (
 
 	"github.com/siemsync/siemsync/ingest"
 	"github.com/siemsync/siemsync/store"
-	"github.com/siemsync/siemsync/store/sqlite"
 )
 
 func newIngestCmd(a *app) *cobra.Command {
@@ -31,7 +30,7 @@ stored or none is; an error names the line and the field.`,
 }
 
 func (a *app) ingest(ctx context.Context, use, kind, path string) error {
-	var load func(context.Context, *sqlite.DB, io.Reader, ingest.Options) (store.IngestResult, error)
+	var load func(context.Context, store.Ingester, io.Reader, ingest.Options) (store.IngestResult, error)
 	switch kind {
 	case "audit":
 		load = ingest.Audit

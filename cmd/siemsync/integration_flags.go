@@ -19,8 +19,9 @@ type integrationFlags struct {
 	account, name, kind, url, token, tokenFile, sources      string
 	index, sourcetype, source, address, protocol, framing    string
 	caFile, clientCert, clientKey, serverName, backfillSince string
-	gzip, ack, insecure, disabled                            bool
-	maxBatchBytes, maxBatchEvents, minSeverity               int
+	channel, auditEvents, jobStatuses, jobTypes              string
+	gzip, ack, insecure, disabled, heartbeat                 bool
+	maxBatchBytes, maxBatchEvents, minSeverity, maxInFlight  int
 	ackTimeout                                               time.Duration
 }
 
@@ -51,12 +52,18 @@ func (f *integrationFlags) register(fs *pflag.FlagSet, create bool) {
 	fs.BoolVar(&f.gzip, "gzip", def.Gzip, "gzip request bodies")
 	fs.IntVar(&f.maxBatchBytes, "max-batch-bytes", siemsync.DefaultMaxBatchBytes, "largest request body, uncompressed")
 	fs.IntVar(&f.maxBatchEvents, "max-batch-events", siemsync.DefaultMaxBatchEvents, "most events per request")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "requests kept in flight at once (default 4 for HEC, 1 for syslog)")
 	fs.BoolVar(&f.ack, "ack", false, "use indexer acknowledgement (Splunk Enterprise useACK)")
 	fs.DurationVar(&f.ackTimeout, "ack-timeout", siemsync.DefaultAckTimeout, "resend a batch not acknowledged within this time")
 	fs.StringVar(&f.address, "address", "", "syslog server host:port (601 for tcp, 6514 for tls)")
 	fs.StringVar(&f.protocol, "protocol", "tls", "syslog transport: tcp or tls")
 	fs.StringVar(&f.framing, "framing", "octet", "syslog framing: octet (RFC 5425/6587) or lf")
-	fs.IntVar(&f.minSeverity, "min-severity", 0, "send only events with CEF severity >= N (0-10)")
+	fs.StringVar(&f.channel, "channel", "", "HEC request channel `GUID` (generated for the raw endpoint when not given)")
+	fs.IntVar(&f.minSeverity, "min-severity", 0, "send only events with CEF severity >= N (0-10; audit 3, jobs by status), both kinds")
+	fs.StringVar(&f.auditEvents, "audit-events", "", "send only audit events matching these comma-separated patterns, e.g. 'Sign in*,Export*' (empty: all)")
+	fs.StringVar(&f.jobStatuses, "job-statuses", "", "send only jobs with these comma-separated statuses (empty: all)")
+	fs.StringVar(&f.jobTypes, "job-types", "", "send only jobs of these comma-separated types (empty: all)")
+	fs.BoolVar(&f.heartbeat, "heartbeat", false, "end every cycle with a heartbeat event (window, counts, checkpoints)")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of the CA that signed the server's certificate")
 	fs.StringVar(&f.clientCert, "client-cert", "", "PEM `FILE` of the client certificate (mTLS)")
 	fs.StringVar(&f.clientKey, "client-key", "", "PEM `FILE` of the client private key (mTLS)")
@@ -90,6 +97,12 @@ func (f *integrationFlags) patch(set map[string]bool, kind siemsync.Kind, stdin 
 	given(set, "max-batch-bytes", f.maxBatchBytes, &p.MaxBatchBytes)
 	given(set, "max-batch-events", f.maxBatchEvents, &p.MaxBatchEvents)
 	given(set, "min-severity", f.minSeverity, &p.MinSeverity)
+	given(set, "max-in-flight", f.maxInFlight, &p.MaxInFlight)
+	given(set, "channel", f.channel, &p.Channel)
+	given(set, "audit-events", csv(f.auditEvents), &p.AuditEvents)
+	given(set, "job-statuses", csv(f.jobStatuses), &p.JobStatuses)
+	given(set, "job-types", csv(f.jobTypes), &p.JobTypes)
+	given(set, "heartbeat", f.heartbeat, &p.Heartbeat)
 	given(set, "sources", csv(f.sources), &p.Sources)
 	token, err := f.hecToken(set, kind, stdin, getenv)
 	if err != nil {

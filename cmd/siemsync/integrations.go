@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 	"github.com/siemsync/siemsync/store/sqlite"
 )
 
@@ -80,6 +81,7 @@ func integrationsAdd(ctx context.Context, a *app, f *integrationFlags, set map[s
 	if err := db.CreateIntegration(ctx, in); err != nil {
 		return flagError(err)
 	}
+	a.recordIntegration(ctx, db, audittrail.IntegrationCreated, in, nil)
 	fmt.Fprintln(a.stdout, in.ID)
 	return nil
 }
@@ -98,6 +100,7 @@ func integrationsUpdate(ctx context.Context, a *app, id string, f *integrationFl
 	if err != nil {
 		return err
 	}
+	before := *in
 	// Apply refuses a change of what is fixed at creation (account, kind,
 	// backfill start) with the API's words.
 	if err := p.Apply(in, false, time.Now()); err != nil {
@@ -109,6 +112,9 @@ func integrationsUpdate(ctx context.Context, a *app, id string, f *integrationFl
 	}
 	if err := db.UpdateIntegration(ctx, in); err != nil {
 		return flagError(err)
+	}
+	if fields := audittrail.ChangedFields(&before, in); len(fields) > 0 {
+		a.recordIntegration(ctx, db, audittrail.IntegrationUpdated, in, fields)
 	}
 	fmt.Fprintf(a.stdout, "updated %s\n", in.ID)
 	return nil
@@ -220,12 +226,19 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 		row("sourcetype", in.Sourcetype)
 		row("gzip", in.Gzip)
 		row("ack", in.Ack)
+		if in.Channel != "" {
+			row("channel", in.Channel)
+		}
 	} else {
 		row("address", in.Address)
 		row("protocol", in.Protocol)
 		row("framing", in.Framing)
-		row("min severity", in.MinSeverity)
 	}
+	row("audit events", or(strings.Join(in.AuditEvents, ","), "all"))
+	row("job statuses", or(strings.Join(in.JobStatuses, ","), "all"))
+	row("job types", or(strings.Join(in.JobTypes, ","), "all"))
+	row("min severity", in.MinSeverity)
+	row("heartbeat", in.Heartbeat)
 	row("max batch", fmt.Sprintf("%d bytes, %d events", in.MaxBatchBytes, in.MaxBatchEvents))
 	if in.LearnedBatchBytes > 0 {
 		row("learned batch", fmt.Sprintf("%d bytes (the destination refused larger requests with 413)", in.LearnedBatchBytes))
@@ -236,6 +249,7 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 	row("lag", (time.Duration(in.Status.LagSeconds) * time.Second).String())
 	row("events last cycle", in.Status.EventsLastCycle)
 	row("set aside", in.Status.SetAside)
+	row("filtered last cycle", in.Status.Filtered)
 	for _, warn := range in.Status.Warnings {
 		row("warning", warn)
 	}
@@ -253,8 +267,19 @@ func newIntegrationsToggleCmd(a *app, enabled bool) *cobra.Command {
 	name := map[bool]string{true: "enable", false: "disable"}[enabled]
 	return idCmd(a, name, name+" an integration's syncing", "  siemsync integrations "+name+" 6f1c…",
 		func(ctx context.Context, db *sqlite.DB, id string) error {
-			if err := db.SetEnabled(ctx, id, enabled); err != nil {
+			in, err := db.GetIntegration(ctx, id, false)
+			if err == nil {
+				err = db.SetEnabled(ctx, id, enabled)
+			}
+			if err != nil {
 				return fmt.Errorf("integration %s: %w", id, err)
+			}
+			if in.Enabled != enabled {
+				ev := audittrail.IntegrationDisabled
+				if enabled {
+					ev = audittrail.IntegrationEnabled
+				}
+				a.recordIntegration(ctx, db, ev, in, nil)
 			}
 			fmt.Fprintf(a.stdout, "%sd %s\n", name, id)
 			return nil
@@ -264,9 +289,14 @@ func newIntegrationsToggleCmd(a *app, enabled bool) *cobra.Command {
 func newIntegrationsDeleteCmd(a *app) *cobra.Command {
 	return idCmd(a, "delete", "delete an integration, its checkpoints and set-aside events", "  siemsync integrations delete 6f1c…",
 		func(ctx context.Context, db *sqlite.DB, id string) error {
-			if err := db.DeleteIntegration(ctx, id); err != nil {
+			in, err := db.GetIntegration(ctx, id, false)
+			if err == nil {
+				err = db.DeleteIntegration(ctx, id)
+			}
+			if err != nil {
 				return fmt.Errorf("integration %s: %w", id, err)
 			}
+			a.recordIntegration(ctx, db, audittrail.IntegrationDeleted, in, nil)
 			fmt.Fprintf(a.stdout, "deleted %s\n", id)
 			return nil
 		})
@@ -293,8 +323,10 @@ func integrationsTest(ctx context.Context, a *app, db *sqlite.DB, id string, sen
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	steps := a.tester(sinkConfig{requestTimeout: timeout})(ctx, in, send)
+	steps := a.tester(sinkConfig{requestTimeout: timeout}, db)(ctx, in, send)
 	ok := stepsOK(steps)
+	a.record(context.WithoutCancel(ctx), db, audittrail.Change{Account: in.Account, Event: audittrail.IntegrationTested,
+		Integration: in, Extra: map[string]any{"ok": ok, "test_event": send}})
 	if asJSON {
 		if err := writeJSON(a.stdout, map[string]any{"ok": ok, "steps": steps}); err != nil {
 			return err

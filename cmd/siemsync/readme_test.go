@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"syscall"
@@ -111,8 +112,8 @@ func TestReadmeFirstIntegration(t *testing.T) {
 	}
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^ok +token `),
-		regexp.MustCompile(`(?m)^ok +[0-9a-f-]{36} "Local receiver" +audit=3 jobs=1 `),
-		regexp.MustCompile(`(?m)^events last cycle: +4$`),
+		regexp.MustCompile(`(?m)^ok +[0-9a-f-]{36} "Local receiver" +audit=5 jobs=1 `),
+		regexp.MustCompile(`(?m)^events last cycle: +6$`),
 	} {
 		if !want.Match(out) {
 			t.Errorf("output lacks %s:\n%s", want, out)
@@ -127,26 +128,25 @@ func TestReadmeFirstIntegration(t *testing.T) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var e struct {
-			Event struct{ Kind, ID, Job string }
+			Event struct{ Kind, ID, Job, Event string }
 		}
 		if err := yaml.Unmarshal(sc.Bytes(), &e); err != nil { // JSON is YAML
 			t.Fatalf("received %q: %v", sc.Text(), err)
 		}
-		got[e.Event.Kind+" "+e.Event.ID+e.Event.Job]++
-	}
-	want := map[string]int{"audit audit-0001": 1, "audit audit-0002": 1, "audit audit-0003": 1}
-	jobs := 0
-	for k, n := range got {
-		if strings.HasPrefix(k, "job ") {
-			jobs += n
-			continue
+		key := e.Event.Kind + " " + e.Event.ID
+		switch {
+		case e.Event.Kind == "job":
+			key = "job " + e.Event.Job
+		case strings.HasPrefix(e.Event.Event, "SIEM integration"): // the account's audit trail, ids generated
+			key = "audit " + e.Event.Event
 		}
-		if want[k] != n {
-			t.Errorf("received %s %d times", k, n)
-		}
+		got[key]++
 	}
-	if jobs != 1 || len(got) != 4 {
-		t.Errorf("received %v, want the 3 audit events and 1 job snapshot", got)
+	want := map[string]int{"audit audit-0001": 1, "audit audit-0002": 1, "audit audit-0003": 1,
+		"audit SIEM integration created": 1, "audit SIEM integration connection tested": 1,
+		"job 0b9e7c1a-1111-4a2b-8c3d-000000000001": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("received %v\nwant %v", got, want)
 	}
 }
 

@@ -26,6 +26,7 @@ const defaultRetention = 30 * 24 * time.Hour
 
 type serveFlags struct {
 	listen, schedule, adminToken string
+	egress                       string
 	concurrency                  int
 	retention, grace             time.Duration
 	secureCookies                bool
@@ -45,6 +46,7 @@ func (a *app) addServeFlags(fs interface {
 	fs.StringVar(&f.adminToken, "admin-token", "", "admin API/page token (env SIEMSYNC_ADMIN_TOKEN); generated and printed once if unset")
 	fs.DurationVar(&f.retention, "retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "prune records older than this, hourly (env SIEMSYNC_RETENTION; 0 keeps everything)")
 	fs.DurationVar(&f.grace, "shutdown-grace", a.env.duration("SIEMSYNC_SHUTDOWN_GRACE", 30*time.Second), "on SIGTERM, wait this long for in-flight batches (env SIEMSYNC_SHUTDOWN_GRACE)")
+	fs.StringVar(&f.egress, "egress-addresses", a.env("SIEMSYNC_EGRESS_ADDRESSES"), "free text, e.g. CIDRs: the addresses siemsync connects from, shown to customers for their firewall allow-list (env SIEMSYNC_EGRESS_ADDRESSES)")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", a.env.boolean("SIEMSYNC_SECURE_COOKIES", false), "mark the session cookie Secure (set when served over HTTPS) (env SIEMSYNC_SECURE_COOKIES)")
 	a.addSyncFlags(fs, &f.sync)
 }
@@ -102,8 +104,9 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	}
 	sc := sinkConfig{requestTimeout: f.sync.requestTimeout, maxEventBytes: f.sync.maxEventBytes, metrics: m}
 	handler, err := admin.New(admin.Config{
-		Store: db, Syncer: syncer, Tester: a.tester(sc), Ingest: ingester{db}, Metrics: m,
+		Store: db, Syncer: syncer, Tester: a.tester(sc, db), Ingest: ingester{db}, Metrics: m,
 		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
+		Egress: f.egress, NoAuditTrail: !a.auditTrail(),
 	})
 	if err != nil {
 		return fmt.Errorf("admin server: %w", err)
@@ -123,7 +126,7 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	// Cycles run on a context that SIGTERM does not cancel: Stop first lets
 	// in-flight batches finish for the grace period, then cancels them.
 	sched.Start(context.WithoutCancel(ctx))
-	pruneDone := a.startPruner(ctx, db, f.retention)
+	pruneDone := a.startPruner(ctx, db, f.retention, f.sync.workerID)
 
 	select {
 	case <-ctx.Done():
@@ -144,8 +147,14 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	return nil
 }
 
-// startPruner applies the retention every hour until ctx ends.
-func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Duration) <-chan struct{} {
+// pruneEvery is how often each worker tries to prune. The deployment-wide
+// lease it takes lasts a little less, so that across all workers the
+// retention runs about once per interval, on whichever worker comes first.
+const pruneEvery = time.Hour
+
+// startPruner applies the retention every hour until ctx ends, on one
+// worker of the deployment at a time.
+func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Duration, owner string) <-chan struct{} {
 	done := make(chan struct{})
 	if retention <= 0 {
 		close(done)
@@ -153,15 +162,22 @@ func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Dur
 	}
 	go func() {
 		defer close(done)
-		t := time.NewTicker(time.Hour)
+		t := time.NewTicker(pruneEvery)
 		defer t.Stop()
 		for {
-			res, err := db.Prune(ctx, time.Now().Add(-retention))
+			_, err := db.AcquireLease(ctx, store.PruneLease, owner, pruneEvery-5*time.Minute)
+			if err == nil {
+				var res store.PruneResult
+				res, err = db.Prune(ctx, time.Now().Add(-retention))
+				if err == nil {
+					a.log.Info().Interface("pruned", res).Msg("prune")
+				}
+			}
 			switch {
+			case errors.Is(err, store.ErrLeaseHeld):
+				a.log.Debug().Msg("prune: another worker pruned within the hour")
 			case err != nil && !errors.Is(err, context.Canceled):
 				a.log.Error().Err(err).Msg("prune")
-			case err == nil:
-				a.log.Info().Interface("pruned", res).Msg("prune")
 			}
 			select {
 			case <-ctx.Done():

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/sync"
 )
 
 type syncOnceFlags struct {
@@ -62,9 +65,12 @@ func (a *app) syncOnce(ctx context.Context, f syncOnceFlags) error {
 	if err != nil && len(results) == 0 {
 		return err
 	}
+	// An integration whose lease another worker holds (serve, or another
+	// cron run) is being synced right now: skipped, not failed.
+	skipped := func(r sync.Result) bool { return errors.Is(r.Err, store.ErrLeaseHeld) }
 	failed := 0
 	for _, r := range results {
-		if r.Err != nil {
+		if r.Err != nil && !skipped(r) {
 			failed++
 		}
 	}
@@ -73,17 +79,20 @@ func (a *app) syncOnce(ctx context.Context, f syncOnceFlags) error {
 			Integration string  `json:"integration"`
 			Name        string  `json:"name"`
 			OK          bool    `json:"ok"`
+			Skipped     bool    `json:"skipped,omitempty"`
 			Audit       int64   `json:"audit_events"`
 			Jobs        int64   `json:"job_events"`
 			SetAside    int64   `json:"set_aside"`
+			Filtered    int64   `json:"filtered"`
+			Heartbeats  int64   `json:"heartbeats"`
 			Bytes       int64   `json:"bytes"`
 			Seconds     float64 `json:"seconds"`
 			Error       string  `json:"error,omitempty"`
 		}
 		rows := make([]row, 0, len(results))
 		for _, r := range results {
-			x := row{Integration: r.Integration, Name: r.Name, OK: r.Err == nil, Audit: r.Audit, Jobs: r.Jobs,
-				SetAside: r.SetAside, Bytes: r.Bytes, Seconds: r.Duration.Seconds()}
+			x := row{Integration: r.Integration, Name: r.Name, OK: r.Err == nil || skipped(r), Skipped: skipped(r), Audit: r.Audit, Jobs: r.Jobs,
+				SetAside: r.SetAside, Filtered: r.Filtered, Heartbeats: r.Heartbeats, Bytes: r.Bytes, Seconds: r.Duration.Seconds()}
 			if r.Err != nil {
 				x.Error = r.Err.Error()
 			}
@@ -100,12 +109,17 @@ func (a *app) syncOnce(ctx context.Context, f syncOnceFlags) error {
 		}
 		for _, r := range results {
 			status := "ok  "
-			if r.Err != nil {
+			switch {
+			case skipped(r):
+				status = "skip"
+			case r.Err != nil:
 				status = "FAIL"
 			}
-			fmt.Fprintf(a.stdout, "%s %s %-24q audit=%d jobs=%d set_aside=%d bytes=%d %s\n",
-				status, r.Integration, r.Name, r.Audit, r.Jobs, r.SetAside, r.Bytes, r.Duration.Round(time.Millisecond))
-			if r.Err != nil {
+			fmt.Fprintf(a.stdout, "%s %s %-24q audit=%d jobs=%d set_aside=%d filtered=%d bytes=%d %s\n",
+				status, r.Integration, r.Name, r.Audit, r.Jobs, r.SetAside, r.Filtered, r.Bytes, r.Duration.Round(time.Millisecond))
+			if skipped(r) {
+				fmt.Fprintf(a.stdout, "     another worker is syncing it now\n")
+			} else if r.Err != nil {
 				fmt.Fprintf(a.stdout, "     error: %v\n", r.Err)
 			}
 		}

@@ -75,6 +75,7 @@ type Config struct {
 	NoGzip         bool
 	MaxBatchBytes  int // default siemsync.DefaultMaxBatchBytes
 	MaxBatchEvents int // default siemsync.DefaultMaxBatchEvents
+	MaxInFlight    int // requests in flight per cycle; default siemsync.DefaultMaxInFlight
 	PageSize       int // default sources.DefaultPageSize
 
 	// IngestOnly stops a drain after the ingest: for measuring ingest.
@@ -123,6 +124,9 @@ func (c *Config) defaults() error {
 	if c.MaxBatchEvents == 0 {
 		c.MaxBatchEvents = siemsync.DefaultMaxBatchEvents
 	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = siemsync.DefaultMaxInFlight
+	}
 	if c.IngestChunk <= 0 {
 		c.IngestChunk = DefaultIngestChunk
 	}
@@ -169,7 +173,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r := &runner{cfg: cfg, tty: isTTY(cfg.Progress)}
 	r.res = &Result{
-		Machine: machine(), Gzip: !cfg.NoGzip, MaxBatchBytes: cfg.MaxBatchBytes, MaxBatchEvents: cfg.MaxBatchEvents,
+		Machine: machine(), Gzip: !cfg.NoGzip, MaxBatchBytes: cfg.MaxBatchBytes, MaxBatchEvents: cfg.MaxBatchEvents, MaxInFlight: cfg.MaxInFlight, HECLatencyMS: float64(cfg.HECLatency.Microseconds()) / 1000,
 		PageSize: cfg.PageSize, Concurrency: cfg.Concurrency, HECLatency: cfg.HECLatency.Seconds(), ReceiverCount: -1,
 	}
 	if r.res.PageSize == 0 {
@@ -432,7 +436,7 @@ func (r *runner) integration(account, name string, backfill *time.Time) *siemsyn
 		Account: account, Name: name, Kind: siemsync.KindHEC, Enabled: true,
 		Sources: []string{siemsync.SourceAudit, siemsync.SourceJobs},
 		URL:     r.url, Token: r.tok, Gzip: !r.cfg.NoGzip,
-		MaxBatchBytes: r.cfg.MaxBatchBytes, MaxBatchEvents: r.cfg.MaxBatchEvents,
+		MaxBatchBytes: r.cfg.MaxBatchBytes, MaxBatchEvents: r.cfg.MaxBatchEvents, MaxInFlight: r.cfg.MaxInFlight,
 		InsecureSkipVerify: r.cfg.InsecureSkipVerify, BackfillSince: backfill,
 	}
 	in.ApplyDefaults()

@@ -37,7 +37,7 @@ func WriteTable(w io.Writer, r *Result) error {
 	}
 	fmt.Fprintf(tw, "machine\t%d CPUs (GOMAXPROCS %d), %s, %s RAM, %s %s/%s\n", m.CPUs, m.GOMAXPROCS, orDash(m.CPUModel), gib(m.MemTotal), m.GoVersion, m.OS, m.Arch)
 	if r.Mode != "ingest" {
-		fmt.Fprintf(tw, "destination\t%s, gzip %s, batches ≤ %s / %s events, pages of %s\n", r.Destination, gz, mib(int64(r.MaxBatchBytes)), group(int64(r.MaxBatchEvents)), group(int64(r.PageSize)))
+		fmt.Fprintf(tw, "destination\t%s, gzip %s, batches ≤ %s / %s events, %d in flight, pages of %s\n", r.Destination, gz, mib(int64(r.MaxBatchBytes)), group(int64(r.MaxBatchEvents)), r.MaxInFlight, group(int64(r.PageSize)))
 	}
 	if r.Mode == "integrations" {
 		fmt.Fprintf(tw, "concurrency\t%d cycles at once\n", r.Concurrency)

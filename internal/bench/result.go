@@ -21,6 +21,8 @@ type Result struct {
 	Gzip           bool    `json:"gzip"`
 	MaxBatchBytes  int     `json:"max_batch_bytes"`
 	MaxBatchEvents int     `json:"max_batch_events"`
+	MaxInFlight    int     `json:"max_in_flight"`
+	HECLatencyMS   float64 `json:"hec_latency_ms,omitempty"`
 	PageSize       int     `json:"page_size"`
 	Concurrency    int     `json:"concurrency"`
 	HECLatency     float64 `json:"hec_latency_seconds"`

@@ -45,7 +45,8 @@ func (r *Receiver) serveEvents(w http.ResponseWriter, req *http.Request, raw boo
 		r.refuse(w, req, e)
 		return
 	}
-	ch, e := r.channelOf(req, r.opts.Ack)
+	// Splunk refuses a raw request without a channel (code 10), ack or not.
+	ch, e := r.channelOf(req, r.opts.Ack || raw)
 	if e != nil {
 		r.refuse(w, req, e)
 		return

@@ -17,6 +17,9 @@ func (r *Receiver) injectFault(w http.ResponseWriter, req *http.Request) bool {
 	r.mu.Lock()
 	f := r.fault
 	fail := f.FailRatio > 0 && r.rng.Float64() < f.FailRatio
+	if f.Jitter > 0 {
+		f.Delay += time.Duration(r.rng.Int64N(int64(f.Jitter)))
+	}
 	r.mu.Unlock()
 
 	if f.Delay > 0 {

@@ -87,6 +87,9 @@ type Fault struct {
 	// Delay holds every event request this long before answering; a
 	// request whose sender gives up meanwhile is dropped, nothing kept.
 	Delay time.Duration
+	// Jitter adds a random extra hold in [0, Jitter) to every event
+	// request, so that requests sent together are answered out of order.
+	Jitter time.Duration
 	// MaxBytes answers 413 to a request whose decoded body is larger.
 	MaxBytes int
 	// PoisonIDs: a batch holding an event whose event.id is listed is

@@ -1,6 +1,7 @@
 package hec
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -83,7 +84,7 @@ func (c *checker) add(name string, ok bool, format string, args ...any) bool {
 }
 
 func (c *checker) url(context.Context) bool {
-	eventURL, _, err := endpoints(c.in.URL)
+	eventURL, _, raw, err := endpoints(c.in.URL)
 	if err != nil {
 		return c.add("url", false, "%v", err)
 	}
@@ -92,15 +93,16 @@ func (c *checker) url(context.Context) bool {
 		return c.add("url", false, "the URL must not carry credentials or a token: put the HEC token in the token field")
 	}
 	c.host = c.u.Hostname()
-	port := c.u.Port()
-	if port == "" {
-		port = "443"
-		if c.u.Scheme == "http" {
-			port = "80"
-		}
+	c.addr = c.u.Host // endpoints gave it a port: 8088 when the URL had none
+	what := "events"
+	if raw {
+		what = "events (raw endpoint: one event object per line, metadata in the query string)"
 	}
-	c.addr = net.JoinHostPort(c.host, port)
-	return c.add("url", true, "events will be posted to %s", eventURL)
+	msg := fmt.Sprintf("%s will be posted to %s", what, eventURL)
+	if ch := cmp.Or(c.in.Channel, channelIfNeeded(c.in, raw)); ch != "" {
+		msg += " on channel " + ch
+	}
+	return c.add("url", true, "%s", msg)
 }
 
 func (c *checker) dns(ctx context.Context) bool {
@@ -260,22 +262,32 @@ func (c *checker) send(ctx context.Context) bool {
 	id := uuid.NewString()
 	now := time.Now()
 	b := make([]byte, 0, 512)
-	b = append(b, `{"time":`...)
-	b = appendEpoch(b, now)
-	b = append(b, `,"host":`...)
-	b = appendString(b, s.host, 0)
-	b = append(b, s.auditMeta...)
+	if !s.raw {
+		// The raw endpoint takes the event object alone (metadata in the
+		// query string, as Send adds it).
+		b = append(b, `{"time":`...)
+		b = appendEpoch(b, now)
+		b = append(b, `,"host":`...)
+		b = appendString(b, s.host, 0)
+		b = append(b, s.auditMeta...)
+	}
 	b = append(b, `{"kind":"test","id":`...)
 	b = appendString(b, id, 0)
 	b = append(b, `,"time":`...)
 	b = appendRFC3339Milli(b, now)
+	b = append(b, `,"host":`...)
+	b = appendString(b, s.host, 0)
 	b = append(b, `,"account":`...)
 	b = appendOptString(b, c.in.Account, 0)
 	b = append(b, `,"integration":`...)
 	b = appendOptString(b, c.in.ID, 0)
 	b = append(b, `,"message":`...)
 	b = appendString(b, "siemsync test event: integration "+c.in.Name+" can deliver to this HEC endpoint", 0)
-	b = append(b, "}}\n"...)
+	b = append(b, '}')
+	if !s.raw {
+		b = append(b, '}')
+	}
+	b = append(b, '\n')
 	if err := s.Send(ctx, b, 1); err != nil {
 		return c.add("send", false, "%s", err.Error())
 	}

@@ -47,7 +47,9 @@ func (s *Sink) Append(dst []byte, ev *siemsync.Event) []byte {
 	return s.appendEnvelope(dst[:start], ev, true, true)
 }
 
-// appendEnvelope writes one line; replaceMeta swaps the metadata for a
+// appendEnvelope writes one line: the HEC envelope with the event object
+// in it, or on the raw endpoint the event object alone (its metadata goes
+// in the query string, see rawQuery). replaceMeta swaps the metadata for a
 // truncation marker and capStrings caps every string field.
 func (s *Sink) appendEnvelope(b []byte, ev *siemsync.Event, replaceMeta, capStrings bool) []byte {
 	limit := 0
@@ -58,22 +60,74 @@ func (s *Sink) appendEnvelope(b []byte, ev *siemsync.Event, replaceMeta, capStri
 	if host == "" {
 		host = s.host
 	}
-	b = append(b, `{"time":`...)
-	if ev.Audit != nil {
-		b = appendEpoch(b, ev.Audit.Time)
-	} else {
-		b = appendEpoch(b, ev.UploadTime)
+	if !s.raw {
+		b = append(b, `{"time":`...)
+		switch {
+		case ev.Audit != nil:
+			b = appendEpoch(b, ev.Audit.Time)
+		case ev.Heartbeat != nil:
+			b = appendEpoch(b, ev.Heartbeat.WindowEnd)
+		default:
+			b = appendEpoch(b, ev.UploadTime)
+		}
+		b = append(b, `,"host":`...)
+		b = appendString(b, host, 0)
+		switch {
+		case ev.Audit != nil:
+			b = append(b, s.auditMeta...)
+		case ev.Heartbeat != nil:
+			b = append(b, s.heartbeatMeta...)
+		default:
+			b = append(b, s.jobMeta...)
+		}
 	}
-	b = append(b, `,"host":`...)
-	b = appendString(b, host, 0)
-	if ev.Audit != nil {
-		b = append(b, s.auditMeta...)
+	switch {
+	case ev.Audit != nil:
 		b = appendAudit(b, ev, host, replaceMeta, limit)
-	} else {
-		b = append(b, s.jobMeta...)
+	case ev.Heartbeat != nil:
+		b = appendHeartbeat(b, ev.Heartbeat, host)
+	default:
 		b = appendJob(b, ev, host, limit)
 	}
-	return append(b, "}\n"...)
+	if !s.raw {
+		b = append(b, '}')
+	}
+	return append(b, '\n')
+}
+
+// appendHeartbeat writes the event object of a heartbeat (SPEC §8.3).
+func appendHeartbeat(b []byte, h *siemsync.Heartbeat, host string) []byte {
+	b = append(b, `{"kind":"heartbeat","id":`...)
+	b = appendString(b, h.ID, 0)
+	b = append(b, `,"time":`...)
+	b = appendOptTime(b, h.WindowEnd)
+	b = append(b, `,"host":`...)
+	b = appendOptString(b, host, 0)
+	b = append(b, `,"account":`...)
+	b = appendOptString(b, h.Account, 0)
+	b = append(b, `,"integration":`...)
+	b = appendOptString(b, h.Integration, 0)
+	b = append(b, `,"window":{"start":`...)
+	b = appendOptTime(b, h.WindowStart)
+	b = append(b, `,"end":`...)
+	b = appendOptTime(b, h.WindowEnd)
+	b = append(b, `},"sent":{"audit":`...)
+	b = strconv.AppendInt(b, h.SentAudit, 10)
+	b = append(b, `,"jobs":`...)
+	b = strconv.AppendInt(b, h.SentJobs, 10)
+	b = append(b, `},"set_aside":`...)
+	b = strconv.AppendInt(b, h.SetAside, 10)
+	b = append(b, `,"filtered":`...)
+	b = strconv.AppendInt(b, h.Filtered, 10)
+	b = append(b, `,"checkpoints":{"audit":`...)
+	b = strconv.AppendInt(b, h.AuditSeq, 10)
+	b = append(b, `,"jobs":`...)
+	b = strconv.AppendInt(b, h.JobsSeq, 10)
+	b = append(b, `},"worker":`...)
+	b = appendOptString(b, h.Worker, 0)
+	b = append(b, `,"version":`...)
+	b = appendOptString(b, h.Version, 0)
+	return append(b, '}')
 }
 
 func appendAudit(b []byte, ev *siemsync.Event, host string, replaceMeta bool, limit int) []byte {

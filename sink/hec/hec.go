@@ -10,16 +10,18 @@ package hec
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -93,18 +95,20 @@ type PostInfo struct {
 
 // Sink sends to one HEC integration. It is safe for concurrent use.
 type Sink struct {
-	in        siemsync.Integration
-	eventURL  string
-	ackURL    string
-	healthURL string
-	auth      string // "Splunk <token>"
-	channel   string // "" unless ack is on
-	timeout   time.Duration
-	ackWait   time.Duration
-	maxEvent  int
-	host      string
-	auditMeta []byte // `,"source":…,"sourcetype":…[,"index":…],"event":`
-	jobMeta   []byte
+	in            siemsync.Integration
+	eventURL      string
+	ackURL        string
+	healthURL     string
+	auth          string // "Splunk <token>"
+	channel       string // X-Splunk-Request-Channel; "" when neither set, nor needed by ack or raw
+	raw           bool   // the raw endpoint: bodies are event objects, metadata in the query
+	timeout       time.Duration
+	ackWait       time.Duration
+	maxEvent      int
+	host          string
+	auditMeta     []byte // `,"source":…,"sourcetype":…[,"index":…],"event":`
+	jobMeta       []byte
+	heartbeatMeta []byte
 
 	client    *http.Client
 	transport *http.Transport // nil when Options.Client was given
@@ -113,8 +117,6 @@ type Sink struct {
 	metrics   *metrics.Metrics
 	onPost    func(PostInfo)
 	log       zerolog.Logger
-
-	noAckIDLogged atomic.Bool
 }
 
 // channelNS derives ack channels from integration ids (see channelFor).
@@ -131,15 +133,25 @@ func channelFor(id string) string {
 	return uuid.NewSHA1(channelNS, []byte(id)).String()
 }
 
+// channelIfNeeded is the channel of an integration that sets none: one
+// derived from its id when ack or the raw endpoint needs one, else "".
+func channelIfNeeded(in *siemsync.Integration, raw bool) string {
+	if in.Ack || raw {
+		return channelFor(in.ID)
+	}
+	return ""
+}
+
 // New returns a sink for the HEC integration in. It fails only on settings
 // that can never work (URL, certificates); everything the destination
 // decides surfaces from Send.
 func New(in *siemsync.Integration, opts Options) (*Sink, error) {
-	eventURL, base, err := endpoints(in.URL)
+	eventURL, base, raw, err := endpoints(in.URL)
 	if err != nil {
 		return nil, err
 	}
 	s := &Sink{
+		raw:       raw,
 		in:        *in,
 		eventURL:  eventURL,
 		ackURL:    base + "/services/collector/ack",
@@ -165,11 +177,12 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 	if s.host == "" {
 		s.host, _ = os.Hostname()
 	}
-	if in.Ack {
-		s.channel = channelFor(in.ID)
-	}
+	s.channel = cmp.Or(in.Channel, channelIfNeeded(in, raw))
 	s.auditMeta = metaPrefix(in, siemsync.DefaultAuditSource)
 	s.jobMeta = metaPrefix(in, siemsync.DefaultJobSource)
+	hb := *in
+	hb.Source = "" // heartbeats always have their own source, to search and alert on
+	s.heartbeatMeta = metaPrefix(&hb, siemsync.HeartbeatSource)
 
 	// A cookie jar per sink: sticky load balancers in front of indexers
 	// (AWS ALB/ELB, Splunk's channel_cookie) route the ack queries of a
@@ -214,36 +227,38 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 // wherever the destination points. The 3xx is reported instead.
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// endpoints returns the event URL and the base for /ack and /health. A URL
-// with an empty path (or "/") means /services/collector/event; a path that
-// ends in one of HEC's event paths keeps it, and whatever precedes it (a
-// reverse proxy's prefix) is the base of the other endpoints.
-func endpoints(raw string) (eventURL, base string, err error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+// endpoints returns the event URL, the base for /ack and /health, and
+// whether the URL is the raw endpoint. A URL with an empty path (or "/")
+// means /services/collector/event; a path that ends in one of HEC's event
+// or raw paths keeps it, and whatever precedes it (a reverse proxy's prefix)
+// is the base of the other endpoints. A URL without a port means 8088.
+func endpoints(rawURL string) (eventURL, base string, raw bool, err error) {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", "", &sink.Error{Class: sink.Config, Code: -1,
+		return "", "", false, &sink.Error{Class: sink.Config, Code: -1,
 			Msg: "the HEC URL must be an http:// or https:// URL, e.g. https://splunk.example.com:8088"}
 	}
 	u.Fragment, u.User = "", nil
-	p := strings.TrimSuffix(u.Path, "/")
-	if strings.HasSuffix(p, "/services/collector/raw") || strings.HasSuffix(p, "/services/collector/raw/1.0") {
-		return "", "", &sink.Error{Class: sink.Config, Code: -1,
-			Msg: "siemsync sends JSON events: use the event endpoint (…/services/collector/event), not /raw"}
+	if u.Port() == "" {
+		u.Host = net.JoinHostPort(u.Hostname(), siemsync.DefaultHECPort)
 	}
+	p := strings.TrimSuffix(u.Path, "/")
 	prefix := p
 	if p == "" {
 		p = "/services/collector/event"
 	} else {
-		for _, suf := range []string{"/services/collector/event/1.0", "/services/collector/event", "/services/collector"} {
+		for _, suf := range []string{"/services/collector/event/1.0", "/services/collector/event",
+			"/services/collector/raw/1.0", "/services/collector/raw", "/services/collector"} {
 			if strings.HasSuffix(p, suf) {
 				prefix = strings.TrimSuffix(p, suf)
+				raw = strings.Contains(suf, "/raw")
 				break
 			}
 		}
 	}
 	u.Path, u.RawPath = p, ""
 	b := url.URL{Scheme: u.Scheme, Host: u.Host, Path: prefix}
-	return u.String(), b.String(), nil
+	return u.String(), b.String(), raw, nil
 }
 
 func metaPrefix(in *siemsync.Integration, defSource string) []byte {
@@ -322,7 +337,15 @@ func (s *Sink) Send(ctx context.Context, body []byte, events int) error {
 		payload = buf.Bytes()
 		defer releaseBuf(buf)
 	}
-	ans, err := s.post(ctx, s.eventURL, payload, true)
+	target := s.eventURL
+	if s.raw {
+		sep := "?"
+		if strings.Contains(target, "?") {
+			sep = "&"
+		}
+		target += sep + s.rawQuery(body)
+	}
+	ans, err := s.post(ctx, target, payload, true)
 	if err != nil {
 		return err
 	}
@@ -333,12 +356,65 @@ func (s *Sink) Send(ctx context.Context, body []byte, events int) error {
 		return nil
 	}
 	if ans.ackID < 0 {
-		if !s.noAckIDLogged.Swap(true) {
-			s.log.Warn().Int("status", ans.status).Msg("ack is on but Splunk returned no ackId: treating HTTP 200 as delivered; check that the token has indexer acknowledgement (useACK) enabled")
-		}
-		return nil
+		// Without an ackId nothing says the events were indexed: in ack
+		// mode that is not a delivery (SPEC §4).
+		return &sink.Error{Class: sink.Config, Status: ans.status, Code: ans.code,
+			Msg: "ack is on for this integration but Splunk answered without an ackId: indexer acknowledgement is off on the token; turn ack off for this integration, or enable indexer acknowledgement (useACK) on the token in Splunk"}
 	}
 	return s.waitAck(ctx, ans.ackID)
+}
+
+// rawQuery is the query string of a raw request: the metadata that the
+// event endpoint takes from each envelope. A batch holds events of one data
+// source and one account, so the first event says which (its kind and
+// host); the cycle's API stays the same for both endpoints.
+func (s *Sink) rawQuery(body []byte) string {
+	first := body
+	if i := bytes.IndexByte(body, '\n'); i >= 0 {
+		first = body[:i]
+	}
+	var head struct {
+		Kind string `json:"kind"`
+		Host string `json:"host"`
+	}
+	_ = json.Unmarshal(first, &head) // our own encoding; on failure the defaults below apply
+	source := siemsync.DefaultAuditSource
+	switch head.Kind {
+	case "job":
+		source = siemsync.DefaultJobSource
+	case "heartbeat":
+		source = siemsync.HeartbeatSource
+	}
+	if s.in.Source != "" && head.Kind != "heartbeat" {
+		source = s.in.Source
+	}
+	host := head.Host
+	if host == "" {
+		host = s.host
+	}
+	q := url.Values{}
+	q.Set("source", source)
+	q.Set("sourcetype", cmp.Or(s.in.Sourcetype, siemsync.DefaultSourcetype))
+	q.Set("host", host)
+	if s.in.Index != "" {
+		q.Set("index", s.in.Index)
+	}
+	return q.Encode()
+}
+
+// Verify proves, without indexing anything, that the destination takes the
+// integration's token (and channel): the empty POST of Test connection's
+// token step, which Splunk answers with code 5 (No data) once the token is
+// accepted. A cycle with nothing to send calls it (SPEC §8.3).
+func (s *Sink) Verify(ctx context.Context) error {
+	ans, err := s.post(ctx, s.eventURL, nil, false)
+	if err != nil {
+		return err
+	}
+	if ans.code == 5 || ans.status/100 == 2 {
+		return nil
+	}
+	return s.classify(ans, 0)
 }
 
 // post sends one request and reads its answer. The request body is

@@ -169,21 +169,28 @@ func TestParseRetryAfter(t *testing.T) {
 func TestEndpoints(t *testing.T) {
 	tests := []struct {
 		in, event, base string
+		raw             bool
 	}{
-		{"https://splunk.example.com:8088", "https://splunk.example.com:8088/services/collector/event", "https://splunk.example.com:8088"},
-		{"https://splunk.example.com:8088/", "https://splunk.example.com:8088/services/collector/event", "https://splunk.example.com:8088"},
-		{"https://s:8088/services/collector", "https://s:8088/services/collector", "https://s:8088"},
-		{"https://s:8088/services/collector/event/1.0", "https://s:8088/services/collector/event/1.0", "https://s:8088"},
-		{"https://proxy/splunk/services/collector/event?auto_extract_timestamp=true", "https://proxy/splunk/services/collector/event?auto_extract_timestamp=true", "https://proxy/splunk"},
-		{"http://s/custom", "http://s/custom", "http://s/custom"},
+		{"https://splunk.example.com:8088", "https://splunk.example.com:8088/services/collector/event", "https://splunk.example.com:8088", false},
+		{"https://splunk.example.com:8088/", "https://splunk.example.com:8088/services/collector/event", "https://splunk.example.com:8088", false},
+		{"https://s:8088/services/collector", "https://s:8088/services/collector", "https://s:8088", false},
+		{"https://s:8088/services/collector/event/1.0", "https://s:8088/services/collector/event/1.0", "https://s:8088", false},
+		{"https://proxy:443/splunk/services/collector/event?auto_extract_timestamp=true", "https://proxy:443/splunk/services/collector/event?auto_extract_timestamp=true", "https://proxy:443/splunk", false},
+		{"http://s:80/custom", "http://s:80/custom", "http://s:80/custom", false},
+		// No port: Splunk's 8088 (SPEC §8.1).
+		{"https://splunk.example.com", "https://splunk.example.com:8088/services/collector/event", "https://splunk.example.com:8088", false},
+		{"https://[2001:db8::1]/services/collector", "https://[2001:db8::1]:8088/services/collector", "https://[2001:db8::1]:8088", false},
+		// The raw endpoint.
+		{"https://s:8088/services/collector/raw", "https://s:8088/services/collector/raw", "https://s:8088", true},
+		{"https://s:8443/splunk/services/collector/raw/1.0", "https://s:8443/splunk/services/collector/raw/1.0", "https://s:8443/splunk", true},
 	}
 	for _, tt := range tests {
-		ev, base, err := endpoints(tt.in)
-		if err != nil || ev != tt.event || base != tt.base {
-			t.Errorf("endpoints(%q) = %q, %q, %v; want %q, %q", tt.in, ev, base, err, tt.event, tt.base)
+		ev, base, raw, err := endpoints(tt.in)
+		if err != nil || ev != tt.event || base != tt.base || raw != tt.raw {
+			t.Errorf("endpoints(%q) = %q, %q, %v, %v; want %q, %q, %v", tt.in, ev, base, raw, err, tt.event, tt.base, tt.raw)
 		}
 	}
-	for _, bad := range []string{"", "splunk:8088", "ftp://s", "https://", "::", "https://s:8088/services/collector/raw"} {
+	for _, bad := range []string{"", "splunk:8088", "ftp://s", "https://", "::"} {
 		if _, err := New(integration(bad, nil), Options{}); sink.ClassOf(err) != sink.Config {
 			t.Errorf("New(%q) = %v, want a Config error", bad, err)
 		}
@@ -430,7 +437,8 @@ func TestAck(t *testing.T) {
 			class: sink.Retry, msg: "batch not acknowledged by Splunk within 1s; it will be sent again", minWait: time.Second},
 		{name: "token requires ack, integration does not", recv: hecrecv.Options{Ack: true}, ack: false,
 			class: sink.Config, msg: "this HEC token requires indexer acknowledgement (code 10, Data channel is missing): turn on ack for the integration"},
-		{name: "integration wants ack, receiver has none", recv: hecrecv.Options{}, ack: true},
+		{name: "integration wants ack, receiver has none", recv: hecrecv.Options{}, ack: true,
+			class: sink.Config, msg: "indexer acknowledgement is off on the token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -481,6 +489,28 @@ func TestAckDisabledOnToken(t *testing.T) {
 	err := s.Send(t.Context(), batch(s, "a", 1), 1)
 	if sink.ClassOf(err) != sink.Config || !strings.Contains(err.Error(), "ack is on for this integration but disabled on the token (code 14, ACK is disabled): turn ack off or enable indexer acknowledgement (useACK) on the token in Splunk") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestAckWithoutAckID: in ack mode a 200 without an ackId proves nothing
+// was indexed, so it is not a delivery: the cycle fails with the fix.
+func TestAckWithoutAckID(t *testing.T) {
+	var acks atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/services/collector/ack" {
+			acks.Add(1)
+		}
+		io.WriteString(w, `{"text":"Success","code":0}`)
+	}))
+	t.Cleanup(srv.Close)
+	s := sinkFor(t, integration(srv.URL, func(in *siemsync.Integration) { in.Ack = true }), Options{})
+	err := s.Send(t.Context(), batch(s, "a", 1), 1)
+	if sink.ClassOf(err) != sink.Config || !strings.Contains(err.Error(), "indexer acknowledgement is off on the token") {
+		t.Fatalf("got %v, want a configuration error saying ack is off on the token", err)
+	}
+	if acks.Load() != 0 {
+		t.Fatalf("%d ack queries without an ackId", acks.Load())
 	}
 }
 

@@ -341,3 +341,22 @@ func UnescapeExtension(v string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// CheckHeader validates the deployment's CEF header fields (an empty one
+// takes the default): at most LimitVendor / LimitVersion characters of
+// printable UTF-8. Pipes and backslashes are allowed: the encoder escapes
+// them (\| and \\), so they cannot add a header field.
+func CheckHeader(vendor, product, version string) error {
+	for _, f := range []struct {
+		flag, v string
+		limit   int
+	}{{"--cef-vendor", vendor, LimitVendor}, {"--cef-product", product, LimitVendor}, {"--cef-version", version, LimitVersion}} {
+		if !utf8.ValidString(f.v) || strings.ContainsFunc(f.v, isControl) {
+			return fmt.Errorf("%s: must be printable text without line breaks or control characters", f.flag)
+		}
+		if n := utf8.RuneCountInString(f.v); n > f.limit {
+			return fmt.Errorf("%s: %d characters is more than the %d a CEF header field holds", f.flag, n, f.limit)
+		}
+	}
+	return nil
+}

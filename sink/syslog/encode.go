@@ -34,6 +34,7 @@ const (
 	SigJobIncomplete   = "204"
 	SigJobUnsuccessful = "205"
 	SigJobOther        = "299" // a status siemsync does not know (not produced by validated input)
+	SigHeartbeat       = "300"
 	SigTest            = "900"
 )
 
@@ -46,25 +47,16 @@ var jobSig = map[string]string{
 	siemsync.JobUnsuccessful: SigJobUnsuccessful,
 }
 
-// Severity keys of Options.Severity: "audit" and each job status.
-const SeverityAudit = "audit"
+// SeverityAudit is the key of audit records in Options.Severity; the other
+// keys are the job statuses.
+const SeverityAudit = siemsync.SeverityAudit
 
-// DefaultSeverity is the CEF severity (0–10) of each record type. Options.Severity
-// overrides single entries.
-var DefaultSeverity = map[string]int{
-	SeverityAudit:            3,
-	siemsync.JobScheduled:    1,
-	siemsync.JobInProgress:   1,
-	siemsync.JobSuccessful:   1,
-	siemsync.JobCancelled:    4,
-	siemsync.JobIncomplete:   6,
-	siemsync.JobUnsuccessful: 8,
-}
+// DefaultSeverity is the CEF severity (0–10) of each record type, shared
+// with the min_severity filter of both kinds (siemsync.DefaultSeverity).
+// Options.Severity overrides single entries in the CEF header.
+var DefaultSeverity = siemsync.DefaultSeverity
 
-const (
-	severityJobOther = 5
-	severityTest     = 1
-)
+const severityTest = 1
 
 // Limits, in characters, of the values of a record (after cleaning, before
 // escaping), taken from ArcSight's field lengths (msg as Trend Vision One).
@@ -125,21 +117,19 @@ type encoder struct {
 	hostname                 string
 	severity                 map[string]int
 	lf                       bool
-	minSeverity              int
 	sources                  struct{ audit, jobs bool } // data sources sent (all when the integration lists none)
 }
 
 func newEncoder(in *siemsync.Integration, o *Options) (*encoder, error) {
 	e := &encoder{
-		vendor:      truncate(o.Vendor, true, LimitVendor, -1),
-		product:     truncate(o.Product, true, LimitVendor, -1),
-		version:     truncate(o.Version, true, LimitVersion, -1),
-		facility:    o.Facility,
-		maxBytes:    o.MaxMessageBytes,
-		hostname:    o.Hostname,
-		lf:          in.Framing == "lf",
-		minSeverity: in.MinSeverity,
-		severity:    map[string]int{},
+		vendor:   truncate(o.Vendor, true, LimitVendor, -1),
+		product:  truncate(o.Product, true, LimitVendor, -1),
+		version:  truncate(o.Version, true, LimitVersion, -1),
+		facility: o.Facility,
+		maxBytes: o.MaxMessageBytes,
+		hostname: o.Hostname,
+		lf:       in.Framing == "lf",
+		severity: map[string]int{},
 	}
 	e.sources.audit = len(in.Sources) == 0 || in.HasSource(siemsync.SourceAudit)
 	e.sources.jobs = len(in.Sources) == 0 || in.HasSource(siemsync.SourceJobs)
@@ -172,15 +162,17 @@ func (e *encoder) severityOf(ev *siemsync.Event) int {
 	if s, ok := e.severity[ev.Job.Status]; ok {
 		return s
 	}
-	return severityJobOther
+	return siemsync.SeverityJobOther
 }
 
-// appendEvent appends the frame of ev, or nothing when it is below the
-// integration's minimum severity or of a data source the integration does
-// not send.
+// appendEvent appends the frame of ev, or nothing when it is of a data
+// source the integration does not send. The filters (min_severity and the
+// others) are applied before, by the sync cycle.
 func (e *encoder) appendEvent(dst []byte, ev *siemsync.Event) []byte {
 	var r record
 	switch {
+	case ev.Heartbeat != nil:
+		r = e.heartbeatRecord(ev)
 	case ev.Audit != nil:
 		if !e.sources.audit {
 			return dst
@@ -192,9 +184,6 @@ func (e *encoder) appendEvent(dst []byte, ev *siemsync.Event) []byte {
 		}
 		r = e.jobRecord(ev)
 	default:
-		return dst
-	}
-	if r.severity < e.minSeverity {
 		return dst
 	}
 	return e.appendFrame(dst, &r)
@@ -262,7 +251,7 @@ func (e *encoder) jobRecord(ev *siemsync.Event) record {
 	}
 	var progress string
 	if j.Progress != nil && !math.IsNaN(*j.Progress) {
-		progress = strconv.FormatInt(int64(math.Floor(*j.Progress*100+1e-9)), 10)
+		progress = strconv.Itoa(progressPercent(*j.Progress))
 	}
 	r.ext = []extField{
 		{key: "rt", val: epochMillis(ev.UploadTime)},
@@ -283,6 +272,20 @@ func (e *encoder) jobRecord(ev *siemsync.Event) record {
 		{key: "cs6", val: j.Status, labelKey: "cs6Label", label: "status", limit: LimitCustom, shrink: 7},
 	}
 	return r
+}
+
+// progressPercent is the whole percent of a progress in [0,1], rounded
+// down: 100 only when the job is complete. The 1e-9 absorbs binary
+// fractions (0.29*100 is 28.999…), and the cap at 99 keeps that nudge from
+// making 0.99999999999 complete.
+func progressPercent(p float64) int {
+	switch {
+	case p >= 1:
+		return 100
+	case p <= 0:
+		return 0
+	}
+	return min(int(math.Floor(p*100+1e-9)), 99)
 }
 
 // testRecord is the one message Test connection sends.

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,8 +25,8 @@ import (
 
 // Default ports and timeouts.
 const (
-	DefaultTCPPort      = "601"  // IANA syslog-conn; Trend Vision One's default for TCP
-	DefaultTLSPort      = "6514" // RFC 5425
+	DefaultTCPPort      = siemsync.DefaultSyslogTCPPort // IANA syslog-conn; Trend Vision One's default for TCP
+	DefaultTLSPort      = siemsync.DefaultSyslogTLSPort // RFC 5425
 	DefaultDialTimeout  = 10 * time.Second
 	DefaultWriteTimeout = 30 * time.Second
 	DefaultProbeWait    = 100 * time.Millisecond
@@ -112,12 +110,11 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// moduleVersion is the CEF Device Version by default: siemsync's release,
+// or "1.0" for a development build.
 func moduleVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		v := bi.Main.Version
-		if bi.Main.Path == "github.com/siemsync/siemsync" && v != "" && v != "(devel)" {
-			return strings.TrimPrefix(v, "v")
-		}
+	if v := siemsync.Version(); v != "devel" {
+		return v
 	}
 	return "1.0"
 }
@@ -145,26 +142,12 @@ func resolveTarget(in *siemsync.Integration) (target, error) {
 	default:
 		return t, siemsync.Invalid("framing", "must be octet (RFC 5425/6587 octet counting) or lf, not %q", in.Framing)
 	}
-	addr := strings.TrimSpace(in.Address)
-	if addr == "" {
+	if strings.TrimSpace(in.Address) == "" {
 		return t, siemsync.Invalid("address", "is required: host:port of the syslog server, e.g. siem.example.com:6514")
 	}
-	host, port, err := net.SplitHostPort(addr)
+	host, port, err := siemsync.SyslogHostPort(in.Address, in.Protocol)
 	if err != nil {
-		// No port: the protocol's default.
-		host, port = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"), DefaultTCPPort
-		if t.tls {
-			port = DefaultTLSPort
-		}
-		if strings.ContainsAny(host, "[]/ ") || (strings.Count(host, ":") == 1) {
-			return t, siemsync.Invalid("address", "must be host:port, e.g. siem.example.com:6514")
-		}
-	}
-	if host == "" {
-		return t, siemsync.Invalid("address", "has no host: use host:port, e.g. siem.example.com:6514")
-	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		return t, siemsync.Invalid("address", "port must be a number from 1 to 65535")
+		return t, err
 	}
 	t.host, t.port, t.addr, t.name = host, port, net.JoinHostPort(host, port), host
 	if in.ServerName != "" {
@@ -550,6 +533,31 @@ func handshakeError(ctx context.Context, tgt target, requested, hasCert bool, er
 func isCertError(err error) bool {
 	var v *tls.CertificateVerificationError
 	return errors.As(err, &v)
+}
+
+// Verify proves the destination works without sending an event: it
+// connects and, for TLS, completes the handshake and listens for a refusal
+// of the client certificate (SPEC §8.3, a cycle with nothing to send). The
+// connection stays open for the rest of the cycle.
+func (s *Sink) Verify(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		if err := probe(s.conn, time.Millisecond); err == nil {
+			return nil
+		}
+		s.dropConn()
+	}
+	c, err := dial(ctx, s.tgt, s.tls, s.in, &s.opts)
+	if err != nil {
+		return err
+	}
+	if err := probe(c, c.probeWait(&s.opts)); err != nil {
+		_ = c.raw.Close()
+		return c.failure(ctx, s.tgt, s.in, s.tgt.addr+" closed the connection right after it was opened", err)
+	}
+	s.conn = c
+	return nil
 }
 
 // Close closes the connection (sending a TLS close_notify first). It

@@ -10,34 +10,68 @@ import (
 	"github.com/siemsync/siemsync"
 )
 
-// Checkpoints returns where the integration stands in each data source.
+// Checkpoints returns where the integration stands in each data source,
+// with the ranges accepted beyond each checkpoint, sorted by Lo.
 func (db *DB) Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error) {
+	op := "read checkpoints of " + integration
 	var cp store.Checkpoints
 	var since sql.NullInt64
-	err := db.r.QueryRowContext(ctx, `SELECT
+	// One read transaction: the checkpoints and the ranges beyond them
+	// must come from one commit.
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return cp, db.fail(op, err)
+	}
+	defer tx.Rollback()
+	err = tx.QueryRowContext(ctx, `SELECT
 			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'audit'),
 			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'),
 			backfill_since, backfill_until
 		FROM integrations i WHERE id = ?`, integration).Scan(&cp.Audit, &cp.Jobs, &since, &cp.BackfillUntil)
 	if err != nil {
-		return cp, db.fail("read checkpoints of "+integration, notFound(err))
+		return cp, db.fail(op, notFound(err))
 	}
 	cp.BackfillSince = timeOf(since)
 	if cp.BackfillSince.IsZero() {
 		cp.BackfillUntil = 0
 	}
+	rows, err := tx.QueryContext(ctx, `SELECT source, lo, hi FROM accepted_ranges WHERE integration = ? ORDER BY source, lo, hi`, integration)
+	if err != nil {
+		return cp, db.fail(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var source string
+		var r store.Range
+		if err := rows.Scan(&source, &r.Lo, &r.Hi); err != nil {
+			return cp, db.fail(op, err)
+		}
+		if source == siemsync.SourceAudit {
+			cp.AuditAccepted = append(cp.AuditAccepted, r)
+		} else {
+			cp.JobsAccepted = append(cp.JobsAccepted, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return cp, db.fail(op, err)
+	}
 	return cp, nil
 }
 
-// StartRun records the start of a cycle and returns the run id.
-func (db *DB) StartRun(ctx context.Context, integration string, started time.Time) (int64, error) {
+// StartRun records the start of a cycle of the integration l.Name, run by
+// l.Owner, and returns the run id. It is refused with store.ErrFenced when
+// l is not the integration's current lease.
+func (db *DB) StartRun(ctx context.Context, l store.Lease, started time.Time) (int64, error) {
 	var id int64
-	err := db.inTx(ctx, "start run of "+integration, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "start run of "+l.Name, func(tx *sql.Tx) error {
+		if err := fence(ctx, tx, l.Name, l.Token); err != nil {
+			return err
+		}
 		// INSERT … SELECT inserts nothing for an unknown integration, which
 		// tells "not found" apart from other failures without parsing a
 		// foreign key error.
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs (integration, started) SELECT id, ? FROM integrations WHERE id = ?`,
-			ms(started), integration)
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (integration, started, worker) SELECT id, ?, ? FROM integrations WHERE id = ?`,
+			ms(started), l.Owner, l.Name)
 		if err != nil {
 			return err
 		}
@@ -52,22 +86,34 @@ func (db *DB) StartRun(ctx context.Context, integration string, started time.Tim
 
 // CommitBatch records one batch the destination accepted, in one
 // transaction: the checkpoint of b.Source moves up to b.Checkpoint (never
-// down), the run's counters grow, and the set-aside events are stored.
+// down), the ranges accepted beyond it are remembered and those it reached
+// forgotten, the run's counters grow, and the set-aside events are stored.
+// It is refused with store.ErrFenced when b.Token is not the integration's
+// current lease token.
 func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 	if b.Source != siemsync.SourceAudit && b.Source != siemsync.SourceJobs {
 		return fmt.Errorf("commit batch: unknown source %q", b.Source)
 	}
+	for _, r := range b.Accepted {
+		if r.Lo > r.Hi {
+			return fmt.Errorf("commit batch: accepted range %d-%d ends before it starts", r.Lo, r.Hi)
+		}
+	}
 	now := ms(db.nowMS())
 	return db.inTx(ctx, "commit batch of "+b.Integration, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE checkpoints SET seq = max(seq, ?), updated_at = ?
-			WHERE integration = ? AND source = ?`, b.Checkpoint, now, b.Integration, b.Source)
+		if err := fence(ctx, tx, b.Integration, b.Token); err != nil {
+			return err
+		}
+		var cp int64
+		err := tx.QueryRowContext(ctx, `UPDATE checkpoints SET seq = max(seq, ?), updated_at = ?
+			WHERE integration = ? AND source = ? RETURNING seq`, b.Checkpoint, now, b.Integration, b.Source).Scan(&cp)
 		if err != nil {
-			return fmt.Errorf("advance checkpoint: %w", err)
+			return fmt.Errorf("advance checkpoint: integration: %w", notFound(err))
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("advance checkpoint: integration: %w", siemsync.ErrNotFound)
+		if err := acceptRanges(ctx, tx, b.Integration, b.Source, cp, b.Accepted); err != nil {
+			return err
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE runs SET events = events + ?, bytes = bytes + ?, set_aside = set_aside + ?
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET events = events + ?, bytes = bytes + ?, set_aside = set_aside + ?
 			WHERE id = ? AND integration = ?`, b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration)
 		if err != nil {
 			return fmt.Errorf("count run: %w", err)
@@ -77,6 +123,26 @@ func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 		}
 		return insertSetAside(ctx, tx, b.Integration, b.SetAside, now)
 	})
+}
+
+// acceptRanges adds the ranges beyond the checkpoint cp and forgets those
+// that end at or below it. Two ranges with one start keep the longer.
+func acceptRanges(ctx context.Context, tx *sql.Tx, integration, source string, cp int64, accepted []store.Range) error {
+	for _, r := range accepted {
+		if r.Hi <= cp {
+			continue
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO accepted_ranges (integration, source, lo, hi) VALUES (?, ?, ?, ?)
+			ON CONFLICT (integration, source, lo) DO UPDATE SET hi = max(hi, excluded.hi)`, integration, source, r.Lo, r.Hi)
+		if err != nil {
+			return fmt.Errorf("remember accepted range %d-%d: %w", r.Lo, r.Hi, err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM accepted_ranges WHERE integration = ? AND source = ? AND hi <= ?`, integration, source, cp)
+	if err != nil {
+		return fmt.Errorf("forget accepted ranges: %w", err)
+	}
+	return nil
 }
 
 func insertSetAside(ctx context.Context, tx *sql.Tx, integration string, events []store.SetAside, now int64) error {
@@ -103,23 +169,39 @@ func insertSetAside(ctx context.Context, tx *sql.Tx, integration string, events 
 
 // FinishRun closes a run and updates the integration's status: a success
 // sets last_complete and clears the error; a failure sets last_error and
-// the message. Both record the run's events as events_last_cycle.
+// the message. Both record the run's events as events_last_cycle and its
+// worker as last_worker, and a non-zero f.NextDue as next_due_at. It is
+// refused with store.ErrFenced when f.Token is not the integration's
+// current lease token.
 func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
+	var due any // NULL keeps next_due_at
+	if !f.NextDue.IsZero() {
+		due = ms(f.NextDue)
+	}
 	return db.inTx(ctx, "finish run of "+f.Integration, func(tx *sql.Tx) error {
+		if err := fence(ctx, tx, f.Integration, f.Token); err != nil {
+			return err
+		}
 		var events int64
-		err := tx.QueryRowContext(ctx, `UPDATE runs SET finished = ?, error = ? WHERE id = ? AND integration = ? RETURNING events`,
-			ms(f.Finished), f.Err, f.RunID, f.Integration).Scan(&events)
+		var worker string
+		err := tx.QueryRowContext(ctx, `UPDATE runs SET finished = ?, error = ?, filtered = ? WHERE id = ? AND integration = ? RETURNING events, worker`,
+			ms(f.Finished), f.Err, f.Filtered, f.RunID, f.Integration).Scan(&events, &worker)
 		if err != nil {
 			return fmt.Errorf("close run %d: %w", f.RunID, notFound(err))
 		}
 		if f.Err == "" {
-			_, err = tx.ExecContext(ctx, `UPDATE integrations SET last_complete = ?, last_error = NULL, error_message = '',
-				events_last_cycle = ? WHERE id = ?`, ms(f.Finished), events, f.Integration)
+			_, err = tx.ExecContext(ctx, `UPDATE integrations SET last_complete = ?1, last_error = NULL, error_message = '',
+				events_last_cycle = ?2, last_worker = ?3, next_due_at = coalesce(?4, next_due_at) WHERE id = ?5`,
+				ms(f.Finished), events, worker, due, f.Integration)
 		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE integrations SET last_error = ?, error_message = ?,
-				events_last_cycle = ? WHERE id = ?`, ms(f.Finished), f.Err, events, f.Integration)
+			_, err = tx.ExecContext(ctx, `UPDATE integrations SET last_error = ?1, error_message = ?2,
+				events_last_cycle = ?3, last_worker = ?4, next_due_at = coalesce(?5, next_due_at) WHERE id = ?6`,
+				ms(f.Finished), f.Err, events, worker, due, f.Integration)
 		}
 		if err != nil {
+			return fmt.Errorf("update status: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE integrations SET filtered_last_cycle = ? WHERE id = ?`, f.Filtered, f.Integration); err != nil {
 			return fmt.Errorf("update status: %w", err)
 		}
 		return nil
@@ -128,7 +210,7 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 
 // RecentRuns returns the integration's last n runs, newest first.
 func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]store.Run, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, started, finished, events, bytes, set_aside, error
+	rows, err := db.r.QueryContext(ctx, `SELECT id, worker, started, finished, events, bytes, set_aside, filtered, error
 		FROM runs WHERE integration = ? ORDER BY id DESC LIMIT ?`, integration, n)
 	if err != nil {
 		return nil, db.fail("list runs of "+integration, err)
@@ -139,7 +221,7 @@ func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]stor
 		r := store.Run{Integration: integration}
 		var started int64
 		var finished sql.NullInt64
-		if err := rows.Scan(&r.ID, &started, &finished, &r.Events, &r.Bytes, &r.SetAside, &r.Error); err != nil {
+		if err := rows.Scan(&r.ID, &r.Worker, &started, &finished, &r.Events, &r.Bytes, &r.SetAside, &r.Filtered, &r.Error); err != nil {
 			return nil, db.fail("list runs of "+integration, err)
 		}
 		r.Started, r.Finished = fromMS(started), timePtr(finished)

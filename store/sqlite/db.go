@@ -19,6 +19,9 @@ import (
 	"github.com/siemsync/siemsync/migrations"
 )
 
+// DB implements the whole store contract.
+var _ store.Backend = (*DB)(nil)
+
 // DefaultReaders is the size of the read-only connection pool.
 const DefaultReaders = 4
 

@@ -2,8 +2,6 @@ package sqlite_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -13,14 +11,21 @@ import (
 	"github.com/siemsync/siemsync/internal/secret"
 	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/store/sqlite"
+	"github.com/siemsync/siemsync/store/storetest"
 )
 
-const (
-	acctA = "3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90"
-	acctB = "b1c2d3e4-0000-4000-8000-00000000000b"
-)
+// The fixtures of the conformance suite.
+const acctA, acctB = storetest.AcctA, storetest.AcctB
 
-var t0 = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+var (
+	t0             = storetest.T0
+	audit          = storetest.Audit
+	job            = storetest.Job
+	jobID          = storetest.JobID
+	hecIntegration = storetest.HECIntegration
+	ids            = storetest.IDs
+	jobIDs         = storetest.JobIDs
+)
 
 // clock is a settable store clock.
 type clock struct {
@@ -50,12 +55,8 @@ type fixture struct {
 func setup(t testing.TB) *fixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "siemsync.db")
-	c, err := secret.New(bytes.Repeat([]byte{9}, secret.KeySize), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{t: t0}
-	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Cipher: c, Now: clk.Now})
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Cipher: testCipher(t), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,12 +64,13 @@ func setup(t testing.TB) *fixture {
 	return &fixture{db: db, clock: clk, path: path}
 }
 
-// audit builds a record of account at t0+minutes.
-func audit(account, id string, minutes int) siemsync.Audit {
-	return siemsync.Audit{
-		ID: id, Account: account, Time: t0.Add(time.Duration(minutes) * time.Minute),
-		Event: "login", User: "alice", Metadata: json.RawMessage(`{"n":` + fmt.Sprint(minutes) + `}`),
+func testCipher(t testing.TB) store.Cipher {
+	t.Helper()
+	c, err := secret.New(bytes.Repeat([]byte{9}, secret.KeySize), "test")
+	if err != nil {
+		t.Fatal(err)
 	}
+	return c
 }
 
 // ingestAudit stores records in one ingest with Audit and returns the
@@ -116,24 +118,6 @@ func (f *fixture) ingestJobs(t testing.TB, jobs ...siemsync.Job) []bool {
 	return changed
 }
 
-func job(account, id, status string) siemsync.Job {
-	return siemsync.Job{Job: id, Account: account, Status: status, Description: "backup"}
-}
-
-// jobID is a valid job UUID for n.
-func jobID(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n) }
-
-// hecIntegration is a valid HEC integration of account.
-func hecIntegration(account, name string) *siemsync.Integration {
-	in := &siemsync.Integration{
-		Account: account, Name: name, Kind: siemsync.KindHEC, Enabled: true,
-		Sources: []string{siemsync.SourceAudit, siemsync.SourceJobs},
-		URL:     "https://splunk.example.com:8088", Token: "tok-" + name,
-	}
-	in.ApplyDefaults()
-	return in
-}
-
 func (f *fixture) create(t testing.TB, in *siemsync.Integration) *siemsync.Integration {
 	t.Helper()
 	if err := f.db.CreateIntegration(t.Context(), in); err != nil {
@@ -152,20 +136,4 @@ func (f *fixture) auditPage(t testing.TB, q store.AuditQuery) []siemsync.Audit {
 		t.Fatal(err)
 	}
 	return page
-}
-
-func ids(recs []siemsync.Audit) []string {
-	var out []string
-	for _, r := range recs {
-		out = append(out, r.ID)
-	}
-	return out
-}
-
-func jobIDs(jobs []siemsync.Job) []string {
-	var out []string
-	for _, j := range jobs {
-		out = append(out, j.Job)
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/store"
 )
 
 // auditRowsPerInsert is how many records AuditBatch puts in one INSERT.
@@ -71,8 +72,9 @@ type Ingest struct {
 	jobSeqIn int64                 // its value when read, to know whether to save it
 }
 
-// BeginIngest starts an ingest transaction. Cancelling ctx rolls it back.
-func (db *DB) BeginIngest(ctx context.Context) (*Ingest, error) {
+// BeginIngest starts an ingest transaction (an *Ingest). Cancelling ctx
+// rolls it back.
+func (db *DB) BeginIngest(ctx context.Context) (store.IngestTx, error) {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, db.fail("begin ingest", err)

@@ -12,12 +12,12 @@ import (
 // The statements below number their parameters against this order.
 const configColumns = `name, kind, enabled, sources, url, token_enc, hec_index, sourcetype, source, ack, ack_timeout_ns,
 	address, protocol, framing, min_severity, ca_pem, client_cert_pem, client_key_enc, insecure_skip_verify,
-	server_name, gzip, max_batch_bytes, max_batch_events`
+	server_name, gzip, max_batch_bytes, max_batch_events, max_in_flight`
 
 const sqlInsertIntegration = `INSERT INTO integrations (` + configColumns + `,
-		id, account, backfill_since, backfill_until, created_at, updated_at)
+		id, account, backfill_since, backfill_until, created_at, updated_at, next_due_at)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
-		?24, ?25, ?26, ?27, ?28, ?28)`
+		?24, ?25, ?26, ?27, ?28, ?29, ?29, ?29)`
 
 // A NULL secret (?6, ?18) keeps the stored one; a client key goes with its
 // certificate, so clearing the certificate (?17 = ”) clears the key.
@@ -27,9 +27,10 @@ const sqlUpdateIntegration = `UPDATE integrations SET
 		address = ?12, protocol = ?13, framing = ?14, min_severity = ?15, ca_pem = ?16, client_cert_pem = ?17,
 		client_key_enc = CASE WHEN ?18 IS NOT NULL THEN ?18 WHEN ?17 = '' THEN NULL ELSE client_key_enc END,
 		insecure_skip_verify = ?19, server_name = ?20, gzip = ?21, max_batch_bytes = ?22, max_batch_events = ?23,
+		max_in_flight = ?24,
 		learned_batch_bytes = CASE WHEN max_batch_bytes = ?22 THEN learned_batch_bytes ELSE 0 END,
-		updated_at = ?24
-	WHERE id = ?25`
+		updated_at = ?25
+	WHERE id = ?26`
 
 // configArgs are the values of configColumns; token and key are sealed
 // (nil for none).
@@ -38,7 +39,7 @@ func configArgs(in *siemsync.Integration, token, key []byte) []any {
 		in.Name, string(in.Kind), in.Enabled, strings.Join(in.Sources, ","), in.URL, nilIfEmpty(token),
 		in.Index, in.Sourcetype, in.Source, in.Ack, int64(in.AckTimeout),
 		in.Address, in.Protocol, in.Framing, in.MinSeverity, in.CAPEM, in.ClientCertPEM, nilIfEmpty(key),
-		in.InsecureSkipVerify, in.ServerName, in.Gzip, in.MaxBatchBytes, in.MaxBatchEvents,
+		in.InsecureSkipVerify, in.ServerName, in.Gzip, in.MaxBatchBytes, in.MaxBatchEvents, in.MaxInFlight,
 	}
 }
 
@@ -54,7 +55,8 @@ func nilIfEmpty(b []byte) any {
 const sqlSelectIntegration = `SELECT ` + configColumns + `,
 		i.id, i.account, backfill_since, created_at, updated_at,
 		last_complete, last_error, error_message, events_last_cycle,
-		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes
+		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes, last_worker,
+		` + scopeColumns + `
 	FROM integrations i`
 
 // integrationRow is the scan target of sqlSelectIntegration.
@@ -67,19 +69,20 @@ type integrationRow struct {
 	since                   sql.NullInt64
 	created, updated        int64
 	lastComplete, lastError sql.NullInt64
+	scope                   scopeRow
 }
 
 func (r *integrationRow) dest() []any {
 	in := &r.in
-	return []any{
+	return append([]any{
 		&in.Name, &r.kind, &in.Enabled, &r.sources, &in.URL, &r.token, &in.Index, &in.Sourcetype, &in.Source,
 		&in.Ack, &r.ackTimeout, &in.Address, &in.Protocol, &in.Framing, &in.MinSeverity, &in.CAPEM,
 		&in.ClientCertPEM, &r.key, &in.InsecureSkipVerify, &in.ServerName, &in.Gzip, &in.MaxBatchBytes,
-		&in.MaxBatchEvents,
+		&in.MaxBatchEvents, &in.MaxInFlight,
 		&in.ID, &in.Account, &r.since, &r.created, &r.updated,
 		&r.lastComplete, &r.lastError, &in.Status.ErrorMessage, &in.Status.EventsLastCycle, &in.Status.SetAside,
-		&in.LearnedBatchBytes,
-	}
+		&in.LearnedBatchBytes, &in.Status.LastWorker,
+	}, r.scopeDest()...)
 }
 
 // integration finishes the scanned row; lag is measured against now.
@@ -99,5 +102,6 @@ func (r *integrationRow) integration(now time.Time) *siemsync.Integration {
 		since = *in.Status.LastComplete
 	}
 	in.Status.LagSeconds = max(0, now.Sub(since).Seconds())
+	r.finishScope(&in)
 	return &in
 }

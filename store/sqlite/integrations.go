@@ -14,7 +14,7 @@ import (
 
 // CreateIntegration stores a new integration. Callers validate it first
 // (Integration.Validate); the store assigns in.ID (when empty), CreatedAt
-// and UpdatedAt, creates the account on first sight, seals Token and
+// and UpdatedAt, makes it due now (an enabled one starts within seconds), creates the account on first sight, seals Token and
 // ClientKeyPEM, and sets the initial checkpoints in the same transaction:
 //
 //   - normally at the current end of the account's logs, so the
@@ -64,6 +64,9 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
+		if err := saveScope(ctx, tx, in); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO checkpoints (integration, source, seq, updated_at)
 			VALUES (?1, 'audit', ?2, ?4), (?1, 'jobs', ?3, ?4)`, in.ID, auditCP, jobsCP, ms(now))
 		if err != nil {
@@ -99,16 +102,18 @@ func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) e
 			return siemsync.ErrNotFound
 		}
 		in.UpdatedAt = now
-		return nil
+		return saveScope(ctx, tx, in)
 	})
 }
 
 // SetEnabled turns an integration on or off. A disabled integration keeps
-// its checkpoints, so enabling it again resumes where it stopped.
+// its checkpoints, so enabling it again resumes where it stopped; enabling
+// makes it due at once.
 func (db *DB) SetEnabled(ctx context.Context, id string, enabled bool) error {
 	return db.inTx(ctx, "set integration "+id+" enabled", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE integrations SET enabled = ?, updated_at = ? WHERE id = ?`,
-			enabled, ms(db.nowMS()), id)
+		now := ms(db.nowMS())
+		res, err := tx.ExecContext(ctx, `UPDATE integrations SET enabled = ?1, updated_at = ?2,
+			next_due_at = CASE WHEN ?1 THEN ?2 ELSE next_due_at END WHERE id = ?3`, enabled, now, id)
 		if err != nil {
 			return err
 		}
@@ -130,8 +135,9 @@ func (db *DB) LearnBatchBytes(ctx context.Context, id string, n int) error {
 	})
 }
 
-// DeleteIntegration removes an integration with its checkpoints, runs and
-// set-aside events.
+// DeleteIntegration removes an integration with its checkpoints, accepted
+// ranges, runs, set-aside events and lease. A worker still running a cycle
+// of it finds its writes refused: the integration is gone.
 func (db *DB) DeleteIntegration(ctx context.Context, id string) error {
 	return db.inTx(ctx, "delete integration "+id, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM integrations WHERE id = ?`, id)
@@ -141,13 +147,18 @@ func (db *DB) DeleteIntegration(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return siemsync.ErrNotFound
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE name = ?`, id); err != nil {
+			return fmt.Errorf("delete lease: %w", err)
+		}
 		return nil
 	})
 }
 
-// EnabledIntegrationIDs lists the enabled integrations, by account and name.
+// EnabledIntegrationIDs lists the enabled integrations of accounts whose
+// SIEM feature is on, by account and name.
 func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id FROM integrations WHERE enabled ORDER BY account, name`)
+	rows, err := db.r.QueryContext(ctx, `SELECT i.id FROM integrations i JOIN accounts a ON a.id = i.account
+		WHERE i.enabled AND a.siem_enabled ORDER BY i.account, i.name`)
 	if err != nil {
 		return nil, db.fail("list enabled integrations", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -71,22 +70,7 @@ func TestCreateIntegrationCheckpoints(t *testing.T) {
 	}
 }
 
-func TestCreateIntegrationNewAccount(t *testing.T) {
-	t.Parallel()
-	f := setup(t)
-	in := f.create(t, hecIntegration(acctB, "first"))
-	if _, err := f.db.GetAccount(t.Context(), acctB); err != nil {
-		t.Errorf("account not created: %v", err)
-	}
-	if len(in.ID) != 36 || !in.CreatedAt.Equal(t0) || !in.UpdatedAt.Equal(t0) || !in.TokenSet {
-		t.Errorf("created = %+v", in)
-	}
-	cp, _ := f.db.Checkpoints(t.Context(), in.ID)
-	if !reflect.DeepEqual(cp, store.Checkpoints{}) {
-		t.Errorf("checkpoints of an empty account = %+v", cp)
-	}
-}
-
+// The conformance suite checks what the API returns; this checks the file.
 func TestSecretsSealed(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
@@ -94,21 +78,8 @@ func TestSecretsSealed(t *testing.T) {
 	in := hecIntegration(acctA, "sealed")
 	in.Token, in.ClientCertPEM, in.ClientKeyPEM = token, "cert", key
 	f.create(t, in)
-
-	got, err := f.db.GetIntegration(t.Context(), in.ID, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Token != "" || got.ClientKeyPEM != "" || !got.TokenSet || !got.ClientKeySet {
-		t.Errorf("without secrets: token %q key %q set %v/%v", got.Token, got.ClientKeyPEM, got.TokenSet, got.ClientKeySet)
-	}
-	got, err = f.db.GetIntegration(t.Context(), in.ID, true)
-	if err != nil || got.Token != token || got.ClientKeyPEM != key {
-		t.Fatalf("with secrets: %q %q %v", got.Token, got.ClientKeyPEM, err)
-	}
-	list, _ := f.db.ListIntegrations(t.Context(), "")
-	if len(list) != 1 || list[0].Token != "" || !list[0].TokenSet {
-		t.Errorf("list leaks or loses the token: %+v", list)
+	if got, err := f.db.GetIntegration(t.Context(), in.ID, true); err != nil || got.Token != token {
+		t.Fatalf("stored token = %q, %v", got.Token, err)
 	}
 	// Neither the database nor its WAL holds the plaintext.
 	f.db.Close()
@@ -135,136 +106,5 @@ func TestNoCipher(t *testing.T) {
 	defer db.Close()
 	if err := db.CreateIntegration(t.Context(), hecIntegration(acctA, "x")); !errors.Is(err, store.ErrNoCipher) {
 		t.Errorf("create without a cipher = %v, want ErrNoCipher", err)
-	}
-}
-
-func TestIntegrationNameConflict(t *testing.T) {
-	t.Parallel()
-	f := setup(t)
-	a := f.create(t, hecIntegration(acctA, "splunk"))
-	f.create(t, hecIntegration(acctB, "splunk")) // another account may use the name
-	other := f.create(t, hecIntegration(acctA, "other"))
-
-	check := func(what string, err error) {
-		t.Helper()
-		var fe *siemsync.FieldError
-		if !errors.As(err, &fe) || fe.Field != "name" || !errors.Is(err, siemsync.ErrConflict) {
-			t.Fatalf("%s = %v, want a name FieldError that is ErrConflict", what, err)
-		}
-		if err.Error() != "field name: an integration with this name already exists in the account" {
-			t.Errorf("%s message = %q", what, err)
-		}
-	}
-	check("create", f.db.CreateIntegration(t.Context(), hecIntegration(acctA, "splunk")))
-	other.Name = a.Name
-	check("update", f.db.UpdateIntegration(t.Context(), other))
-}
-
-func TestUpdateIntegration(t *testing.T) {
-	t.Parallel()
-	f := setup(t)
-	in := hecIntegration(acctA, "u")
-	in.ClientCertPEM, in.ClientKeyPEM = "cert", "key-1"
-	f.create(t, in)
-	cp0, _ := f.db.Checkpoints(t.Context(), in.ID)
-
-	get := func() *siemsync.Integration {
-		t.Helper()
-		got, err := f.db.GetIntegration(t.Context(), in.ID, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return got
-	}
-	f.clock.Set(t0.Add(time.Hour))
-	upd := get()
-	upd.Token, upd.ClientKeyPEM = "", "" // keep both
-	upd.Name, upd.Index, upd.Sources, upd.Gzip, upd.AckTimeout = "renamed", "main", []string{"jobs"}, true, siemsync.Duration(time.Minute)
-	upd.Account, upd.CreatedAt = acctB, t0.Add(time.Hour) // ignored
-	if err := f.db.UpdateIntegration(t.Context(), upd); err != nil {
-		t.Fatal(err)
-	}
-	got := get()
-	if got.Name != "renamed" || got.Index != "main" || !slices.Equal(got.Sources, []string{"jobs"}) || !got.Gzip ||
-		got.AckTimeout.D() != time.Minute || got.Token != in.Token || got.ClientKeyPEM != "key-1" ||
-		got.Account != acctA || !got.CreatedAt.Equal(t0) || !got.UpdatedAt.Equal(t0.Add(time.Hour)) {
-		t.Errorf("after update: %+v", got)
-	}
-	if cp, _ := f.db.Checkpoints(t.Context(), in.ID); !reflect.DeepEqual(cp, cp0) {
-		t.Errorf("update moved checkpoints: %+v -> %+v", cp0, cp)
-	}
-	tests := []struct {
-		name             string
-		token, cert, key string
-		wantToken        string
-		wantKey          string
-	}{
-		{"new token", "tok-2", "cert", "", "tok-2", "key-1"},
-		{"new key", "", "cert", "key-2", "tok-2", "key-2"},
-		{"cert removed clears key", "", "", "", "tok-2", ""},
-	}
-	for _, tt := range tests {
-		upd := get()
-		upd.Token, upd.ClientCertPEM, upd.ClientKeyPEM = tt.token, tt.cert, tt.key
-		if err := f.db.UpdateIntegration(t.Context(), upd); err != nil {
-			t.Fatal(err)
-		}
-		got := get()
-		if got.Token != tt.wantToken || got.ClientKeyPEM != tt.wantKey || got.ClientKeySet != (tt.wantKey != "") {
-			t.Errorf("%s: token %q key %q (set %v), want %q %q", tt.name, got.Token, got.ClientKeyPEM, got.ClientKeySet, tt.wantToken, tt.wantKey)
-		}
-	}
-	missing := hecIntegration(acctA, "missing")
-	missing.ID = "00000000-0000-4000-8000-000000000000"
-	if err := f.db.UpdateIntegration(t.Context(), missing); !errors.Is(err, siemsync.ErrNotFound) {
-		t.Errorf("update of an unknown id = %v", err)
-	}
-}
-
-func TestIntegrationLifecycle(t *testing.T) {
-	t.Parallel()
-	f := setup(t)
-	b := f.create(t, hecIntegration(acctB, "b"))
-	a2 := f.create(t, hecIntegration(acctA, "zeta"))
-	a1 := f.create(t, hecIntegration(acctA, "alpha"))
-
-	list, err := f.db.ListIntegrations(t.Context(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, in := range list {
-		names = append(names, in.Name)
-	}
-	if !slices.Equal(names, []string{"alpha", "zeta", "b"}) {
-		t.Errorf("ListIntegrations = %v, want by account then name", names)
-	}
-	if list, _ := f.db.ListIntegrations(t.Context(), acctB); len(list) != 1 || list[0].ID != b.ID {
-		t.Errorf("ListIntegrations(B) = %v", list)
-	}
-	if err := f.db.SetEnabled(t.Context(), a2.ID, false); err != nil {
-		t.Fatal(err)
-	}
-	enabled, _ := f.db.EnabledIntegrationIDs(t.Context())
-	if !slices.Equal(enabled, []string{a1.ID, b.ID}) {
-		t.Errorf("EnabledIntegrationIDs = %v", enabled)
-	}
-	if got, _ := f.db.GetIntegration(t.Context(), a2.ID, false); got.Enabled {
-		t.Error("disabled integration reads as enabled")
-	}
-	if err := f.db.DeleteIntegration(t.Context(), a1.ID); err != nil {
-		t.Fatal(err)
-	}
-	const unknown = "00000000-0000-4000-8000-000000000000"
-	for name, err := range map[string]error{
-		"get deleted":    func() error { _, err := f.db.GetIntegration(t.Context(), a1.ID, false); return err }(),
-		"delete again":   f.db.DeleteIntegration(t.Context(), a1.ID),
-		"enable unknown": f.db.SetEnabled(t.Context(), unknown, true),
-		"checkpoints":    func() error { _, err := f.db.Checkpoints(t.Context(), unknown); return err }(),
-		"start run":      func() error { _, err := f.db.StartRun(t.Context(), unknown, t0); return err }(),
-	} {
-		if !errors.Is(err, siemsync.ErrNotFound) {
-			t.Errorf("%s = %v, want ErrNotFound", name, err)
-		}
 	}
 }

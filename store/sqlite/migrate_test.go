@@ -118,25 +118,8 @@ func TestMigrateBrokenLeavesVersion(t *testing.T) {
 // records) survive, and the ids still dedupe.
 func TestMigratePackedAudit(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "old.db")
-	old := fstest.MapFS{}
-	for _, name := range []string{"0001_init.sql", "0002_learned_batch_bytes.sql"} {
-		b, err := fs.ReadFile(migrations.FS, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		old[name] = sqlFile(string(b))
-	}
-	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Migrations: old})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = raw.Exec(`INSERT INTO accounts (num, id, created_at) VALUES (1, ?, 0);
+	path, raw := openAtVersion(t, 2)
+	_, err := raw.Exec(`INSERT INTO accounts (num, id, created_at) VALUES (1, ?, 0);
 		INSERT INTO audit (seq, account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at) VALUES
 			(1, 1, 'a', 1000, 'c1', 'admin', 'POST', 'alice', '1.2.3.4', '{"n":1}', 'login', 5),
 			(2, 1, 'b', 2000, '', '', '', '', '', NULL, 'logout', 5),
@@ -148,7 +131,7 @@ func TestMigratePackedAudit(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err = sqlite.Open(t.Context(), path, sqlite.Options{})
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,4 +165,35 @@ func TestMigratePackedAudit(t *testing.T) {
 	if ok, err := in.Audit(&fresh); err != nil || !ok || fresh.Seq <= 9 {
 		t.Errorf("new record: stored %v seq %d (%v), want above 9: seqs freed by retention are never reused", ok, fresh.Seq, err)
 	}
+}
+
+// openAtVersion creates a database with the first n embedded migrations
+// and returns its path and a plain connection to it, for a test to store
+// what an older siemsync would have.
+func openAtVersion(t *testing.T, n int) (string, *sql.DB) {
+	t.Helper()
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil || len(names) < n {
+		t.Fatalf("want %d migrations, have %v (%v)", n, names, err)
+	}
+	old := fstest.MapFS{}
+	for _, name := range names[:n] {
+		b, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[name] = sqlFile(string(b))
+	}
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Migrations: old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return path, raw
 }

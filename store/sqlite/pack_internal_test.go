@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/siemsync/siemsync/store"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/siemsync/siemsync/store"
 
 	"github.com/siemsync/siemsync"
 )

@@ -42,7 +42,10 @@ func TestPrune(t *testing.T) {
 	backfill.BackfillSince = &since
 	f.create(t, backfill)
 
-	run, _ := f.db.StartRun(ctx, uptodate.ID, t0)
+	run, err := f.db.StartRun(ctx, store.Lease{Name: uptodate.ID, Owner: "w"}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, b := range []store.BatchCommit{
 		{RunID: run, Integration: uptodate.ID, Source: "audit", Checkpoint: recs[3].Seq},
 		{RunID: run, Integration: uptodate.ID, Source: "jobs", Checkpoint: 3},
@@ -67,7 +70,10 @@ func TestPrune(t *testing.T) {
 	if !slices.Equal(ids(a), []string{"r30", "r40"}) {
 		t.Errorf("audit left: %v", ids(a))
 	}
-	jobs, _ := f.db.JobPage(ctx, store.JobQuery{Account: acctA, Limit: 10}, nil)
+	jobs, err := f.db.JobPage(ctx, store.JobQuery{Account: acctA, Limit: 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(jobIDs(jobs), []string{jobID(2), jobID(3)}) {
 		t.Errorf("jobs left: %v (the old active job must stay)", jobIDs(jobs))
 	}
@@ -98,11 +104,19 @@ func TestPrune(t *testing.T) {
 	if _, err := f.db.Prune(ctx, t0.Add(35*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	list, _ := f.db.ListIntegrations(ctx, acctA)
-	for _, in := range list {
-		if in.ID == behind.ID && in.Status.Warnings[0] != "retention pruned 4 audit records (2026-11-21T10:00:00Z to 2026-11-21T10:30:00Z) before this integration delivered them" {
-			t.Errorf("accumulated warning = %q", in.Status.Warnings[0])
-		}
+	// ListIntegrations reads the warnings of all integrations at once.
+	list, err := f.db.ListIntegrations(ctx, acctA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(list, func(in *siemsync.Integration) bool { return in.ID == behind.ID })
+	if i < 0 {
+		t.Fatalf("ListIntegrations(A) has no %s", behind.Name)
+	}
+	if got, want := list[i].Status.Warnings, []string{
+		"retention pruned 4 audit records (2026-11-21T10:00:00Z to 2026-11-21T10:30:00Z) before this integration delivered them", job1,
+	}; !slices.Equal(got, want) {
+		t.Errorf("accumulated warnings:\n got %q\nwant %q", got, want)
 	}
 	// Pruned seqs are never handed out again.
 	f.ingestAudit(t, audit(acctA, "after", 50))
