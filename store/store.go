@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/siemsync/siemsync"
@@ -218,4 +219,18 @@ type Sessions interface {
 	// DeleteSession ends a session (sign out). An unknown id is not an
 	// error.
 	DeleteSession(ctx context.Context, id [32]byte) error
+}
+
+// CheckLease refuses a lease request without a name or owner, or with a
+// ttl under a millisecond (the stores' clock resolution).
+func CheckLease(name, owner string, ttl time.Duration) error {
+	switch {
+	case name == "":
+		return errors.New("lease: no name given")
+	case owner == "":
+		return fmt.Errorf("lease %s: no owner given: set a worker id", name)
+	case ttl < time.Millisecond:
+		return fmt.Errorf("lease %s: the lease ttl must be at least 1ms, not %v", name, ttl)
+	}
+	return nil
 }

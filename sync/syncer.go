@@ -14,6 +14,7 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/sink"
 	"github.com/siemsync/siemsync/sources"
 	"github.com/siemsync/siemsync/store"
 )
@@ -35,6 +36,14 @@ type Sink interface {
 	// destination accepted all of them, else an *sink.Error says why not.
 	Send(ctx context.Context, body []byte, events int) error
 	Close() error
+}
+
+// packer is a destination that can put a whole batch in its wire form
+// (compressed) once, before the first attempt; Packs says whether the wire
+// form is a copy, so that the body's buffer can be reused at once.
+type packer interface {
+	Packs() bool
+	Pack(body []byte) sink.Wire
 }
 
 // Opener opens the sink of an integration (loaded with its secrets).

@@ -12,11 +12,11 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/audittrail"
-	"github.com/siemsync/siemsync/store/sqlite"
+	"github.com/siemsync/siemsync/store"
 )
 
 // storeCmd is a command that runs with the store open.
-func storeCmd(a *app, c *cobra.Command, run func(ctx context.Context, db *sqlite.DB, args []string) error) *cobra.Command {
+func storeCmd(a *app, c *cobra.Command, run func(ctx context.Context, db store.Backend, args []string) error) *cobra.Command {
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		db, err := a.openStore(cmd.Context(), false)
 		if err != nil {
@@ -38,7 +38,7 @@ func newAccountKeysCmd(a *app) *cobra.Command {
 		var name string
 		var asJSON bool
 		c := storeCmd(a, &cobra.Command{Use: use, Short: short, Example: example, Args: nArgs(n)},
-			func(ctx context.Context, db *sqlite.DB, args []string) error {
+			func(ctx context.Context, db store.Backend, args []string) error {
 				return a.accountKeys(ctx, db, append([]string{strings.Fields(use)[0]}, args...), name, asJSON)
 			})
 		if flags != nil {
@@ -67,7 +67,7 @@ func newAccountsListCmd(a *app) *cobra.Command {
 	c := storeCmd(a, &cobra.Command{
 		Use: "list [--json]", Short: "list accounts (they appear on first ingest or integration)",
 		Example: "  siemsync accounts list --json", Args: nArgs(0),
-	}, func(ctx context.Context, db *sqlite.DB, _ []string) error {
+	}, func(ctx context.Context, db store.Backend, _ []string) error {
 		list, err := db.ListAccounts(ctx)
 		if err != nil {
 			return err
@@ -99,7 +99,7 @@ func newAccountsUpdateCmd(a *app) *cobra.Command {
 			"  siemsync accounts update 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --siem=false",
 		Args: nArgs(1),
 	}
-	run := func(ctx context.Context, db *sqlite.DB, args []string) error {
+	run := func(ctx context.Context, db store.Backend, args []string) error {
 		set := changed(c.Flags())
 		var np, hp *string
 		if set["name"] {
@@ -137,8 +137,8 @@ func newSetAsideCmd(a *app) *cobra.Command {
 }
 
 // setAsideCmd is a setaside command on one integration, which must exist.
-func setAsideCmd(a *app, c *cobra.Command, run func(ctx context.Context, db *sqlite.DB, in *siemsync.Integration, args []string) error) *cobra.Command {
-	return storeCmd(a, c, func(ctx context.Context, db *sqlite.DB, args []string) error {
+func setAsideCmd(a *app, c *cobra.Command, run func(ctx context.Context, db store.Backend, in *siemsync.Integration, args []string) error) *cobra.Command {
+	return storeCmd(a, c, func(ctx context.Context, db store.Backend, args []string) error {
 		in, err := db.GetIntegration(ctx, args[0], false)
 		if err != nil {
 			return fmt.Errorf("integration %s: %w", args[0], err)
@@ -152,7 +152,7 @@ func newSetAsideListCmd(a *app) *cobra.Command {
 	c := setAsideCmd(a, &cobra.Command{
 		Use: "list ID [--json]", Short: "list an integration's set-aside events",
 		Example: "  siemsync setaside list 6f1c… --json", Args: nArgs(1),
-	}, func(ctx context.Context, db *sqlite.DB, in *siemsync.Integration, _ []string) error {
+	}, func(ctx context.Context, db store.Backend, in *siemsync.Integration, _ []string) error {
 		list, err := db.ListSetAside(ctx, in.ID)
 		if err != nil {
 			return err
@@ -176,7 +176,7 @@ func newSetAsideRetryCmd(a *app) *cobra.Command {
 	c := setAsideCmd(a, &cobra.Command{
 		Use: "retry ID", Short: "send an integration's set-aside events again",
 		Example: "  siemsync setaside retry 6f1c…", Args: nArgs(1),
-	}, func(ctx context.Context, db *sqlite.DB, in *siemsync.Integration, _ []string) error {
+	}, func(ctx context.Context, db store.Backend, in *siemsync.Integration, _ []string) error {
 		delivered, remaining, err := a.newSyncer(db, f, nil).RetrySetAside(ctx, in.ID)
 		fmt.Fprintf(a.stdout, "%d delivered, %d still set aside\n", delivered, remaining)
 		if err == nil {
@@ -194,7 +194,7 @@ func newSetAsideDropCmd(a *app) *cobra.Command {
 	c := setAsideCmd(a, &cobra.Command{
 		Use: "drop ID [EVENT ...|--all]", Short: "forget set-aside events (they are not sent)",
 		Example: "  siemsync setaside drop 6f1c… 17 18\n  siemsync setaside drop 6f1c… --all", Args: minArgs(1),
-	}, func(ctx context.Context, db *sqlite.DB, in *siemsync.Integration, events []string) error {
+	}, func(ctx context.Context, db store.Backend, in *siemsync.Integration, events []string) error {
 		id := in.ID
 		var ids []int64
 		if all {
@@ -236,7 +236,7 @@ func newPruneCmd(a *app) *cobra.Command {
 	c := storeCmd(a, &cobra.Command{
 		Use: "prune [--retention 720h]", Short: "apply the retention now",
 		Example: "  siemsync prune --retention 168h", Args: nArgs(0),
-	}, func(ctx context.Context, db *sqlite.DB, _ []string) error {
+	}, func(ctx context.Context, db store.Backend, _ []string) error {
 		res, err := db.Prune(ctx, time.Now().Add(-retention))
 		if err != nil {
 			return err

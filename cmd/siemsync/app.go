@@ -14,6 +14,8 @@ import (
 	"github.com/siemsync/siemsync/internal/secret"
 	"github.com/siemsync/siemsync/sink/hec"
 	"github.com/siemsync/siemsync/sink/syslog"
+	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/postgres"
 	"github.com/siemsync/siemsync/store/sqlite"
 	"github.com/siemsync/siemsync/sync"
 )
@@ -50,22 +52,37 @@ func (a *app) setup() error {
 	return nil
 }
 
-// openStore opens the database with the secrets cipher: the key comes from
-// SIEMSYNC_SECRET_KEY, or from a key file beside the database that is
-// created on first use. Only a command that may create the store (serve,
-// ingest, demo), or --create, makes a new one: a mistyped --db is refused
-// instead of silently starting an empty store.
-func (a *app) openStore(ctx context.Context, mayCreate bool) (*sqlite.DB, error) {
-	if err := checkStorePath(a.g.db, mayCreate || a.g.create); err != nil {
+// openStore opens the store --db names with the secrets cipher: the key
+// comes from SIEMSYNC_SECRET_KEY or, for a SQLite file, from a key file
+// beside the database that is created on first use. Only a command that may
+// create a SQLite store (serve, ingest, demo), or --create, makes a new one:
+// a mistyped --db is refused instead of silently starting an empty store.
+func (a *app) openStore(ctx context.Context, mayCreate bool) (store.Backend, error) {
+	keyBeside := a.g.db
+	if postgres.IsURL(a.g.db) {
+		keyBeside = "" // workers share the database: they must share the key too
+	} else if err := checkStorePath(a.g.db, mayCreate || a.g.create); err != nil {
 		return nil, err
 	}
-	c, err := secret.Load(a.g.db, a.env("SIEMSYNC_SECRET_KEY"))
+	c, err := secret.Load(keyBeside, a.env("SIEMSYNC_SECRET_KEY"))
 	if err != nil {
 		return nil, fmt.Errorf("load secret key: %w", explainFS(a.g.db, err))
 	}
-	db, err := sqlite.Open(ctx, a.g.db, sqlite.Options{Cipher: c})
+	return openStore(ctx, a.g.db, c)
+}
+
+// openStore opens a PostgreSQL database (postgres:// or postgresql:// URL;
+// the PG* environment variables fill what it leaves out) or else a SQLite
+// file.
+func openStore(ctx context.Context, dsn string, c store.Cipher) (store.Backend, error) {
+	if postgres.IsURL(dsn) {
+		// Its errors name user, host and database, never the URL, which
+		// may hold a password.
+		return postgres.Open(ctx, dsn, postgres.Options{Cipher: c})
+	}
+	db, err := sqlite.Open(ctx, dsn, sqlite.Options{Cipher: c})
 	if err != nil {
-		return nil, explainFS(a.g.db, err) // sqlite's errors name the path
+		return nil, explainFS(dsn, err) // sqlite's errors name the path
 	}
 	return db, nil
 }
@@ -162,7 +179,7 @@ func (a *app) addSyncFlags(fs interface {
 		"HEC events larger than this get their metadata truncated with a marker, below Splunk's 10,000-byte TRUNCATE (env SIEMSYNC_MAX_EVENT_BYTES)")
 }
 
-func (a *app) newSyncer(db *sqlite.DB, f syncFlags, m *metrics.Metrics) *sync.Syncer {
+func (a *app) newSyncer(db store.Backend, f syncFlags, m *metrics.Metrics) *sync.Syncer {
 	sc := sinkConfig{requestTimeout: f.requestTimeout, maxEventBytes: f.maxEventBytes, metrics: m}
 	return sync.New(sync.Config{
 		Store: db, Open: a.opener(sc), Hostname: a.g.hostName,

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/siemsync/siemsync/internal/bench"
+	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/postgres"
 )
 
 func newBenchCmd(a *app) *cobra.Command {
@@ -67,6 +69,9 @@ func (a *app) bench(ctx context.Context, c bench.Config, set map[string]bool, as
 	}
 	if c.HECURL != "" && c.HECLatency > 0 {
 		return usagef("--hec-latency simulates latency on the built-in receiver; a real HEC has its own")
+	}
+	if postgres.IsURL(a.g.db) {
+		c.Open = func(ctx context.Context, ci store.Cipher) (store.Backend, error) { return openStore(ctx, a.g.db, ci) }
 	}
 	c.AllowPrivate = a.g.allowPrivate
 	c.Hostname = a.g.hostName

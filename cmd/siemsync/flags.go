@@ -27,7 +27,7 @@ type globals struct {
 // addGlobals registers the global flags as persistent flags of the root
 // command, with their defaults taken from the environment.
 func (g *globals) addGlobals(fs *pflag.FlagSet, e env) {
-	fs.StringVar(&g.db, "db", e.str("SIEMSYNC_DB", "siemsync.db"), "SQLite database `path` (env SIEMSYNC_DB)")
+	fs.StringVar(&g.db, "db", e.str("SIEMSYNC_DB", "siemsync.db"), "SQLite database `path`, or a PostgreSQL URL postgres://user@host/db (PG* variables fill the rest) (env SIEMSYNC_DB)")
 	fs.BoolVar(&g.create, "create", e.boolean("SIEMSYNC_CREATE", false),
 		"create the database if it does not exist (serve and ingest always may) (env SIEMSYNC_CREATE)")
 	fs.StringVar(&g.logFormat, "log-format", e.str("SIEMSYNC_LOG_FORMAT", "json"), "log `format`: json or console (env SIEMSYNC_LOG_FORMAT)")

@@ -18,7 +18,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -211,8 +210,10 @@ func newInstallServer(t *testing.T, opts hecrecv.Options, env []string) (*instal
 	if opts.Tokens == nil {
 		opts.Tokens = []string{hecToken}
 	}
-	in := &install{t: t, dir: t.TempDir(), env: env}
-	in.db = filepath.Join(in.dir, "siemsync.db")
+	in := &install{t: t, dir: t.TempDir()}
+	var dbEnv []string
+	in.db, dbEnv = database(t, in.dir)
+	in.env = append(dbEnv, env...)
 	in.recv = hecrecv.New(opts)
 	in.tap = &tap{next: in.recv}
 	srv := httptest.NewUnstartedServer(in.tap)

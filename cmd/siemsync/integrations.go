@@ -13,7 +13,7 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/audittrail"
-	"github.com/siemsync/siemsync/store/sqlite"
+	"github.com/siemsync/siemsync/store"
 )
 
 func newIntegrationsCmd(a *app) *cobra.Command {
@@ -187,15 +187,15 @@ func writeJSON(w io.Writer, v any) error {
 
 // idCmd is a command that takes one integration id: run gets it with the
 // store open.
-func idCmd(a *app, use, short, example string, run func(ctx context.Context, db *sqlite.DB, id string) error) *cobra.Command {
+func idCmd(a *app, use, short, example string, run func(ctx context.Context, db store.Backend, id string) error) *cobra.Command {
 	return storeCmd(a, &cobra.Command{Use: use + " ID", Short: short, Example: example, Args: nArgs(1)},
-		func(ctx context.Context, db *sqlite.DB, args []string) error { return run(ctx, db, args[0]) })
+		func(ctx context.Context, db store.Backend, args []string) error { return run(ctx, db, args[0]) })
 }
 
 func newIntegrationsShowCmd(a *app) *cobra.Command {
 	var asJSON bool
 	c := idCmd(a, "show", "settings and status of one integration", "  siemsync integrations show 6f1c… --json",
-		func(ctx context.Context, db *sqlite.DB, id string) error {
+		func(ctx context.Context, db store.Backend, id string) error {
 			in, err := db.GetIntegration(ctx, id, false)
 			if err != nil {
 				return fmt.Errorf("integration %s: %w", id, err)
@@ -266,7 +266,7 @@ func or(s, def string) string {
 func newIntegrationsToggleCmd(a *app, enabled bool) *cobra.Command {
 	name := map[bool]string{true: "enable", false: "disable"}[enabled]
 	return idCmd(a, name, name+" an integration's syncing", "  siemsync integrations "+name+" 6f1c…",
-		func(ctx context.Context, db *sqlite.DB, id string) error {
+		func(ctx context.Context, db store.Backend, id string) error {
 			in, err := db.GetIntegration(ctx, id, false)
 			if err == nil {
 				err = db.SetEnabled(ctx, id, enabled)
@@ -288,7 +288,7 @@ func newIntegrationsToggleCmd(a *app, enabled bool) *cobra.Command {
 
 func newIntegrationsDeleteCmd(a *app) *cobra.Command {
 	return idCmd(a, "delete", "delete an integration, its checkpoints and set-aside events", "  siemsync integrations delete 6f1c…",
-		func(ctx context.Context, db *sqlite.DB, id string) error {
+		func(ctx context.Context, db store.Backend, id string) error {
 			in, err := db.GetIntegration(ctx, id, false)
 			if err == nil {
 				err = db.DeleteIntegration(ctx, id)
@@ -307,7 +307,7 @@ func newIntegrationsTestCmd(a *app) *cobra.Command {
 	var timeout time.Duration
 	c := idCmd(a, "test", "Test connection: DNS, connect, TLS, authenticate (and optionally send one event)",
 		"  siemsync integrations test 6f1c… --send-test-event",
-		func(ctx context.Context, db *sqlite.DB, id string) error {
+		func(ctx context.Context, db store.Backend, id string) error {
 			return integrationsTest(ctx, a, db, id, send, asJSON, timeout)
 		})
 	c.Flags().BoolVar(&send, "send-test-event", false, "also send one visible test event")
@@ -316,7 +316,7 @@ func newIntegrationsTestCmd(a *app) *cobra.Command {
 	return c
 }
 
-func integrationsTest(ctx context.Context, a *app, db *sqlite.DB, id string, send, asJSON bool, timeout time.Duration) error {
+func integrationsTest(ctx context.Context, a *app, db store.Backend, id string, send, asJSON bool, timeout time.Duration) error {
 	in, err := db.GetIntegration(ctx, id, true)
 	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -22,6 +23,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/siemsync/siemsync/internal/testenv"
 )
 
 // readmeBlocks returns the fenced blocks of README.md marked with
@@ -65,10 +68,7 @@ func TestReadmeTestCommand(t *testing.T) {
 func isolated(t *testing.T, ctx context.Context, dir, script string, env []string) *exec.Cmd {
 	t.Helper()
 	if out, err := exec.Command("unshare", "-n", "true").CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("unshare -n (needs root): %v %s", err, out)
-		}
-		t.Skipf("unshare -n (needs root): %v %s", err, out)
+		testenv.Missing(t, fmt.Sprintf("unshare -n (needs root): %v %s", err, out))
 	}
 	// The trap stops what the script left in the background when a command
 	// fails part way; on success the script stops it itself.

@@ -10,13 +10,12 @@ import (
 	"github.com/siemsync/siemsync/admin"
 	"github.com/siemsync/siemsync/internal/audittrail"
 	"github.com/siemsync/siemsync/store"
-	"github.com/siemsync/siemsync/store/sqlite"
 )
 
 // record puts a change made on the command line in the account's audit
 // trail (SPEC §7.3), as the admin. The change is made already: a failure
 // to record it is reported, not fatal.
-func (a *app) record(ctx context.Context, db *sqlite.DB, c audittrail.Change) {
+func (a *app) record(ctx context.Context, db store.Backend, c audittrail.Change) {
 	if !a.auditTrail() {
 		return
 	}
@@ -32,13 +31,13 @@ func (a *app) record(ctx context.Context, db *sqlite.DB, c audittrail.Change) {
 func (a *app) auditTrail() bool { return a.env.boolean("SIEMSYNC_AUDIT_TRAIL", true) }
 
 // recordIntegration records a change of one integration.
-func (a *app) recordIntegration(ctx context.Context, db *sqlite.DB, event string, in *siemsync.Integration, fields []string) {
+func (a *app) recordIntegration(ctx context.Context, db store.Backend, event string, in *siemsync.Integration, fields []string) {
 	a.record(ctx, db, audittrail.Change{Account: in.Account, Event: event, Integration: in, Fields: fields})
 }
 
 // accountKeys runs `accounts keys add ACCOUNT --name N`, `keys list
 // ACCOUNT [--json]` and `keys revoke ACCOUNT ID`.
-func (a *app) accountKeys(ctx context.Context, db *sqlite.DB, pos []string, name string, asJSON bool) error {
+func (a *app) accountKeys(ctx context.Context, db store.Backend, pos []string, name string, asJSON bool) error {
 	const use = "siemsync accounts keys add ACCOUNT --name N | keys list ACCOUNT [--json] | keys revoke ACCOUNT ID"
 	if len(pos) < 2 || !siemsync.ValidUUID(pos[1]) {
 		return usagef("usage: %s", use)
@@ -105,7 +104,7 @@ func (a *app) accountKeys(ctx context.Context, db *sqlite.DB, pos []string, name
 }
 
 // setSIEM switches the SIEM feature of an account and records it.
-func (a *app) setSIEM(ctx context.Context, db *sqlite.DB, account string, on bool) error {
+func (a *app) setSIEM(ctx context.Context, db store.Backend, account string, on bool) error {
 	acc, err := db.GetAccount(ctx, account)
 	if err != nil {
 		return fmt.Errorf("account %s: %w", account, err)

@@ -15,7 +15,6 @@ import (
 	"github.com/siemsync/siemsync/ingest"
 	"github.com/siemsync/siemsync/internal/metrics"
 	"github.com/siemsync/siemsync/store"
-	"github.com/siemsync/siemsync/store/sqlite"
 	"github.com/siemsync/siemsync/sync"
 )
 
@@ -77,7 +76,7 @@ func newServeCmd(a *app) *cobra.Command {
 // in-flight batches finish (bounded by the grace period), stop the HTTP
 // server, and return so the caller closes the store. ready, when not nil,
 // receives the admin URL once the server listens.
-func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func(url string)) error {
+func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready func(url string)) error {
 	if f.adminToken == "" {
 		f.adminToken = a.env("SIEMSYNC_ADMIN_TOKEN")
 	}
@@ -154,7 +153,7 @@ const pruneEvery = time.Hour
 
 // startPruner applies the retention every hour until ctx ends, on one
 // worker of the deployment at a time.
-func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Duration, owner string) <-chan struct{} {
+func (a *app) startPruner(ctx context.Context, db store.Backend, retention time.Duration, owner string) <-chan struct{} {
 	done := make(chan struct{})
 	if retention <= 0 {
 		close(done)
@@ -168,7 +167,10 @@ func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Dur
 			_, err := db.AcquireLease(ctx, store.PruneLease, owner, pruneEvery-5*time.Minute)
 			if err == nil {
 				var res store.PruneResult
-				res, err = db.Prune(ctx, time.Now().Add(-retention))
+				// A cutoff at the start of a day (UTC) lets PostgreSQL
+				// drop a whole day's partition instead of deleting row by
+				// row; records stay at most a day longer than --retention.
+				res, err = db.Prune(ctx, time.Now().Add(-retention).UTC().Truncate(24*time.Hour))
 				if err == nil {
 					a.log.Info().Interface("pruned", res).Msg("prune")
 				}
@@ -190,7 +192,7 @@ func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Dur
 }
 
 // ingester adapts the ingest package to the admin API.
-type ingester struct{ db *sqlite.DB }
+type ingester struct{ db store.Backend }
 
 func (i ingester) Audit(ctx context.Context, r io.Reader, account string) (store.IngestResult, error) {
 	return ingest.Audit(ctx, i.db, r, ingest.Options{Account: account})

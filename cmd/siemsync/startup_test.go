@@ -6,6 +6,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -18,12 +19,10 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync/internal/hecrecv"
+	"github.com/siemsync/siemsync/internal/testenv"
 )
 
-var (
-	tokenLine  = regexp.MustCompile(`admin token \(shown once; only its hash is stored\): (\S+)`)
-	servingURL = regexp.MustCompile(`"url":"(http://[^"]+)"`)
-)
+var tokenLine = regexp.MustCompile(`admin token \(shown once; only its hash is stored\): (\S+)`)
 
 // serveURL waits for a serve started with SIEMSYNC_LOG_LEVEL=info to log
 // the URL it serves on, and returns it.
@@ -34,8 +33,8 @@ func serveURL(t *testing.T, p *proc) string {
 		if p.exited() {
 			t.Fatalf("serve exited: %s %s", p.stdout.String(), p.stderr.String())
 		}
-		if m := servingURL.FindStringSubmatch(p.stderr.String()); m != nil {
-			url = m[1]
+		if m := serveURLRE.FindStringSubmatch(p.stderr.String()); m != nil {
+			url = m[1] + "/"
 		}
 		return url != ""
 	})
@@ -140,10 +139,7 @@ func mountTmpfs(t *testing.T, opts string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", opts, "tmpfs", dir).CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("mount tmpfs (needs root): %v %s", err, out)
-		}
-		t.Skipf("mount tmpfs (needs root): %v %s", err, out)
+		testenv.Missing(t, fmt.Sprintf("mount tmpfs (needs root): %v %s", err, out))
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 	return dir

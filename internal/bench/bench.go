@@ -33,6 +33,7 @@ import (
 	"github.com/siemsync/siemsync/internal/metrics"
 	"github.com/siemsync/siemsync/internal/numfmt"
 	"github.com/siemsync/siemsync/internal/secret"
+	"github.com/siemsync/siemsync/sink"
 	"github.com/siemsync/siemsync/sink/hec"
 	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/store/sqlite"
@@ -49,6 +50,9 @@ const (
 // Config selects what to measure. The zero value (with defaults applied)
 // is the drain of 1,000,000 records to the built-in receiver.
 type Config struct {
+	// Open opens the store to measure (siemsync bench --db postgres://…);
+	// nil: a new SQLite file in a temporary directory.
+	Open func(ctx context.Context, c store.Cipher) (store.Backend, error)
 	// Drain mode: ingest Drain records into one account, then drain them
 	// with one cycle of one integration (created with a backfill, so the
 	// history is sent).
@@ -153,7 +157,7 @@ func (c *Config) defaults() error {
 type runner struct {
 	cfg    Config
 	res    *Result
-	db     *sqlite.DB
+	db     store.Backend
 	dbPath string
 	cipher *secret.Cipher
 	recv   *receiver
@@ -162,6 +166,14 @@ type runner struct {
 	m      meter
 	tty    bool
 	prof   *os.File
+}
+
+// open opens the store under test: cfg.Open's, or the temporary SQLite file.
+func (r *runner) open(ctx context.Context) (store.Backend, error) {
+	if r.cfg.Open != nil {
+		return r.cfg.Open(ctx, r.cipher)
+	}
+	return sqlite.Open(ctx, r.dbPath, sqlite.Options{Cipher: r.cipher})
 }
 
 // Run runs the bench that cfg describes and returns what it measured. It
@@ -195,7 +207,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	r.dbPath = filepath.Join(dir, "bench.db")
-	if r.db, err = sqlite.Open(ctx, r.dbPath, sqlite.Options{Cipher: r.cipher}); err != nil {
+	if r.db, err = r.open(ctx); err != nil {
 		return nil, err
 	}
 	defer func() { r.db.Close() }()
@@ -476,7 +488,7 @@ func (r *runner) measureSync(ctx context.Context, run func(*ssync.Syncer) ([]ssy
 		return errf("reopen store", err)
 	}
 	var err error
-	if r.db, err = sqlite.Open(ctx, r.dbPath, sqlite.Options{Cipher: r.cipher}); err != nil {
+	if r.db, err = r.open(ctx); err != nil {
 		return errf("reopen store", err)
 	}
 	s := r.syncer()
@@ -596,16 +608,43 @@ type meteredSink struct {
 
 func (s *meteredSink) Send(ctx context.Context, body []byte, events int) error {
 	err := s.Sink.Send(ctx, body, events)
-	if err == nil && events > 0 {
-		s.m.batches.Add(1)
-		s.m.events.Add(int64(events))
-		s.m.raw.Add(int64(len(body)))
-		for {
-			old := s.m.maxBatch.Load()
-			if int64(len(body)) <= old || s.m.maxBatch.CompareAndSwap(old, int64(len(body))) {
-				break
-			}
+	if err == nil {
+		s.count(events, len(body))
+	}
+	return err
+}
+
+// Pack meters the packed path the cycle takes with gzip on.
+func (s *meteredSink) Pack(body []byte) sink.Wire {
+	return &meteredWire{Wire: s.Sink.Pack(body), s: s, raw: len(body)}
+}
+
+func (s *meteredSink) count(events, raw int) {
+	if events == 0 {
+		return
+	}
+	s.m.batches.Add(1)
+	s.m.events.Add(int64(events))
+	s.m.raw.Add(int64(raw))
+	for {
+		old := s.m.maxBatch.Load()
+		if int64(raw) <= old || s.m.maxBatch.CompareAndSwap(old, int64(raw)) {
+			break
 		}
+	}
+}
+
+// meteredWire counts a packed batch once the destination accepted it.
+type meteredWire struct {
+	sink.Wire
+	s   *meteredSink
+	raw int
+}
+
+func (w *meteredWire) Send(ctx context.Context, events int) error {
+	err := w.Wire.Send(ctx, events)
+	if err == nil {
+		w.s.count(events, w.raw)
 	}
 	return err
 }

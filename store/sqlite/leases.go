@@ -159,13 +159,5 @@ func fence(ctx context.Context, tx *sql.Tx, name string, token int64) error {
 }
 
 func checkLease(name, owner string, ttl time.Duration) error {
-	switch {
-	case name == "":
-		return errors.New("lease: no name given")
-	case owner == "":
-		return fmt.Errorf("lease %s: no owner given: set a worker id", name)
-	case ttl < time.Millisecond:
-		return fmt.Errorf("lease %s: the lease ttl must be at least 1ms, not %v", name, ttl)
-	}
-	return nil
+	return store.CheckLease(name, owner, ttl)
 }
