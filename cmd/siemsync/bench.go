@@ -59,6 +59,7 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	c.NoGzip = *noGzip
 	c.AllowPrivate = a.g.allowPrivate
 	c.Hostname = a.g.hostName
+	c.Transports = a.transports
 	// Per-cycle results are the bench's output; only warnings are logged.
 	c.Logger = a.log.Level(max(zerolog.WarnLevel, a.log.GetLevel()))
 	if !quiet {

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/siemsync/siemsync/sink/hec"
 )
 
 const usage = `siemsync — periodic SIEM sync worker (Splunk HEC, syslog CEF)
@@ -70,7 +72,9 @@ func main() {
 var errSilent = errors.New("failed")
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{env: env(getenv), stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{env: env(getenv), stdin: stdin, stdout: stdout, stderr: stderr,
+		transports: hec.NewTransports(hec.TransportOptions{})}
+	defer a.transports.Close()
 	name, rest, err := splitCommand(args, &a.g, a.env, stderr)
 	if err == nil && (name == "help" || name == "-h" || name == "--help") {
 		fmt.Fprint(stdout, usage)
