@@ -123,4 +123,7 @@ type Account struct {
 	Name      string    `json:"name"`
 	Host      string    `json:"host"`
 	CreatedAt time.Time `json:"created_at"`
+	// SIEMEnabled is the SIEM feature of the account (SPEC §7.2): when
+	// false its integrations do not sync and account keys cannot add one.
+	SIEMEnabled bool `json:"siem_enabled"`
 }

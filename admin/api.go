@@ -61,6 +61,10 @@ func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 			msg = fmt.Sprintf("line %d: %s", fe.Line, msg)
 		}
 		writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: msg, Field: fe.Field, Line: fe.Line}})
+	case isForbidden(err):
+		writeError(w, http.StatusForbidden, "forbidden", err.Error(), "")
+	case errors.Is(err, errNoAccount):
+		writeError(w, http.StatusNotFound, "not_found", "no such account", "")
 	case errors.Is(err, siemsync.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "no such integration", "")
 	case errors.Is(err, errDisabled):
@@ -150,22 +154,32 @@ func jsonKind(k string) string {
 func (s *Server) apiRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /metrics", s.metrics)
-	mux.HandleFunc("GET /accounts", s.apiAccounts)
+	// Operator only (SPEC §7.1): an account key gets 403.
+	mux.HandleFunc("GET /metrics", s.operator(s.metrics))
+	mux.HandleFunc("GET /accounts", s.operator(s.apiAccounts))
+	mux.HandleFunc("PATCH /accounts/{account}", s.operator(s.apiAccountPatch))
+	mux.HandleFunc("POST /accounts/{account}/audit", s.operator(s.apiIngestAudit))
+	mux.HandleFunc("POST /accounts/{account}/jobs", s.operator(s.apiIngestJobs))
+	mux.HandleFunc("GET /accounts/{account}/keys", s.operator(s.apiKeyList))
+	mux.HandleFunc("POST /accounts/{account}/keys", s.operator(s.apiKeyCreate))
+	mux.HandleFunc("DELETE /accounts/{account}/keys/{kid}", s.operator(s.apiKeyRevoke))
+
+	// The admin, or an account key for its own account.
+	mux.HandleFunc("GET /accounts/{account}", s.apiAccount)
+	mux.HandleFunc("GET /egress", s.apiEgress)
 	mux.HandleFunc("GET /integrations", s.apiList)
 	mux.HandleFunc("POST /integrations", s.apiCreate)
-	mux.HandleFunc("GET /integrations/{id}", s.apiGet)
-	mux.HandleFunc("PATCH /integrations/{id}", s.apiPatch)
-	mux.HandleFunc("DELETE /integrations/{id}", s.apiDelete)
-	mux.HandleFunc("PUT /integrations/{id}/enabled", s.apiEnabled)
-	mux.HandleFunc("POST /integrations/{id}/test", s.apiTest)
-	mux.HandleFunc("GET /integrations/{id}/status", s.apiStatus)
-	mux.HandleFunc("POST /integrations/{id}/sync", s.apiSync)
-	mux.HandleFunc("GET /integrations/{id}/setaside", s.apiSetAsideList)
-	mux.HandleFunc("POST /integrations/{id}/setaside/retry", s.apiSetAsideRetry)
-	mux.HandleFunc("DELETE /integrations/{id}/setaside/{sid}", s.apiSetAsideDelete)
-	mux.HandleFunc("POST /accounts/{account}/audit", s.apiIngestAudit)
-	mux.HandleFunc("POST /accounts/{account}/jobs", s.apiIngestJobs)
+	mux.HandleFunc("POST /integrations/test", s.apiTestUnsaved)
+	mux.HandleFunc("GET /integrations/{id}", s.owned(s.apiGet))
+	mux.HandleFunc("PATCH /integrations/{id}", s.owned(s.apiPatch))
+	mux.HandleFunc("DELETE /integrations/{id}", s.owned(s.apiDelete))
+	mux.HandleFunc("PUT /integrations/{id}/enabled", s.owned(s.apiEnabled))
+	mux.HandleFunc("POST /integrations/{id}/test", s.owned(s.apiTest))
+	mux.HandleFunc("GET /integrations/{id}/status", s.owned(s.apiStatus))
+	mux.HandleFunc("POST /integrations/{id}/sync", s.owned(s.apiSync))
+	mux.HandleFunc("GET /integrations/{id}/setaside", s.owned(s.apiSetAsideList))
+	mux.HandleFunc("POST /integrations/{id}/setaside/retry", s.owned(s.apiSetAsideRetry))
+	mux.HandleFunc("DELETE /integrations/{id}/setaside/{sid}", s.owned(s.apiSetAsideDelete))
 
 	authed := s.bearer(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

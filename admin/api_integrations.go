@@ -1,10 +1,11 @@
 package admin
 
 import (
-	"context"
+	"errors"
 	"net/http"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 )
 
 // view prepares an integration for a response: no secrets, warnings added.
@@ -33,6 +34,13 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, siemsync.Invalid("account", "must be an account UUID"))
 		return
 	}
+	if p := who(r); !p.admin() {
+		if account != "" && account != p.account {
+			s.writeErr(w, r, &errForbidden{"an account key lists its own account's integrations only"})
+			return
+		}
+		account = p.account
+	}
 	list, err := s.cfg.Store.ListIntegrations(r.Context(), account)
 	if err != nil {
 		s.writeErr(w, r, err)
@@ -45,20 +53,36 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"integrations": out})
 }
 
-func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
+// newIntegration reads the body of a create or of a test of an unsaved
+// integration: the same defaults and checks as the CLI's and the page's. An
+// account key's own account is the default account, and the only one
+// allowed.
+func (s *Server) newIntegration(w http.ResponseWriter, r *http.Request) (*siemsync.Integration, error) {
 	var body integrationInput
 	if err := decodeJSON(w, r, &body); err != nil {
-		s.writeErr(w, r, err)
-		return
+		return nil, err
 	}
-	// Defaults of a new integration: the same as the CLI's and the page's.
+	p := who(r)
+	if !p.admin() && body.Account == nil {
+		body.Account = &p.account
+	}
 	in := &siemsync.Integration{Enabled: true, Gzip: true}
 	if err := body.apply(in, true, s.now()); err != nil {
-		s.writeErr(w, r, err)
-		return
+		return nil, err
 	}
 	in.ApplyDefaults()
 	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.mayCreate(r.Context(), p, in.Account); err != nil {
+		return nil, accountErr(err)
+	}
+	return in, nil
+}
+
+func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
+	in, err := s.newIntegration(w, r)
+	if err != nil {
 		s.writeErr(w, r, err)
 		return
 	}
@@ -72,13 +96,14 @@ func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
+	s.recordIntegration(r, audittrail.IntegrationCreated, saved, nil)
 	w.Header().Set("Location", "/api/v1/integrations/"+saved.ID)
 	writeJSON(w, http.StatusCreated, s.view(saved))
 }
 
 // accountErr explains a not-found on create: the account does not exist.
 func accountErr(err error) error {
-	if errIsNotFound(err) {
+	if errIsNotFound(err) || errors.Is(err, errNoAccount) {
 		return siemsync.Invalid("account", "is not a known account: ingest its records first, or check the UUID")
 	}
 	return err
@@ -99,7 +124,7 @@ func (s *Server) apiPatch(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
-	in, err := s.update(r.Context(), r.PathValue("id"), func(in *siemsync.Integration) error {
+	in, err := s.update(r, r.PathValue("id"), func(in *siemsync.Integration) error {
 		return body.apply(in, false, s.now())
 	})
 	if err != nil {
@@ -111,12 +136,15 @@ func (s *Server) apiPatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // update loads an integration without secrets, lets change edit it, checks
-// it and saves it; the stored token and key stay unless change set new ones.
-func (s *Server) update(ctx context.Context, id string, change func(*siemsync.Integration) error) (*siemsync.Integration, error) {
+// it, saves it and records the names of the changed fields in the account's
+// audit trail; the stored token and key stay unless change set new ones.
+func (s *Server) update(r *http.Request, id string, change func(*siemsync.Integration) error) (*siemsync.Integration, error) {
+	ctx := r.Context()
 	in, err := s.cfg.Store.GetIntegration(ctx, id, false)
 	if err != nil {
 		return nil, err
 	}
+	before := *in
 	if err := change(in); err != nil {
 		return nil, err
 	}
@@ -127,16 +155,40 @@ func (s *Server) update(ctx context.Context, id string, change func(*siemsync.In
 	if err := s.cfg.Store.UpdateIntegration(ctx, in); err != nil {
 		return nil, err
 	}
+	s.recordUpdate(r, &before, in)
 	return s.cfg.Store.GetIntegration(ctx, id, false)
+}
+
+// recordUpdate records an update with the names of the fields it changed; a
+// change of the toggle is recorded as an enable or a disable of its own.
+func (s *Server) recordUpdate(r *http.Request, before, after *siemsync.Integration) {
+	fields := audittrail.ChangedFields(before, after)
+	rest := fields[:0:0]
+	for _, f := range fields {
+		if f != "enabled" {
+			rest = append(rest, f)
+		}
+	}
+	if len(rest) > 0 {
+		s.record(r, audittrail.Change{Account: after.Account, Event: audittrail.IntegrationUpdated, Integration: after, Fields: rest})
+	}
+	if before.Enabled != after.Enabled {
+		s.recordIntegration(r, toggleEvent(after.Enabled), after, nil)
+	}
 }
 
 func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := s.cfg.Store.DeleteIntegration(r.Context(), id); err != nil {
+	in, err := s.cfg.Store.GetIntegration(r.Context(), id, false)
+	if err == nil {
+		err = s.cfg.Store.DeleteIntegration(r.Context(), id)
+	}
+	if err != nil {
 		s.writeErr(w, r, err)
 		return
 	}
 	s.log.Info().Str("integration", id).Str("via", "api").Msg("integration deleted")
+	s.recordIntegration(r, audittrail.IntegrationDeleted, in, nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -152,16 +204,30 @@ func (s *Server) apiEnabled(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, siemsync.Invalid("enabled", "is required: true or false"))
 		return
 	}
-	id := r.PathValue("id")
-	if err := s.cfg.Store.SetEnabled(r.Context(), id, *body.Enabled); err != nil {
-		s.writeErr(w, r, err)
-		return
-	}
-	s.log.Info().Str("integration", id).Bool("enabled", *body.Enabled).Str("via", "api").Msg("integration toggled")
-	in, err := s.cfg.Store.GetIntegration(r.Context(), id, false)
+	in, err := s.setEnabled(r, r.PathValue("id"), *body.Enabled)
 	if err != nil {
 		s.writeErr(w, r, err)
 		return
 	}
+	s.log.Info().Str("integration", in.ID).Bool("enabled", in.Enabled).Str("via", "api").Msg("integration toggled")
 	writeJSON(w, http.StatusOK, s.view(in))
+}
+
+// setEnabled turns an integration on or off and records it when it changed.
+func (s *Server) setEnabled(r *http.Request, id string, enabled bool) (*siemsync.Integration, error) {
+	before, err := s.cfg.Store.GetIntegration(r.Context(), id, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Store.SetEnabled(r.Context(), id, enabled); err != nil {
+		return nil, err
+	}
+	in, err := s.cfg.Store.GetIntegration(r.Context(), id, false)
+	if err != nil {
+		return nil, err
+	}
+	if before.Enabled != in.Enabled {
+		s.recordIntegration(r, toggleEvent(in.Enabled), in, nil)
+	}
+	return in, nil
 }

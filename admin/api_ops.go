@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 	"github.com/siemsync/siemsync/store"
 )
 
@@ -26,13 +27,21 @@ type testResult struct {
 	Steps []siemsync.Step `json:"steps"`
 }
 
-// runTest loads the integration with its secrets, runs the Tester and makes
-// sure no step message repeats a secret.
-func (s *Server) runTest(ctx context.Context, id string, sendEvent bool) (testResult, error) {
-	in, err := s.cfg.Store.GetIntegration(ctx, id, true)
+// runTest loads the integration with its secrets, tests it and records the
+// test in the account's audit trail.
+func (s *Server) runTest(r *http.Request, id string, sendEvent bool) (testResult, error) {
+	in, err := s.cfg.Store.GetIntegration(r.Context(), id, true)
 	if err != nil {
 		return testResult{}, err
 	}
+	res := s.test(r.Context(), in, sendEvent)
+	s.recordIntegration(r, audittrail.IntegrationTested, in, map[string]any{"ok": res.OK, "test_event": sendEvent})
+	return res, nil
+}
+
+// test runs the Tester on an integration that carries its secrets and makes
+// sure no step message repeats a secret.
+func (s *Server) test(ctx context.Context, in *siemsync.Integration, sendEvent bool) testResult {
 	steps := s.cfg.Tester(ctx, in, sendEvent)
 	res := testResult{OK: len(steps) > 0, Steps: make([]siemsync.Step, 0, len(steps))}
 	for _, st := range steps {
@@ -40,8 +49,8 @@ func (s *Server) runTest(ctx context.Context, id string, sendEvent bool) (testRe
 		res.OK = res.OK && st.OK
 		res.Steps = append(res.Steps, st)
 	}
-	s.log.Info().Str("integration", id).Bool("ok", res.OK).Msg("connection test")
-	return res, nil
+	s.log.Info().Str("integration", in.ID).Bool("ok", res.OK).Msg("connection test")
+	return res
 }
 
 // redact removes secrets from a message meant for a person.
@@ -68,11 +77,33 @@ func (s *Server) apiTest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	res, err := s.runTest(r.Context(), r.PathValue("id"), body.SendTestEvent)
+	res, err := s.runTest(r, r.PathValue("id"), body.SendTestEvent)
 	if err != nil {
 		s.writeErr(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// apiTestUnsaved tests an integration body before it is saved (SPEC §7.4):
+// the same checks as a create, and nothing is stored. No test event is
+// sent: the destination sees only the connection and the token check.
+func (s *Server) apiTestUnsaved(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Tester == nil {
+		s.notAvailable(w, "connection testing")
+		return
+	}
+	in, err := s.newIntegration(w, r)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	if _, err := s.cfg.Store.GetAccount(r.Context(), in.Account); err != nil {
+		s.writeErr(w, r, accountErr(err))
+		return
+	}
+	res := s.test(r.Context(), in, false)
+	s.recordIntegration(r, audittrail.IntegrationTested, in, map[string]any{"ok": res.OK, "unsaved": true})
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -129,9 +160,11 @@ type syncResult struct {
 	Status *statusView `json:"status"`
 }
 
-// runNow runs a cycle. It does not stop when the client goes away: an
-// abandoned cycle would only be repeated.
-func (s *Server) runNow(ctx context.Context, id string) (cycleErr, err error) {
+// runNow runs a cycle and records the request in the account's audit
+// trail. It does not stop when the client goes away: an abandoned cycle
+// would only be repeated.
+func (s *Server) runNow(r *http.Request, id string) (cycleErr, err error) {
+	ctx := r.Context()
 	in, err := s.cfg.Store.GetIntegration(ctx, id, true) // secrets only to redact the message
 	if err != nil {
 		return nil, err
@@ -139,6 +172,7 @@ func (s *Server) runNow(ctx context.Context, id string) (cycleErr, err error) {
 	if !in.Enabled {
 		return nil, errDisabled
 	}
+	s.recordIntegration(r, audittrail.IntegrationSynced, in, nil)
 	err = s.cfg.Syncer.RunNow(context.WithoutCancel(ctx), id)
 	switch {
 	case err == nil:
@@ -158,7 +192,7 @@ func (s *Server) apiSync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	cycleErr, err := s.runNow(r.Context(), id)
+	cycleErr, err := s.runNow(r, id)
 	if err != nil {
 		s.writeErr(w, r, err)
 		return
@@ -197,7 +231,8 @@ func (s *Server) apiSetAsideRetry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if _, err := s.cfg.Store.GetIntegration(r.Context(), id, false); err != nil {
+	in, err := s.cfg.Store.GetIntegration(r.Context(), id, false)
+	if err != nil {
 		s.writeErr(w, r, err)
 		return
 	}
@@ -206,6 +241,7 @@ func (s *Server) apiSetAsideRetry(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
+	s.recordIntegration(r, audittrail.SetAsideRetried, in, map[string]any{"delivered": delivered, "remaining": remaining})
 	s.log.Info().Str("integration", id).Int("delivered", delivered).Int("remaining", remaining).Msg("set-aside retry")
 	writeJSON(w, http.StatusOK, map[string]int{"delivered": delivered, "remaining": remaining})
 }
@@ -217,16 +253,14 @@ func (s *Server) apiSetAsideDelete(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such set-aside event", "")
 		return
 	}
-	n, err := s.cfg.Store.DeleteSetAside(r.Context(), id, []int64{sid})
-	if err != nil {
+	if n, err := s.dropSetAside(r, id, sid); err != nil || n == 0 {
+		if err == nil {
+			writeError(w, http.StatusNotFound, "not_found", "no such set-aside event", "")
+			return
+		}
 		s.writeErr(w, r, err)
 		return
 	}
-	if n == 0 {
-		writeError(w, http.StatusNotFound, "not_found", "no such set-aside event", "")
-		return
-	}
-	s.log.Info().Str("integration", id).Int64("set_aside", sid).Msg("set-aside event dropped")
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -247,4 +281,19 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+}
+
+// dropSetAside drops one set-aside event and records it when it was there.
+func (s *Server) dropSetAside(r *http.Request, id string, sid int64) (int, error) {
+	in, err := s.cfg.Store.GetIntegration(r.Context(), id, false)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.cfg.Store.DeleteSetAside(r.Context(), id, []int64{sid})
+	if err != nil || n == 0 {
+		return n, err
+	}
+	s.log.Info().Str("integration", id).Int64("set_aside", sid).Msg("set-aside event dropped")
+	s.recordIntegration(r, audittrail.SetAsideDropped, in, map[string]any{"set_aside_id": sid})
+	return n, nil
 }

@@ -28,12 +28,17 @@ func TestAPIAuth(t *testing.T) {
 		"session only": func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "siemsync_session", Value: "x.y"}) },
 	}
 	var bodies []string
+	n := 0
 	for name, set := range cases {
 		for _, ep := range []struct{ method, path string }{
 			{"GET", "/api/v1/integrations"}, {"POST", "/api/v1/integrations"}, {"DELETE", "/api/v1/integrations/x"},
 			{"GET", "/metrics"}, {"GET", "/api/v1/metrics"}, {"POST", "/api/v1/accounts/" + acct + "/audit"},
 		} {
 			r := httptest.NewRequest(ep.method, ep.path, strings.NewReader(`{}`))
+			// One address per request: wrong tokens from one address are
+			// rate-limited (TestAPIAuthRateLimit).
+			n++
+			r.RemoteAddr = fmt.Sprintf("198.51.100.%d:1234", n)
 			set(r)
 			w := b.serve(r)
 			if w.Code != http.StatusUnauthorized {

@@ -3,23 +3,71 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// bearer requires Authorization: Bearer <admin token>. Every failure gets
-// the same 401, whether the header is missing, malformed or wrong.
+// bearer requires Authorization: Bearer <admin token or account key> and
+// puts the principal in the request's context. Every failure gets the same
+// 401, whether the header is missing, malformed or wrong; a client address
+// with too many wrong tokens gets 429 for a while, like failed sign-ins.
 func (s *Server) bearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		scheme, token, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") || !s.tokenOK(strings.TrimSpace(token)) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="siemsync"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send Authorization: Bearer <admin token>", "")
-			return
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			token = ""
 		}
-		next.ServeHTTP(w, r)
+		p, err := s.signIn(r, strings.TrimSpace(token))
+		switch {
+		case errors.Is(err, errTooManyFailures):
+			w.Header().Set("Retry-After", strconv.Itoa(int(loginWindow/time.Second)))
+			writeError(w, http.StatusTooManyRequests, "too_many_failures", "too many requests with a wrong token from this address: wait a few minutes", "")
+		case errors.Is(err, errBadToken):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="siemsync"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send Authorization: Bearer <admin token or account key>", "")
+		case err != nil:
+			s.writeErr(w, r, err)
+		default:
+			next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
+		}
 	})
+}
+
+var (
+	errBadToken        = errors.New("no valid admin token or account key")
+	errTooManyFailures = errors.New("too many failed attempts from this address")
+)
+
+// signIn authenticates the token of a request (API or sign-in form) under
+// the failure limit of its client address. After too many wrong tokens the
+// address is refused for a while without the token being looked at, except
+// for a token that has the form of an account key: keys carry 256 random
+// bits, so checking them helps no guesser, and a host product whose backend
+// sends one revoked key then does not lock its other customers out. A wrong
+// token counts as a failure; no token at all does not.
+func (s *Server) signIn(r *http.Request, token string) (principal, error) {
+	addr, now := clientAddr(r), s.now()
+	blocked := s.limiter.blocked(addr, now)
+	if blocked && !strings.HasPrefix(token, KeyPrefix) {
+		return principal{}, errTooManyFailures
+	}
+	if token == "" {
+		return principal{}, errBadToken
+	}
+	p, ok, err := s.authenticate(r.Context(), token)
+	switch {
+	case err != nil:
+		return principal{}, err
+	case ok:
+		return p, nil
+	}
+	s.limiter.fail(addr, now)
+	s.log.Info().Str("remote", addr).Msg("wrong admin token or account key")
+	if blocked {
+		return principal{}, errTooManyFailures
+	}
+	return principal{}, errBadToken
 }
 
 // crossOrigin rejects browser requests that come from another site (by
@@ -36,7 +84,10 @@ func (s *Server) page(f pageFunc) http.Handler {
 		var se *session
 		ok := false
 		if err == nil {
-			se, ok = s.sess.check(c.Value)
+			if se, ok, err = s.sess.check(r.Context(), c.Value); err != nil {
+				s.pageErr(w, r, err)
+				return
+			}
 		}
 		if !ok {
 			if r.Method == http.MethodGet {
@@ -63,7 +114,7 @@ func (s *Server) page(f pageFunc) http.Handler {
 				return
 			}
 		}
-		f(w, r, se)
+		f(w, r.WithContext(withPrincipal(r.Context(), se.who)), se)
 	})
 }
 
@@ -100,7 +151,7 @@ type loginView struct {
 
 func (s *Server) loginShow(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		if _, ok := s.sess.check(c.Value); ok {
+		if _, ok, _ := s.sess.check(r.Context(), c.Value); ok {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}
@@ -113,22 +164,24 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusForbidden, "Request refused", "This form was sent from another site.")
 		return
 	}
-	addr, now := clientAddr(r), s.now()
-	if s.limiter.blocked(addr, now) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	p, err := s.signIn(r, strings.TrimSpace(r.PostFormValue("token")))
+	switch {
+	case errors.Is(err, errTooManyFailures):
 		s.render(w, http.StatusTooManyRequests, "login", loginView{baseView: s.base("Sign in", nil),
 			Error: "Too many failed sign-ins. Wait a few minutes and try again."})
 		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if !s.tokenOK(strings.TrimSpace(r.PostFormValue("token"))) {
-		s.limiter.fail(addr, now)
-		s.log.Info().Str("remote", addr).Msg("admin sign-in refused")
+	case errors.Is(err, errBadToken):
 		s.render(w, http.StatusUnauthorized, "login", loginView{baseView: s.base("Sign in", nil),
-			Error: "That admin token is not valid."})
+			Error: "That admin token or account key is not valid."})
+		return
+	case err != nil:
+		s.pageErr(w, r, err)
 		return
 	}
-	value, _, err := s.sess.issue()
+	value, _, err := s.sess.issue(r.Context(), p)
 	if err != nil {
+		s.log.Error().Err(err).Msg("sign-in: start a session")
 		s.renderError(w, http.StatusInternalServerError, "Error", "Could not start a session.")
 		return
 	}
@@ -137,7 +190,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, se *session) {
-	s.sess.revoke(se)
+	if err := s.sess.revoke(r.Context(), se); err != nil {
+		s.pageErr(w, r, err)
+		return
+	}
 	s.flashes.drop(se.nonce)
 	s.setSessionCookie(w, "", -1)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

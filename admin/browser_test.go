@@ -21,6 +21,7 @@ import (
 	"github.com/siemsync/siemsync/internal/metrics"
 	"github.com/siemsync/siemsync/sink/hec"
 	"github.com/siemsync/siemsync/sink/syslog"
+	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/store/sqlite"
 	ssync "github.com/siemsync/siemsync/sync"
 )
@@ -136,87 +137,15 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancelT()
-
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
-		})
-	}
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			_ = chromedp.Do(ctx, shot("failed-"+strings.ReplaceAll(step, " ", "-")))
-			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-			t.Fatalf("%s: %v\npage text:\n%s", step, err, body)
-		}
-	}
-	get := func(step, js string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-		return v
-	}
-	// waitText waits until the first element matching sel contains s.
-	waitText := func(sel, s string) chromedp.Action[chromedp.Void] {
-		js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, s)
-		// A plain loop rather than chromedp.Poll: the page may navigate
-		// (a form was just submitted), which ends a poll with an error.
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				ok, err := chromedp.Evaluate[bool](js)(ctx, tg)
-				if err == nil && ok {
-					return nil
-				}
-				if time.Now().After(deadline) {
-					return fmt.Errorf("wait for %q in %s: timed out (last error: %v)", s, sel, err)
-				}
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(50 * time.Millisecond):
-				}
-			}
-		})
-	}
-	click := func(sel string) chromedp.Action[chromedp.Void] {
-		return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)
-	}
-	// typeIn replaces the field's value by typing v.
-	typeIn := func(sel, v string) chromedp.Action[chromedp.Void] {
-		clear := fmt.Sprintf(`(() => { document.querySelector(%q).value = ""; return true; })()`, sel)
-		return chromedp.Steps(
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := chromedp.Evaluate[bool](clear)(ctx, tg)
-				return err
-			}),
-			chromedp.SendKeys(chromedp.CSS(sel), v))
-	}
+	c := newChrome(t, chrome, dir)
+	shot, run, get, waitText, click, typeIn := c.shot, c.run, c.get, c.waitText, c.click, c.typeIn
 	setValue := func(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SetValue(chromedp.CSS(sel), v) }
 	visible := func(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(chromedp.CSS(sel)) }
 
 	// Sign in: a wrong token first.
 	run("open", chromedp.Navigate(ts.URL+"/"), visible("#token"), shot("01-login-desktop"))
 	run("wrong login", typeIn("#token", "not-the-token"), click("form button[type=submit]"),
-		waitText(".flash-error", "That admin token is not valid."))
+		waitText(".flash-error", "That admin token or account key is not valid."))
 	run("login", typeIn("#token", adminToken), click("form button[type=submit]"),
 		waitText("h1", "Integrations"), waitText(".account", "No integrations yet"), shot("02-index-empty-desktop"))
 
@@ -315,4 +244,209 @@ func TestBrowser(t *testing.T) {
 	if v := get("after delete", `String(document.querySelectorAll('.card[data-name="Splunk production"]').length)`); v != "0" {
 		t.Fatal("deleted integration still listed")
 	}
+}
+
+// TestBrowserAccountKey signs in with an account key in headless Chromium:
+// every page shows that account alone, never another account's name, id or
+// integrations, and the customer's admin can test an unsaved integration,
+// add it, and see the operator's egress addresses.
+func TestBrowserAccountKey(t *testing.T) {
+	chrome := chromiumPath(t)
+	dir := screenshotDir(t)
+	db, _ := openStore(t)
+	const goodToken = "good-hec-token-9911"
+	recv := hecrecv.New(hecrecv.Options{Tokens: []string{goodToken}})
+	hecSrv := httptest.NewServer(recv)
+	t.Cleanup(hecSrv.Close)
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+	hopts := hec.Options{AllowPrivate: true, RequestTimeout: 5 * time.Second, Logger: log}
+	srv, err := admin.New(admin.Config{
+		Store: db, Logger: log, TokenHash: sha256.Sum256([]byte(adminToken)), Egress: "203.0.113.16/28",
+		Tester: func(ctx context.Context, in *siemsync.Integration, send bool) []siemsync.Step {
+			return hec.Check(ctx, in, hopts, send)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+
+	// Two customers, each with an integration.
+	ingestAudit(t, db, acct, ids("a", 2)...)
+	ingestAudit(t, db, acct2, ids("b", 2)...)
+	nameA, nameB := "Acme Corp", "Globex Rival"
+	for a, n := range map[string]*string{acct: &nameA, acct2: &nameB} {
+		if err := db.UpdateAccount(t.Context(), a, n, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk := func(account, name string) string {
+		in := &siemsync.Integration{Account: account, Name: name, Kind: siemsync.KindHEC, Enabled: true,
+			Sources: []string{"audit"}, URL: hecSrv.URL, Token: goodToken}
+		in.ApplyDefaults()
+		if err := db.CreateIntegration(t.Context(), in); err != nil {
+			t.Fatal(err)
+		}
+		return in.ID
+	}
+	mk(acct, "Acme Splunk")
+	otherID := mk(acct2, "Globex SOC Splunk")
+	key, hash, err := admin.NewAccountKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateAccountKey(t.Context(), &store.AccountKey{Account: acct, Name: "acme-portal", Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	// What must never appear in a page of account A's key.
+	foreign := []string{acct2, nameB, "Globex", otherID}
+
+	c := newChrome(t, chrome, dir)
+	ctx := c.ctx
+	shot, run, waitText, click, typeIn := c.shot, c.run, c.waitText, c.click, c.typeIn
+
+	// alone checks the whole HTML of the page for the other account.
+	alone := func(page string) {
+		t.Helper()
+		html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+		if err != nil {
+			t.Fatalf("%s: %v", page, err)
+		}
+		for _, s := range foreign {
+			if strings.Contains(html, s) {
+				t.Fatalf("%s: the page of account A's key contains %q of account B", page, s)
+			}
+		}
+		if strings.Contains(html, key) {
+			t.Fatalf("%s: the page contains the account key", page)
+		}
+	}
+
+	run("sign in with the key", chromedp.Navigate(ts.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#token")),
+		typeIn("#token", key), click("form button[type=submit]"),
+		waitText("h1", "Integrations"), waitText(".account", "Acme Splunk"), waitText(".topnav", "key: acme-portal"),
+		shot("21-key-index"))
+	alone("index")
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("section.account").length`)); n != 1 {
+		t.Fatalf("%d account sections, want 1", n)
+	}
+
+	run("another account's integration", chromedp.Navigate(ts.URL+"/integrations/"+otherID), waitText("h1", "Not found"))
+	alone("another account's integration")
+
+	// Test before Save: the test runs, nothing is stored.
+	run("new form", chromedp.Navigate(ts.URL+"/integrations/new"), chromedp.WaitVisible(chromedp.CSS("#integration-form")),
+		waitText("#egress", "203.0.113.16/28"))
+	alone("new form")
+	if opts, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("#account option")).map(o => o.value).join(",")`)); opts != ","+acct {
+		t.Fatalf("account choices %q, want only the key's account", opts)
+	}
+	run("test unsaved", chromedp.SetValue(chromedp.CSS("#account"), acct), typeIn("#name", "Acme SOC"),
+		typeIn("#url", hecSrv.URL), typeIn("#token", goodToken), click("#test-button"),
+		waitText("#test h2", "Connection test: passed"), shot("22-key-test-before-save"))
+	alone("tested form")
+	if list, _ := db.ListIntegrations(t.Context(), acct); len(list) != 1 {
+		t.Fatalf("Test stored an integration: %d", len(list))
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#name").value`)); v != "Acme SOC" {
+		t.Fatalf("name after Test: %q", v)
+	}
+	run("save", typeIn("#token", goodToken), click("#integration-form .formbar button.btn-primary"),
+		waitText(".flash-ok", "Acme SOC was added"), waitText("#egress", "203.0.113.16/28"), shot("23-key-detail"))
+	alone("detail")
+	run("index again", chromedp.Navigate(ts.URL+"/"), waitText(".account", "Acme SOC"))
+	alone("index with two integrations")
+}
+
+// chrome is a headless Chromium tab and the steps the browser tests take in it.
+type chrome struct {
+	t   *testing.T
+	ctx context.Context
+	dir string // screenshots
+}
+
+func newChrome(t *testing.T, path, dir string) *chrome {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(t.Context(), opts...)
+	t.Cleanup(cancelA)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(cancelC)
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelT)
+	return &chrome{t: t, ctx: ctx, dir: dir}
+}
+
+func (c *chrome) shot(name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		buf, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(c.dir, name+".png"), buf, 0o644)
+	})
+}
+
+// run does the actions of a step; on failure it saves a screenshot and
+// stops the test with the page's text.
+func (c *chrome) run(step string, actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	if err := chromedp.Do(c.ctx, actions...); err != nil {
+		_ = chromedp.Do(c.ctx, c.shot("failed-"+strings.ReplaceAll(step, " ", "-")))
+		body, _ := chromedp.Run(c.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		c.t.Fatalf("%s: %v\npage text:\n%s", step, err, body)
+	}
+}
+
+func (c *chrome) get(step, js string) string {
+	c.t.Helper()
+	v, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		c.t.Fatalf("%s: %v", step, err)
+	}
+	return v
+}
+
+// waitText waits until the first element matching sel contains s.
+func (c *chrome) waitText(sel, s string) chromedp.Action[chromedp.Void] {
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, s)
+	// A plain loop rather than chromedp.Poll: the page may navigate (a
+	// form was just submitted), which ends a poll with an error.
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ok, err := chromedp.Evaluate[bool](js)(ctx, tg)
+			if err == nil && ok {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("wait for %q in %s: timed out (last error: %v)", s, sel, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
+
+func (c *chrome) click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)
+}
+
+// typeIn replaces the field's value by typing v.
+func (c *chrome) typeIn(sel, v string) chromedp.Action[chromedp.Void] {
+	clear := fmt.Sprintf(`(() => { document.querySelector(%q).value = ""; return true; })()`, sel)
+	return chromedp.Steps(
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](clear)(ctx, tg)
+			return err
+		}),
+		chromedp.SendKeys(chromedp.CSS(sel), v))
 }

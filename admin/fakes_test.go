@@ -27,6 +27,7 @@ type fakeStore struct {
 	runs     map[string][]store.Run
 	setAside map[string][]store.SetAside
 	settings map[string]string
+	sessions map[[32]byte]store.Session
 	err      error // when set, every method fails with it
 }
 
@@ -104,7 +105,7 @@ func (f *fakeStore) CreateIntegration(_ context.Context, in *siemsync.Integratio
 		return &conflict{&siemsync.FieldError{Field: "name", Msg: "an integration with this name already exists in the account"}}
 	}
 	if _, ok := f.accounts[in.Account]; !ok {
-		f.accounts[in.Account] = siemsync.Account{ID: in.Account, Name: "Acme"}
+		f.accounts[in.Account] = siemsync.Account{ID: in.Account, Name: "Acme", SIEMEnabled: true}
 	}
 	c := *in
 	c.CreatedAt = time.Now()
@@ -315,3 +316,80 @@ func (fi *fakeIngester) Jobs(_ context.Context, r io.Reader, account string) (st
 }
 
 var errBoom = errors.New("disk I/O error")
+
+func (f *fakeStore) GetAccount(_ context.Context, id string) (siemsync.Account, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return siemsync.Account{}, f.err
+	}
+	a, ok := f.accounts[id]
+	if !ok {
+		return a, fmt.Errorf("get account %s: %w", id, siemsync.ErrNotFound)
+	}
+	return a, nil
+}
+
+func (f *fakeStore) SetSIEMEnabled(_ context.Context, id string, enabled bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.accounts[id]
+	if !ok {
+		return siemsync.ErrNotFound
+	}
+	a.SIEMEnabled = enabled
+	f.accounts[id] = a
+	return nil
+}
+
+// The fake keeps no account keys: key tests run on the real store
+// (keys_test.go); sessions it keeps in memory like the real one.
+
+func (f *fakeStore) CreateAccountKey(context.Context, *store.AccountKey) error {
+	return errors.New("fake store: account keys are tested on the real store")
+}
+
+func (f *fakeStore) ListAccountKeys(context.Context, string) ([]store.AccountKey, error) {
+	return nil, nil
+}
+
+func (f *fakeStore) RevokeAccountKey(context.Context, string, string) error {
+	return siemsync.ErrNotFound
+}
+
+func (f *fakeStore) AccountKeyByHash(context.Context, [32]byte) (store.AccountKey, error) {
+	return store.AccountKey{}, siemsync.ErrNotFound
+}
+
+func (f *fakeStore) CreateSession(_ context.Context, s store.Session) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	if f.sessions == nil {
+		f.sessions = map[[32]byte]store.Session{}
+	}
+	f.sessions[s.ID] = s
+	return nil
+}
+
+func (f *fakeStore) GetSession(_ context.Context, id [32]byte) (store.Session, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return store.Session{}, f.err
+	}
+	s, ok := f.sessions[id]
+	if !ok || !time.Now().Before(s.Expires) {
+		return store.Session{}, siemsync.ErrNotFound
+	}
+	return s, nil
+}
+
+func (f *fakeStore) DeleteSession(_ context.Context, id [32]byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.sessions, id)
+	return nil
+}

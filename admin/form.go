@@ -214,6 +214,11 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 		in.AckTimeout = d
 	}
 	in.Address, in.Protocol, in.Framing = f.Address, f.Protocol, f.Framing
+	if in.Kind != siemsync.KindSyslog {
+		// The form always carries the syslog selects; a HEC integration
+		// stores none, as through the CLI and the API.
+		in.Protocol, in.Framing = "", ""
+	}
 	num("min_severity", f.MinSeverity, &in.MinSeverity)
 	in.Channel, in.Heartbeat, in.JobStatuses = f.Channel, f.Heartbeat, f.JobStatuses
 	in.AuditEvents, in.JobTypes = lines(f.AuditEvents), lines(f.JobTypes)

@@ -15,9 +15,13 @@ import (
 type baseView struct {
 	Title    string
 	SignedIn bool
+	// KeyUser names the account key a customer's admin signed in with;
+	// "" for the operator.
+	KeyUser  string
 	CSRF     string
 	AssetVer string
 	Flashes  []flash
+	Egress   string // the operator's egress addresses, for firewall allow-lists
 }
 
 func (s *Server) base(title string, se *session) baseView {
@@ -25,8 +29,38 @@ func (s *Server) base(title string, se *session) baseView {
 	if se != nil {
 		v.SignedIn, v.CSRF = true, se.csrf
 		v.Flashes = s.flashes.pop(se.nonce)
+		v.Egress = s.cfg.Egress
+		if !se.who.admin() {
+			v.KeyUser = se.who.keyName
+		}
 	}
 	return v
+}
+
+// ownedPage answers "not found" for an integration of another account than
+// the signed-in key's, exactly as for one that does not exist.
+func (s *Server) ownedPage(f pageFunc) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, se *session) {
+		if err := s.checkOwned(r); err != nil {
+			s.pageErr(w, r, err)
+			return
+		}
+		f(w, r, se)
+	}
+}
+
+// visibleAccounts are the accounts the principal may see: all for the
+// operator, its own for an account key.
+func (s *Server) visibleAccounts(r *http.Request) ([]siemsync.Account, error) {
+	p := who(r)
+	if p.admin() {
+		return s.cfg.Store.ListAccounts(r.Context())
+	}
+	acc, err := s.cfg.Store.GetAccount(r.Context(), p.account)
+	if err != nil {
+		return nil, err
+	}
+	return []siemsync.Account{acc}, nil
 }
 
 // card is one integration as the page shows it.
@@ -87,12 +121,12 @@ type indexView struct {
 }
 
 func (s *Server) index(w http.ResponseWriter, r *http.Request, se *session) {
-	accts, err := s.cfg.Store.ListAccounts(r.Context())
+	accts, err := s.visibleAccounts(r)
 	if err != nil {
 		s.pageErr(w, r, err)
 		return
 	}
-	list, err := s.cfg.Store.ListIntegrations(r.Context(), "")
+	list, err := s.cfg.Store.ListIntegrations(r.Context(), se.who.account) // "" for the admin: all
 	if err != nil {
 		s.pageErr(w, r, err)
 		return
@@ -131,7 +165,7 @@ type detailView struct {
 	Card     *card
 	Account  siemsync.Account
 	SetAside []store.SetAside
-	Test     *flash
+	Test     *testResult
 }
 
 func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
@@ -155,7 +189,7 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
 	kept := v.Flashes[:0]
 	for i := range v.Flashes {
 		if v.Flashes[i].Steps != nil {
-			v.Test = &v.Flashes[i]
+			v.Test = &testResult{OK: v.Flashes[i].Kind == "ok", Steps: v.Flashes[i].Steps}
 			continue
 		}
 		kept = append(kept, v.Flashes[i])
@@ -166,13 +200,8 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
 
 // account finds an account by id for display; unknown ids show bare.
 func (s *Server) account(r *http.Request, id string) siemsync.Account {
-	accts, err := s.cfg.Store.ListAccounts(r.Context())
-	if err == nil {
-		for _, a := range accts {
-			if a.ID == id {
-				return a
-			}
-		}
+	if a, err := s.cfg.Store.GetAccount(r.Context(), id); err == nil {
+		return a
 	}
 	return siemsync.Account{ID: id}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 )
 
 // flash is a one-time message shown after a redirect (post/redirect/get).
@@ -56,17 +57,14 @@ func detailURL(id string) string { return "/integrations/" + id }
 func (s *Server) toggleSubmit(w http.ResponseWriter, r *http.Request, se *session) {
 	id := r.PathValue("id")
 	enabled := r.PostFormValue("enabled") == "true"
-	in, err := s.cfg.Store.GetIntegration(r.Context(), id, false)
-	if err == nil {
-		err = s.cfg.Store.SetEnabled(r.Context(), id, enabled)
-	}
+	in, err := s.setEnabled(r, id, enabled)
 	if err != nil {
 		s.pageErr(w, r, err)
 		return
 	}
 	s.log.Info().Str("integration", id).Bool("enabled", enabled).Str("via", "page").Msg("integration toggled")
 	if enabled {
-		s.flash(se, "ok", "%s is enabled: it sends from the next cycle.", in.Name)
+		s.flash(se, "ok", "%s is enabled: its first cycle starts within seconds.", in.Name)
 	} else {
 		s.flash(se, "info", "%s is disabled: it sends nothing and keeps its checkpoint.", in.Name)
 	}
@@ -80,7 +78,7 @@ func (s *Server) testSubmit(w http.ResponseWriter, r *http.Request, se *session)
 		http.Redirect(w, r, detailURL(id), http.StatusSeeOther)
 		return
 	}
-	res, err := s.runTest(r.Context(), id, r.PostFormValue("send_test_event") == "on")
+	res, err := s.runTest(r, id, r.PostFormValue("send_test_event") == "on")
 	if err != nil {
 		s.pageErr(w, r, err)
 		return
@@ -101,7 +99,7 @@ func (s *Server) syncSubmit(w http.ResponseWriter, r *http.Request, se *session)
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	cycleErr, err := s.runNow(r.Context(), id)
+	cycleErr, err := s.runNow(r, id)
 	switch {
 	case errors.Is(err, siemsync.ErrRunning):
 		s.flash(se, "info", "A cycle is already running for this integration. Its result will show here when it ends.")
@@ -141,7 +139,15 @@ func (s *Server) setAsideRetrySubmit(w http.ResponseWriter, r *http.Request, se 
 		http.Redirect(w, r, detailURL(id)+"#setaside", http.StatusSeeOther)
 		return
 	}
+	in, err := s.cfg.Store.GetIntegration(r.Context(), id, false)
+	if err != nil {
+		s.pageErr(w, r, err)
+		return
+	}
 	delivered, remaining, err := s.cfg.Syncer.RetrySetAside(r.Context(), id)
+	if err == nil {
+		s.recordIntegration(r, audittrail.SetAsideRetried, in, map[string]any{"delivered": delivered, "remaining": remaining})
+	}
 	switch {
 	case errors.Is(err, siemsync.ErrRunning):
 		s.flash(se, "info", "A cycle is running for this integration. Retry when it ends.")
@@ -165,7 +171,7 @@ func (s *Server) setAsideDropSubmit(w http.ResponseWriter, r *http.Request, se *
 		s.renderError(w, http.StatusNotFound, "Not found", "There is no such set-aside event.")
 		return
 	}
-	n, err := s.cfg.Store.DeleteSetAside(r.Context(), id, []int64{sid})
+	n, err := s.dropSetAside(r, id, sid)
 	if err != nil {
 		s.pageErr(w, r, err)
 		return
@@ -173,7 +179,6 @@ func (s *Server) setAsideDropSubmit(w http.ResponseWriter, r *http.Request, se *
 	if n == 0 {
 		s.flash(se, "info", "That event was already dropped or delivered.")
 	} else {
-		s.log.Info().Str("integration", id).Int64("set_aside", sid).Str("via", "page").Msg("set-aside event dropped")
 		s.flash(se, "ok", "Set-aside event dropped.")
 	}
 	http.Redirect(w, r, detailURL(id)+"#setaside", http.StatusSeeOther)
@@ -204,6 +209,7 @@ func (s *Server) deleteSubmit(w http.ResponseWriter, r *http.Request, se *sessio
 		return
 	}
 	s.log.Info().Str("integration", id).Str("via", "page").Msg("integration deleted")
+	s.recordIntegration(r, audittrail.IntegrationDeleted, in, nil)
 	s.flash(se, "ok", "%s was deleted.", in.Name)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

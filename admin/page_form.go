@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 )
 
 type formView struct {
@@ -14,13 +15,18 @@ type formView struct {
 	Action   string
 	Accounts []siemsync.Account
 	Account  siemsync.Account
+	Test     *testResult // the result of Test, when the form was tested
 }
 
 func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, se *session, status int, f *integrationForm, create bool) {
-	v := formView{Form: f, Create: create}
+	s.renderFormTested(w, r, se, status, f, create, nil)
+}
+
+func (s *Server) renderFormTested(w http.ResponseWriter, r *http.Request, se *session, status int, f *integrationForm, create bool, test *testResult) {
+	v := formView{Form: f, Create: create, Test: test}
 	if create {
 		v.baseView, v.Action = s.base("Add integration", se), "/integrations/new"
-		accts, err := s.cfg.Store.ListAccounts(r.Context())
+		accts, err := s.visibleAccounts(r)
 		if err != nil {
 			s.pageErr(w, r, err)
 			return
@@ -38,6 +44,9 @@ func (s *Server) newShow(w http.ResponseWriter, r *http.Request, se *session) {
 	if !siemsync.ValidUUID(account) {
 		account = ""
 	}
+	if !se.who.admin() {
+		account = se.who.account
+	}
 	s.renderForm(w, r, se, http.StatusOK, newForm(account), true)
 }
 
@@ -46,7 +55,24 @@ func (s *Server) newSubmit(w http.ResponseWriter, r *http.Request, se *session) 
 	if !s.parseForm(w, r, f, true) {
 		return
 	}
+	if !se.who.admin() && f.Account == "" {
+		f.Account = se.who.account
+	}
 	in := f.apply(&siemsync.Integration{}, true, s.now())
+	if in != nil {
+		if err := s.mayCreate(r.Context(), se.who, in.Account); err != nil {
+			if isForbidden(err) {
+				s.renderError(w, http.StatusForbidden, "Not allowed", sentence(err.Error()))
+				return
+			}
+			s.pageErr(w, r, err)
+			return
+		}
+	}
+	if in != nil && r.PostFormValue("op") == "test" {
+		s.formTest(w, r, se, f, in, true)
+		return
+	}
 	if in != nil {
 		if err := s.cfg.Store.CreateIntegration(r.Context(), in); err != nil {
 			if !s.formStoreErr(w, r, f, accountErr(err)) {
@@ -61,7 +87,12 @@ func (s *Server) newSubmit(w http.ResponseWriter, r *http.Request, se *session) 
 		return
 	}
 	s.log.Info().Str("integration", in.ID).Str("account", in.Account).Str("via", "page").Msg("integration created")
-	s.flash(se, "ok", "%s was added. It sends from the next cycle; use Test connection to check it now.", in.Name)
+	s.recordIntegration(r, audittrail.IntegrationCreated, in, nil)
+	if in.Enabled {
+		s.flash(se, "ok", "%s was added. Its first cycle starts within seconds.", in.Name)
+	} else {
+		s.flash(se, "ok", "%s was added, disabled: enable it to start sending.", in.Name)
+	}
 	http.Redirect(w, r, detailURL(in.ID), http.StatusSeeOther)
 }
 
@@ -84,6 +115,23 @@ func (s *Server) editSubmit(w http.ResponseWriter, r *http.Request, se *session)
 	if !s.parseForm(w, r, f, false) {
 		return
 	}
+	before := *in
+	if r.PostFormValue("op") == "test" {
+		// Test what the form says, with the stored secrets unless new
+		// ones were typed.
+		withSecrets, err := s.cfg.Store.GetIntegration(r.Context(), in.ID, true)
+		if err != nil {
+			s.pageErr(w, r, err)
+			return
+		}
+		if tested := f.apply(withSecrets, false, s.now()); tested != nil {
+			s.formTest(w, r, se, f, tested, false)
+			return
+		}
+		f.SecretsDropped = f.token != "" || f.clientKey != ""
+		s.renderForm(w, r, se, http.StatusBadRequest, f, false)
+		return
+	}
 	saved := f.apply(in, false, s.now())
 	if saved != nil {
 		if err := s.cfg.Store.UpdateIntegration(r.Context(), saved); err != nil {
@@ -99,6 +147,7 @@ func (s *Server) editSubmit(w http.ResponseWriter, r *http.Request, se *session)
 		return
 	}
 	s.log.Info().Str("integration", saved.ID).Str("via", "page").Msg("integration updated")
+	s.recordUpdate(r, &before, saved)
 	s.flash(se, "ok", "Changes to %s were saved. They apply from the next cycle.", saved.Name)
 	http.Redirect(w, r, detailURL(saved.ID), http.StatusSeeOther)
 }
@@ -134,4 +183,20 @@ func (s *Server) formStoreErr(w http.ResponseWriter, r *http.Request, f *integra
 	}
 	s.pageErr(w, r, err)
 	return false
+}
+
+// formTest runs Test connection on what the form says, stores nothing, and
+// shows the form again with the result next to it. Secrets typed into the
+// form are not echoed back (the page never carries one): the form says to
+// type them again before saving.
+func (s *Server) formTest(w http.ResponseWriter, r *http.Request, se *session, f *integrationForm, in *siemsync.Integration, create bool) {
+	if s.cfg.Tester == nil {
+		f.fail("", "Connection testing is not available in this process.")
+		s.renderForm(w, r, se, http.StatusOK, f, create)
+		return
+	}
+	res := s.test(r.Context(), in, false)
+	s.recordIntegration(r, audittrail.IntegrationTested, in, map[string]any{"ok": res.OK, "unsaved": true})
+	f.SecretsDropped = f.token != "" || f.clientKey != ""
+	s.renderFormTested(w, r, se, http.StatusOK, f, create, &res)
 }

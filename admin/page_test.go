@@ -30,7 +30,13 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func login(t *testing.T, b *bundle) *browser {
 	t.Helper()
-	w := b.postLogin(adminToken)
+	return loginAs(t, b, adminToken)
+}
+
+// loginAs signs in with an admin token or an account key.
+func loginAs(t *testing.T, b *bundle, token string) *browser {
+	t.Helper()
+	w := b.postLogin(token)
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
 		t.Fatalf("login: %d %s", w.Code, w.Body)
 	}
@@ -141,13 +147,13 @@ func TestPageLogin(t *testing.T) {
 		t.Fatalf("anonymous index: %d", w.Code)
 	}
 	w := b.serve(httptest.NewRequest("GET", "/login", nil))
-	wantBody(t, w, "Admin token", `type="password"`)
+	wantBody(t, w, "Admin token or account key", `type="password"`)
 
 	w = b.postLogin("wrong")
 	if w.Code != http.StatusUnauthorized || len(w.Result().Cookies()) != 0 {
 		t.Fatalf("wrong token: %d %v", w.Code, w.Result().Cookies())
 	}
-	wantBody(t, w, "That admin token is not valid.")
+	wantBody(t, w, "That admin token or account key is not valid.")
 	if w := b.postLogin(""); w.Code != http.StatusUnauthorized {
 		t.Fatalf("empty token: %d", w.Code)
 	}
@@ -165,7 +171,13 @@ func TestPageLogin(t *testing.T) {
 	}
 
 	// A forged or altered cookie is no session.
-	for _, v := range []string{"x", c.Value + "x", "a" + c.Value[1:], strings.Replace(c.Value, ".", ".A", 1)} {
+	flip := func(b byte) string {
+		if b == 'A' {
+			return "B"
+		}
+		return "A"
+	}
+	for _, v := range []string{"x", c.Value + "x", flip(c.Value[0]) + c.Value[1:], c.Value[:len(c.Value)-1] + flip(c.Value[len(c.Value)-1])} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.AddCookie(&http.Cookie{Name: "siemsync_session", Value: v})
 		if w := b.serve(r); w.Code != http.StatusSeeOther {

@@ -11,11 +11,9 @@ package admin
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
@@ -25,6 +23,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 	"github.com/siemsync/siemsync/internal/metrics"
 	"github.com/siemsync/siemsync/store"
 )
@@ -49,6 +48,11 @@ type Store interface {
 	SetEnabled(ctx context.Context, id string, enabled bool) error
 	DeleteIntegration(ctx context.Context, id string) error
 	ListAccounts(ctx context.Context) ([]siemsync.Account, error)
+	// GetAccount wraps siemsync.ErrNotFound for an unknown account.
+	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
+	SetSIEMEnabled(ctx context.Context, account string, enabled bool) error
+	store.AccountKeys
+	store.Sessions
 	RecentRuns(ctx context.Context, integration string, n int) ([]store.Run, error)
 	ListSetAside(ctx context.Context, integration string) ([]store.SetAside, error)
 	DeleteSetAside(ctx context.Context, integration string, ids []int64) (int, error)
@@ -99,6 +103,13 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure; set it when the page is
 	// served over HTTPS (directly or behind a TLS-terminating proxy).
 	SecureCookies bool
+	// Egress is the operator's free-text list of the addresses siemsync
+	// connects from (--egress-addresses), shown to customers for their
+	// firewall allow-list. Empty: not shown.
+	Egress string
+	// NoAuditTrail leaves changes out of the accounts' audit logs (SPEC
+	// §7.3 records them by default, through Ingest).
+	NoAuditTrail bool
 }
 
 // Body limits.
@@ -119,6 +130,7 @@ type Server struct {
 	sess     *sessions
 	flashes  *flashStore
 	limiter  *loginLimiter
+	trail    *audittrail.Recorder // nil without an Ingester: changes are only logged
 }
 
 // New builds the server: templates are parsed here, once.
@@ -139,14 +151,10 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	// The session key mixes the token hash with a per-process secret: a
-	// copy of the database (which may hold the token hash) cannot forge a
-	// session, and changing the token or restarting ends every session.
-	var secret [32]byte
-	if _, err := rand.Read(secret[:]); err != nil {
-		return nil, fmt.Errorf("admin: session secret: %w", err)
+	s.sess = newSessions(cfg.Store, cfg.TokenHash, s.now)
+	if cfg.Ingest != nil && !cfg.NoAuditTrail {
+		s.trail = audittrail.New(cfg.Ingest, s.now)
 	}
-	s.sess = newSessions(cfg.TokenHash, secret[:], s.now)
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -176,20 +184,21 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /{$}", s.page(s.index))
 	mux.Handle("GET /integrations/new", s.page(s.newShow))
 	mux.Handle("POST /integrations/new", s.page(s.newSubmit))
-	mux.Handle("GET /integrations/{id}", s.page(s.detail))
-	mux.Handle("GET /integrations/{id}/edit", s.page(s.editShow))
-	mux.Handle("POST /integrations/{id}/edit", s.page(s.editSubmit))
-	mux.Handle("GET /integrations/{id}/delete", s.page(s.deleteShow))
-	mux.Handle("POST /integrations/{id}/delete", s.page(s.deleteSubmit))
-	mux.Handle("POST /integrations/{id}/enabled", s.page(s.toggleSubmit))
-	mux.Handle("POST /integrations/{id}/test", s.page(s.testSubmit))
-	mux.Handle("POST /integrations/{id}/sync", s.page(s.syncSubmit))
-	mux.Handle("POST /integrations/{id}/setaside/retry", s.page(s.setAsideRetrySubmit))
-	mux.Handle("POST /integrations/{id}/setaside/{sid}/drop", s.page(s.setAsideDropSubmit))
+	// Every page of one integration is scoped to the signed-in key's account.
+	mux.Handle("GET /integrations/{id}", s.page(s.ownedPage(s.detail)))
+	mux.Handle("GET /integrations/{id}/edit", s.page(s.ownedPage(s.editShow)))
+	mux.Handle("POST /integrations/{id}/edit", s.page(s.ownedPage(s.editSubmit)))
+	mux.Handle("GET /integrations/{id}/delete", s.page(s.ownedPage(s.deleteShow)))
+	mux.Handle("POST /integrations/{id}/delete", s.page(s.ownedPage(s.deleteSubmit)))
+	mux.Handle("POST /integrations/{id}/enabled", s.page(s.ownedPage(s.toggleSubmit)))
+	mux.Handle("POST /integrations/{id}/test", s.page(s.ownedPage(s.testSubmit)))
+	mux.Handle("POST /integrations/{id}/sync", s.page(s.ownedPage(s.syncSubmit)))
+	mux.Handle("POST /integrations/{id}/setaside/retry", s.page(s.ownedPage(s.setAsideRetrySubmit)))
+	mux.Handle("POST /integrations/{id}/setaside/{sid}/drop", s.page(s.ownedPage(s.setAsideDropSubmit)))
 
 	// API.
 	mux.Handle("/api/v1/", http.StripPrefix("/api/v1", s.apiRoutes()))
-	mux.Handle("GET /metrics", s.bearer(http.HandlerFunc(s.metrics)))
+	mux.Handle("GET /metrics", s.bearer(s.operator(s.metrics)))
 
 	return s.recoverer(s.securityHeaders(s.logRequests(mux)))
 }

@@ -1,17 +1,20 @@
 package admin
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/siemsync/siemsync/store"
 )
 
 const (
@@ -20,99 +23,84 @@ const (
 	SessionTTL = 12 * time.Hour
 )
 
-// session is a page login: a random nonce and an expiry, signed.
+// session is a page sign-in. The cookie carries a random secret; the store
+// keeps only its SHA-256 (store.Session), so that every worker behind a load
+// balancer knows the session and a copy of the database opens none.
 type session struct {
-	nonce   string
+	id      [32]byte
+	nonce   string // names the session in memory (flashes); not a secret
 	expires time.Time
 	csrf    string
+	who     principal
 }
 
-// sessions signs and checks session cookies. Sessions are stateless except
-// for the set of logged-out nonces, kept until they would expire anyway.
+// sessions issues and checks session cookies against the store.
 type sessions struct {
-	key []byte
-	now func() time.Time
-
-	mu      sync.Mutex
-	revoked map[string]time.Time
+	st    store.Sessions
+	admin string // fingerprint of the admin token: a new token ends old admin sessions
+	now   func() time.Time
 }
 
-func newSessions(tokenHash [32]byte, secret []byte, now func() time.Time) *sessions {
-	m := hmac.New(sha256.New, tokenHash[:])
-	m.Write([]byte("siemsync admin session v1"))
-	m.Write(secret)
-	return &sessions{key: m.Sum(nil), now: now, revoked: map[string]time.Time{}}
+func newSessions(st store.Sessions, tokenHash [32]byte, now func() time.Time) *sessions {
+	fp := sha256.Sum256(append([]byte("siemsync admin session v2\x00"), tokenHash[:]...))
+	return &sessions{st: st, admin: hex.EncodeToString(fp[:8]), now: now}
 }
 
-func (ss *sessions) mac(parts ...string) []byte {
-	m := hmac.New(sha256.New, ss.key)
-	for _, p := range parts {
-		m.Write([]byte(p))
-		m.Write([]byte{0})
-	}
-	return m.Sum(nil)
-}
-
-// issue makes a new session and its cookie value.
-func (ss *sessions) issue() (string, *session, error) {
-	var raw [16]byte
+// issue opens a session for p and returns its cookie value.
+func (ss *sessions) issue(ctx context.Context, p principal) (string, *session, error) {
+	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", nil, err
 	}
-	exp := ss.now().Add(SessionTTL).Truncate(time.Second)
-	var payload [8 + 16]byte
-	binary.BigEndian.PutUint64(payload[:8], uint64(exp.Unix()))
-	copy(payload[8:], raw[:])
-	p := base64.RawURLEncoding.EncodeToString(payload[:])
-	value := p + "." + base64.RawURLEncoding.EncodeToString(ss.mac("session", p))
-	return value, ss.session(p, exp), nil
-}
-
-func (ss *sessions) session(p string, exp time.Time) *session {
-	return &session{
-		nonce:   p,
-		expires: exp,
-		csrf:    base64.RawURLEncoding.EncodeToString(ss.mac("csrf", p)),
-	}
-}
-
-// check verifies a cookie value: signature, expiry, not logged out.
-func (ss *sessions) check(value string) (*session, bool) {
-	p, sig, ok := strings.Cut(value, ".")
-	if !ok {
-		return nil, false
-	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, ss.mac("session", p)) {
-		return nil, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil || len(payload) != 24 {
-		return nil, false
-	}
-	exp := time.Unix(int64(binary.BigEndian.Uint64(payload[:8])), 0)
-	if !ss.now().Before(exp) {
-		return nil, false
-	}
-	ss.mu.Lock()
-	_, out := ss.revoked[p]
-	ss.mu.Unlock()
-	if out {
-		return nil, false
-	}
-	return ss.session(p, exp), true
-}
-
-func (ss *sessions) revoke(se *session) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	now := ss.now()
-	for n, exp := range ss.revoked {
-		if !now.Before(exp) {
-			delete(ss.revoked, n)
-		}
+	st := store.Session{ID: sha256.Sum256(raw[:]), KeyID: p.keyID, CreatedAt: now, Expires: now.Add(SessionTTL).Truncate(time.Second)}
+	if p.admin() {
+		st.Admin = ss.admin
 	}
-	ss.revoked[se.nonce] = se.expires
+	if err := ss.st.CreateSession(ctx, st); err != nil {
+		return "", nil, fmt.Errorf("store session: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(raw[:]), ss.session(raw[:], st.ID, st.Expires, p), nil
+}
+
+func (ss *sessions) session(raw []byte, id [32]byte, exp time.Time, p principal) *session {
+	m := hmac.New(sha256.New, raw)
+	m.Write([]byte("siemsync csrf v2"))
+	return &session{id: id, nonce: hex.EncodeToString(id[:16]), expires: exp, who: p,
+		csrf: base64.RawURLEncoding.EncodeToString(m.Sum(nil))}
+}
+
+// check resolves a cookie value to a live session: known to the store, not
+// expired, its key not revoked, and for an admin session opened with the
+// current admin token.
+func (ss *sessions) check(ctx context.Context, value string) (*session, bool, error) {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value)
+	if err != nil || len(raw) != 32 {
+		return nil, false, nil
+	}
+	id := sha256.Sum256(raw)
+	st, err := ss.st.GetSession(ctx, id)
+	if errIsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if !ss.now().Before(st.Expires) {
+		return nil, false, nil
+	}
+	p := principal{keyID: st.KeyID, keyName: st.KeyName, account: st.Account}
+	if p.admin() && subtle.ConstantTimeCompare([]byte(st.Admin), []byte(ss.admin)) != 1 {
+		return nil, false, nil
+	}
+	if !p.admin() && p.account == "" {
+		return nil, false, nil // a key session whose key is gone
+	}
+	return ss.session(raw, id, st.Expires, p), true, nil
+}
+
+func (ss *sessions) revoke(ctx context.Context, se *session) error {
+	return ss.st.DeleteSession(ctx, se.id)
 }
 
 // csrfOK compares a submitted CSRF token with the session's in constant time.

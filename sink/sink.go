@@ -9,6 +9,7 @@
 package sink
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -93,4 +94,19 @@ func ClassOf(err error) Class {
 		return se.Class
 	}
 	return Retry
+}
+
+// Wire is one batch already in the form it goes on the wire (for HEC:
+// gzip-compressed), made once before the first attempt. Keeping the wire
+// form instead of the batch's uncompressed body while a request is in
+// flight keeps a window of requests to a fraction of the memory, and every
+// retry sends the same bytes.
+type Wire interface {
+	// Send makes one attempt to deliver the batch, like a sink's Send.
+	Send(ctx context.Context, events int) error
+	// Body returns the uncompressed body again, for a batch that must be
+	// split (a 413, a bad event).
+	Body() ([]byte, error)
+	// Release gives the wire form's buffer back.
+	Release()
 }

@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/siemsync/siemsync"
@@ -68,7 +69,9 @@ type Leaser interface {
 	ReleaseLease(ctx context.Context, l Lease) error
 	// LeaseDue leases up to limit enabled integrations whose next_due_at
 	// has passed and whose lease is free or expired, oldest due first. Two
-	// workers calling it at once never get the same integration.
+	// workers calling it at once never get the same integration. Like
+	// EnabledIntegrationIDs it leaves out integrations of accounts whose
+	// SIEM feature is off (accounts.siem_enabled, SPEC §7.2).
 	LeaseDue(ctx context.Context, owner string, ttl time.Duration, limit int) ([]Lease, error)
 	// SetNextDue sets when the integration is next due; the zero time
 	// means now (a new or re-enabled integration starts within seconds).
@@ -109,6 +112,14 @@ type Backend interface {
 	ListAccounts(ctx context.Context) ([]siemsync.Account, error)
 	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
 	UpdateAccount(ctx context.Context, id string, name, host *string) error
+	// SetSIEMEnabled switches the SIEM feature of an account (SPEC §7.2).
+	// Off: EnabledIntegrationIDs (and LeaseDue) leave its integrations out,
+	// and their checkpoints stay. An unknown account wraps
+	// siemsync.ErrNotFound.
+	SetSIEMEnabled(ctx context.Context, account string, enabled bool) error
+
+	AccountKeys
+	Sessions
 
 	AuditPage(ctx context.Context, q AuditQuery, dst []siemsync.Audit) ([]siemsync.Audit, error)
 	JobPage(ctx context.Context, q JobQuery, dst []siemsync.Job) ([]siemsync.Job, error)
@@ -121,6 +132,8 @@ type Backend interface {
 	UpdateIntegration(ctx context.Context, in *siemsync.Integration) error
 	SetEnabled(ctx context.Context, id string, enabled bool) error
 	DeleteIntegration(ctx context.Context, id string) error
+	// EnabledIntegrationIDs lists the integrations that are enabled and
+	// whose account has the SIEM feature on.
 	EnabledIntegrationIDs(ctx context.Context) ([]string, error)
 	LearnBatchBytes(ctx context.Context, id string, n int) error
 
@@ -138,4 +151,86 @@ type Backend interface {
 	SetSetting(ctx context.Context, key, value string) error
 
 	Close() error
+}
+
+// AccountKeySize is the number of random bytes of an account key.
+const AccountKeySize = 32
+
+// AccountKey is an account API key (SPEC §7.1) as the store keeps it: the
+// key itself is never stored, only its SHA-256 in Hash.
+type AccountKey struct {
+	ID        string     `json:"id"`
+	Account   string     `json:"account"`
+	Name      string     `json:"name"`
+	Hash      [32]byte   `json:"-"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"` // nil while the key works
+}
+
+// AccountKeys stores account API keys.
+type AccountKeys interface {
+	// CreateAccountKey stores k (Account, Name and Hash set by the caller)
+	// and fills in ID and CreatedAt. An unknown account wraps
+	// siemsync.ErrNotFound; a name that a working key of the account
+	// already has is a *siemsync.FieldError on "name" that matches
+	// siemsync.ErrConflict.
+	CreateAccountKey(ctx context.Context, k *AccountKey) error
+	// ListAccountKeys lists the keys of an account, revoked ones included,
+	// oldest first.
+	ListAccountKeys(ctx context.Context, account string) ([]AccountKey, error)
+	// RevokeAccountKey marks the key revoked and ends every session opened
+	// with it, in one transaction: from its return on, neither the key nor
+	// those sessions authenticate. A key that the account does not have, or
+	// that is revoked already, wraps siemsync.ErrNotFound.
+	RevokeAccountKey(ctx context.Context, account, id string) error
+	// AccountKeyByHash finds the working (not revoked) key whose hash is
+	// hash, or wraps siemsync.ErrNotFound. Callers compare the returned
+	// Hash with theirs in constant time before trusting it.
+	AccountKeyByHash(ctx context.Context, hash [32]byte) (AccountKey, error)
+}
+
+// Session is a sign-in of the admin page. The store holds it so that every
+// worker behind a load balancer knows it.
+type Session struct {
+	// ID is the SHA-256 of the secret in the session cookie; the secret
+	// itself is never stored, so a copy of the store opens no session.
+	ID [32]byte
+	// KeyID is the account key the session was opened with; "" means the
+	// admin token.
+	KeyID string
+	// Admin is, for an admin session, a fingerprint of the admin token it
+	// was opened with, so that a new admin token ends the old sessions.
+	Admin     string
+	CreatedAt time.Time
+	Expires   time.Time
+	// Account and KeyName are filled in by GetSession for key sessions.
+	Account string
+	KeyName string
+}
+
+// Sessions stores page sign-ins.
+type Sessions interface {
+	// CreateSession stores s. It also deletes sessions that have expired.
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession returns the session with this id, or wraps
+	// siemsync.ErrNotFound when there is none, it has expired (now is at or
+	// after Expires), or its account key was revoked.
+	GetSession(ctx context.Context, id [32]byte) (Session, error)
+	// DeleteSession ends a session (sign out). An unknown id is not an
+	// error.
+	DeleteSession(ctx context.Context, id [32]byte) error
+}
+
+// CheckLease refuses a lease request without a name or owner, or with a
+// ttl under a millisecond (the stores' clock resolution).
+func CheckLease(name, owner string, ttl time.Duration) error {
+	switch {
+	case name == "":
+		return errors.New("lease: no name given")
+	case owner == "":
+		return fmt.Errorf("lease %s: no owner given: set a worker id", name)
+	case ttl < time.Millisecond:
+		return fmt.Errorf("lease %s: the lease ttl must be at least 1ms, not %v", name, ttl)
+	}
+	return nil
 }

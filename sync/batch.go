@@ -82,6 +82,9 @@ func (b *batch) start(i int) int {
 // event returns the wire bytes of event i.
 func (b *batch) event(i int) []byte { return b.body[b.start(i):b.ends[i]] }
 
+// spanLen is the length of events [lo, hi), also once the body is gone.
+func (b *batch) spanLen(lo, hi int) int { return b.ends[hi-1] - b.start(lo) }
+
 // span returns the wire bytes of events [lo, hi).
 func (b *batch) span(lo, hi int) []byte { return b.body[b.start(lo):b.ends[hi-1]] }
 
@@ -97,6 +100,7 @@ type builder struct {
 	maxEvents int
 	full      chan<- *batch
 	free      <-chan *batch
+	bodies    <-chan []byte // with a packer: body buffers travel apart from batches
 	cur       *batch
 	carry     []byte
 }
@@ -104,6 +108,13 @@ type builder struct {
 func (bd *builder) take(ctx context.Context) error {
 	select {
 	case b := <-bd.free:
+		if bd.bodies != nil {
+			select {
+			case b.body = <-bd.bodies:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		b.reset(bd.source, bd.now())
 		bd.cur = b
 		return nil

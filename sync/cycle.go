@@ -33,6 +33,11 @@ type cycle struct {
 	host  string
 	cps   store.Checkpoints
 	res   *Result
+	// packer, when the destination has one, puts each batch in its wire
+	// form before the first attempt, so the batch's body buffer goes back
+	// to the builder while the request is in flight.
+	packer packer
+	bodies chan []byte
 
 	retry retryState
 	capMu gosync.Mutex // guards in.LearnedBatchBytes
@@ -93,6 +98,9 @@ func (c *cycle) do(ctx context.Context) error {
 	}
 	defer dest.Close()
 	c.sink = c.filter(dest)
+	if p, ok := dest.(packer); ok && p.Packs() {
+		c.packer = p
+	}
 	if c.in.HasSource(siemsync.SourceAudit) {
 		if err := c.pipeline(ctx, siemsync.SourceAudit, c.produceAudit); err != nil {
 			return err
@@ -173,7 +181,9 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 	defer cancel()
 	inFlight := max(c.in.MaxInFlight, 1)
 	// One batch more than requests in flight: it is built while they are
-	// out. Memory is bounded by the window, whatever the backlog.
+	// out. Memory is bounded by the window, whatever the backlog. With a
+	// packer only two bodies exist (one being built, one being packed);
+	// requests in flight hold their compressed wire form.
 	full := make(chan *batch, 1)
 	free := make(chan *batch, inFlight+1)
 	for range inFlight + 1 {
@@ -183,6 +193,12 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 		source: source, host: c.host, sink: c.sink, now: c.s.cfg.Now,
 		maxBytes: c.batchCap, maxEvents: c.in.MaxBatchEvents,
 		full: full, free: free,
+	}
+	if c.packer != nil {
+		c.bodies = make(chan []byte, 2)
+		c.bodies <- nil
+		c.bodies <- nil
+		bd.bodies = c.bodies
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -232,6 +248,10 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 			e := w.add(b.seqs, b.checkpoint)
 			if len(b.ends) == 0 { // everything filtered: only the checkpoint moves
 				fail(c.commit(w, source, 0, 0, nil, nil))
+				if c.bodies != nil {
+					c.bodies <- b.body[:0]
+					b.body = nil
+				}
 				free <- b
 				continue
 			}
@@ -242,6 +262,9 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 			fail(c.answer(w, source, a))
 			if a.final {
 				sending--
+				if c.bodies != nil {
+					a.b.body = nil // a body unpacked for a split is not kept
+				}
 				free <- a.b
 			}
 		}
@@ -259,7 +282,7 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 // answer applies one answer of a sender to the window and commits it.
 func (c *cycle) answer(w *window, source string, a answer) error {
 	if !a.final {
-		return c.commit(w, source, a.hi-a.lo, len(a.b.span(a.lo, a.hi)), w.resolve(a.e, a.lo, a.hi), nil)
+		return c.commit(w, source, a.hi-a.lo, a.b.spanLen(a.lo, a.hi), w.resolve(a.e, a.lo, a.hi), nil)
 	}
 	if a.err != nil {
 		return a.err

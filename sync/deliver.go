@@ -52,11 +52,21 @@ type sender struct {
 	aside        []setAside
 	accepted     int // events accepted so far
 	refusedAlone int // events refused when sent alone
+
+	wire sink.Wire // the whole batch packed, until it must be split
 }
 
 // run sends the whole batch and reports the final answer.
 func (sd *sender) run(ctx context.Context) {
+	if c := sd.c; c.packer != nil {
+		sd.wire = c.packer.Pack(sd.b.body)
+		c.bodies <- sd.b.body[:0]
+		sd.b.body = nil
+	}
 	err := sd.send(ctx, 0, len(sd.b.ends))
+	if sd.wire != nil {
+		sd.wire.Release()
+	}
 	if err == nil && len(sd.aside) > 0 && sd.broken() {
 		err = sd.brokenError()
 	}
@@ -89,7 +99,7 @@ func (sd *sender) send(ctx context.Context, lo, hi int) error {
 		if err := c.retry.ready(ctx, c.s.cfg.Now); err != nil {
 			return err
 		}
-		err := c.sink.Send(ctx, b.span(lo, hi), hi-lo)
+		err := sd.attempt(ctx, lo, hi)
 		if err == nil {
 			c.retry.reset()
 			sd.accepted += hi - lo
@@ -102,6 +112,11 @@ func (sd *sender) send(ctx context.Context, lo, hi int) error {
 		var se *sink.Error
 		errors.As(err, &se)
 		c.countFailure(se)
+		if cl := sink.ClassOf(err); cl == sink.TooLarge || cl == sink.BadEvent {
+			if err := sd.unpack(); err != nil {
+				return err
+			}
+		}
 		switch sink.ClassOf(err) {
 		case sink.Retry:
 			if err := c.retry.wait(ctx, c.s.cfg, err, se); err != nil {
@@ -112,7 +127,7 @@ func (sd *sender) send(ctx context.Context, lo, hi int) error {
 				sd.setAside(lo, "the destination refused the event as too large (HTTP 413) even when sent alone: "+err.Error())
 				return nil
 			}
-			c.learnCap(len(b.span(lo, hi)) / 2)
+			c.learnCap(b.spanLen(lo, hi) / 2)
 			mid := lo + (hi-lo)/2
 			return sd.sendParts(ctx, lo, mid, hi)
 		case sink.BadEvent:
@@ -135,6 +150,31 @@ func (sd *sender) send(ctx context.Context, lo, hi int) error {
 			return err
 		}
 	}
+}
+
+// attempt makes one attempt at events [lo, hi): the packed wire form for
+// the whole batch, the body's span otherwise.
+func (sd *sender) attempt(ctx context.Context, lo, hi int) error {
+	if sd.wire != nil && lo == 0 && hi == len(sd.b.ends) {
+		return sd.wire.Send(ctx, hi-lo)
+	}
+	return sd.c.sink.Send(ctx, sd.b.span(lo, hi), hi-lo)
+}
+
+// unpack brings the batch's body back from its wire form, before the batch
+// is split: parts are sent (and bad events set aside) from the body.
+func (sd *sender) unpack() error {
+	if sd.wire == nil {
+		return nil
+	}
+	body, err := sd.wire.Body()
+	sd.wire.Release()
+	sd.wire = nil
+	if err != nil {
+		return err
+	}
+	sd.b.body = body
+	return nil
 }
 
 // sendParts sends the consecutive ranges [bounds[0], bounds[1]), ... in order.

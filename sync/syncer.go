@@ -14,6 +14,7 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/sink"
 	"github.com/siemsync/siemsync/sources"
 	"github.com/siemsync/siemsync/store"
 )
@@ -35,6 +36,14 @@ type Sink interface {
 	// destination accepted all of them, else an *sink.Error says why not.
 	Send(ctx context.Context, body []byte, events int) error
 	Close() error
+}
+
+// packer is a destination that can put a whole batch in its wire form
+// (compressed) once, before the first attempt; Packs says whether the wire
+// form is a copy, so that the body's buffer can be reused at once.
+type packer interface {
+	Packs() bool
+	Pack(body []byte) sink.Wire
 }
 
 // Opener opens the sink of an integration (loaded with its secrets).
@@ -89,6 +98,10 @@ type Syncer struct {
 
 	draining atomic.Bool // see Drain
 }
+
+// ErrFeatureOff refuses a cycle of an integration whose account has the
+// SIEM feature switched off (SPEC §7.2).
+var ErrFeatureOff = errors.New("SIEM integrations are turned off for this account: the operator turns them on with 'siemsync accounts update ACCOUNT --siem=true'")
 
 // errStopping ends a cycle that Drain stopped between two batches.
 var errStopping = fmt.Errorf("siemsync is shutting down; the next cycle resumes from the last accepted batch: %w", context.Canceled)
@@ -183,6 +196,14 @@ func (s *Syncer) CycleLeased(ctx context.Context, l store.Lease) Result {
 	if !in.Enabled {
 		res.Err = fmt.Errorf("integration %s is disabled: enable it to sync", id)
 		s.postpone(id)
+		return res
+	}
+	if acc, err := s.cfg.Store.GetAccount(ctx, in.Account); err != nil {
+		res.Err = fmt.Errorf("load account %s: %w", in.Account, err)
+		return res
+	} else if !acc.SIEMEnabled {
+		// Refused before a run is recorded: the checkpoints stay.
+		res.Err = fmt.Errorf("integration %s: %w", id, ErrFeatureOff)
 		return res
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CycleTimeout)

@@ -254,3 +254,77 @@ func TestStaleWorkerIsFenced(t *testing.T) {
 		t.Errorf("new owner's lease after the stale cycle: %v", err)
 	}
 }
+
+// packingSink is a fakeSink whose batches are packed before sending, as
+// HEC's are with gzip: the cycle hands the body's buffer back at once and
+// must unpack the batch to split it.
+type packingSink struct {
+	*fakeSink
+	packed, unpacked int
+	mu               gosync.Mutex
+}
+
+func (p *packingSink) Packs() bool { return true }
+
+func (p *packingSink) Pack(body []byte) sink.Wire {
+	p.mu.Lock()
+	p.packed++
+	p.mu.Unlock()
+	return &packedWire{p: p, body: bytes.Clone(body)}
+}
+
+type packedWire struct {
+	p    *packingSink
+	body []byte
+}
+
+func (w *packedWire) Send(ctx context.Context, events int) error {
+	return w.p.fakeSink.Send(ctx, w.body, events)
+}
+
+func (w *packedWire) Body() ([]byte, error) {
+	w.p.mu.Lock()
+	w.p.unpacked++
+	w.p.mu.Unlock()
+	return bytes.Clone(w.body), nil
+}
+
+func (w *packedWire) Release() { w.body = nil }
+
+// TestPackedBatchesSplitAndSetAside: with a packing destination, a 413
+// splits an unpacked batch, a poison event is set aside, everything else
+// arrives once and the body buffers are reused while requests are out.
+func TestPackedBatchesSplitAndSetAside(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.audit(t, acctA, ids("a", 60)...)
+	id := b.integration(t, acctA, func(in *siemsync.Integration) { in.MaxBatchEvents, in.MaxInFlight = 20, 4 })
+	ps := &packingSink{fakeSink: b.sink}
+	b.sink.SendFunc = func(body []byte, n int) error {
+		if n > 10 {
+			return &sink.Error{Class: sink.TooLarge, Status: 413, Msg: "HTTP 413"}
+		}
+		if bytes.Contains(body, []byte(`"a-033"`)) {
+			return &sink.Error{Class: sink.BadEvent, Status: 400, Code: 6, Index: -1, Msg: "Invalid data format"}
+		}
+		return nil
+	}
+	s := ssync.New(ssync.Config{
+		Store: b.db, Backoff: func(int) time.Duration { return time.Millisecond },
+		Open: func(context.Context, *siemsync.Integration) (ssync.Sink, error) { return ps, nil },
+	})
+	res := s.Cycle(t.Context(), id)
+	if res.Err != nil || res.Audit != 59 || res.SetAside != 1 {
+		t.Fatalf("cycle: %+v, want 59 delivered and 1 set aside", res)
+	}
+	if n, d := b.sink.count(), b.sink.duplicates(); n != 59 || d != 0 {
+		t.Errorf("delivered %d distinct with %d duplicates, want 59 and 0", n, d)
+	}
+	if ps.packed != 3 || ps.unpacked != 3 {
+		t.Errorf("packed %d, unpacked %d batches; want 3 and 3 (every batch was split)", ps.packed, ps.unpacked)
+	}
+	aside, _ := b.db.ListSetAside(t.Context(), id)
+	if len(aside) != 1 || aside[0].EventID != "a-033" || !bytes.Contains(aside[0].Body, []byte("a-033")) {
+		t.Errorf("set aside %+v, want a-033 with its bytes", aside)
+	}
+}

@@ -37,7 +37,7 @@
     if (form.dataset.submitted) { e.preventDefault(); return; }
     form.dataset.submitted = '1';
     var btn = e.submitter || form.querySelector('button[type="submit"]');
-    var label = form.getAttribute('data-busy');
+    var label = (btn && btn.getAttribute('data-busy')) || form.getAttribute('data-busy');
     if (!btn) { return; }
     window.setTimeout(function () {
       btn.disabled = true;

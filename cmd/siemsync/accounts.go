@@ -8,16 +8,18 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/audittrail"
 )
 
 func cmdAccounts(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 {
-		return usagef("usage: siemsync accounts list [--json] | accounts update ACCOUNT [--name N] [--host H]")
+		return usagef("usage: siemsync accounts list [--json] | accounts update ACCOUNT [--name N] [--host H] [--siem=true|false] | accounts keys add|list|revoke")
 	}
 	fs := newFlagSet("accounts", &a.g, a.env, a.stderr)
-	asJSON := fs.Bool("json", false, "print JSON (list)")
-	name := fs.String("name", "", "account display name (update)")
+	asJSON := fs.Bool("json", false, "print JSON (list, keys list, keys add)")
+	name := fs.String("name", "", "account display name (update); key name (keys add)")
 	host := fs.String("host", "", "host name of the environment where the account lives (update); empty: the server's --host-name")
+	siem := fs.Bool("siem", true, "the SIEM feature of the account (update): false stops its integrations and keeps their checkpoints")
 	pos, err := a.args(fs, args, -1, "")
 	if err != nil {
 		return err
@@ -31,6 +33,8 @@ func cmdAccounts(ctx context.Context, a *app, args []string) error {
 	}
 	defer db.Close()
 	switch pos[0] {
+	case "keys":
+		return a.accountKeys(ctx, db, pos[1:], *name, *asJSON)
 	case "list":
 		list, err := db.ListAccounts(ctx)
 		if err != nil {
@@ -43,9 +47,10 @@ func cmdAccounts(ctx context.Context, a *app, args []string) error {
 			return writeJSON(a.stdout, list)
 		}
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ACCOUNT\tNAME\tHOST\tCREATED")
+		fmt.Fprintln(tw, "ACCOUNT\tNAME\tHOST\tSIEM\tCREATED")
 		for _, acc := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", acc.ID, or(acc.Name, "-"), or(acc.Host, "("+a.g.hostName+")"), acc.CreatedAt.UTC().Format(time.RFC3339))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", acc.ID, or(acc.Name, "-"), or(acc.Host, "("+a.g.hostName+")"),
+				map[bool]string{true: "on", false: "off"}[acc.SIEMEnabled], acc.CreatedAt.UTC().Format(time.RFC3339))
 		}
 		return tw.Flush()
 	case "update":
@@ -60,16 +65,23 @@ func cmdAccounts(ctx context.Context, a *app, args []string) error {
 		if set["host"] {
 			hp = host
 		}
-		if np == nil && hp == nil {
-			return usagef("accounts update: give --name and/or --host")
+		if np == nil && hp == nil && !set["siem"] {
+			return usagef("accounts update: give --name, --host and/or --siem")
 		}
-		if err := db.UpdateAccount(ctx, pos[1], np, hp); err != nil {
-			return fmt.Errorf("account %s: %w", pos[1], err)
+		if np != nil || hp != nil {
+			if err := db.UpdateAccount(ctx, pos[1], np, hp); err != nil {
+				return fmt.Errorf("account %s: %w", pos[1], err)
+			}
+		}
+		if set["siem"] {
+			if err := a.setSIEM(ctx, db, pos[1], *siem); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(a.stdout, "updated %s\n", pos[1])
 		return nil
 	}
-	return usagef("unknown accounts command %q: use list or update", pos[0])
+	return usagef("unknown accounts command %q: use list, update or keys", pos[0])
 }
 
 func cmdSetAside(ctx context.Context, a *app, args []string) error {
@@ -92,7 +104,8 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 	}
 	defer db.Close()
 	id := pos[1]
-	if _, err := db.GetIntegration(ctx, id, false); err != nil {
+	in, err := db.GetIntegration(ctx, id, false)
+	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)
 	}
 	switch pos[0] {
@@ -113,6 +126,10 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 	case "retry":
 		delivered, remaining, err := a.newSyncer(db, f, nil).RetrySetAside(ctx, id)
 		fmt.Fprintf(a.stdout, "%d delivered, %d still set aside\n", delivered, remaining)
+		if err == nil {
+			a.record(ctx, db, audittrail.Change{Account: in.Account, Event: audittrail.SetAsideRetried, Integration: in,
+				Extra: map[string]any{"delivered": delivered, "remaining": remaining}})
+		}
 		return err
 	case "drop":
 		var ids []int64
@@ -138,6 +155,10 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 		n, err := db.DeleteSetAside(ctx, id, ids)
 		if err != nil {
 			return err
+		}
+		if n > 0 {
+			a.record(ctx, db, audittrail.Change{Account: in.Account, Event: audittrail.SetAsideDropped, Integration: in,
+				Extra: map[string]any{"dropped": n}})
 		}
 		fmt.Fprintf(a.stdout, "%d dropped\n", n)
 		return nil

@@ -15,6 +15,8 @@ import (
 	"github.com/siemsync/siemsync/internal/secret"
 	"github.com/siemsync/siemsync/sink/hec"
 	"github.com/siemsync/siemsync/sink/syslog"
+	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/postgres"
 	"github.com/siemsync/siemsync/store/sqlite"
 	"github.com/siemsync/siemsync/sync"
 )
@@ -68,7 +70,7 @@ func (a *app) args(fs *flag.FlagSet, args []string, n int, use string) ([]string
 }
 
 // open is args followed by openStore: most commands need both.
-func (a *app) open(ctx context.Context, fs *flag.FlagSet, args []string, n int, use string) ([]string, *sqlite.DB, error) {
+func (a *app) open(ctx context.Context, fs *flag.FlagSet, args []string, n int, use string) ([]string, store.Backend, error) {
 	pos, err := a.args(fs, args, n, use)
 	if err != nil {
 		return nil, nil, err
@@ -77,17 +79,33 @@ func (a *app) open(ctx context.Context, fs *flag.FlagSet, args []string, n int, 
 	return pos, db, err
 }
 
-// openStore opens the database with the secrets cipher: the key comes from
-// SIEMSYNC_SECRET_KEY, or from a key file beside the database that is
-// created on first use.
-func (a *app) openStore(ctx context.Context) (*sqlite.DB, error) {
-	c, err := secret.Load(a.g.db, a.env("SIEMSYNC_SECRET_KEY"))
+// openStore opens the store --db names with the secrets cipher: the key
+// comes from SIEMSYNC_SECRET_KEY or, for a SQLite file, from a key file
+// beside the database that is created on first use.
+func (a *app) openStore(ctx context.Context) (store.Backend, error) {
+	keyBeside := a.g.db
+	if postgres.IsURL(a.g.db) {
+		keyBeside = "" // workers share the database: they must share the key too
+	}
+	c, err := secret.Load(keyBeside, a.env("SIEMSYNC_SECRET_KEY"))
 	if err != nil {
 		return nil, fmt.Errorf("load secret key: %w", err)
 	}
-	db, err := sqlite.Open(ctx, a.g.db, sqlite.Options{Cipher: c})
+	return openStore(ctx, a.g.db, c)
+}
+
+// openStore opens a PostgreSQL database (postgres:// or postgresql:// URL;
+// the PG* environment variables fill what it leaves out) or else a SQLite
+// file.
+func openStore(ctx context.Context, dsn string, c store.Cipher) (store.Backend, error) {
+	if postgres.IsURL(dsn) {
+		// Its errors name user, host and database, never the URL, which
+		// may hold a password.
+		return postgres.Open(ctx, dsn, postgres.Options{Cipher: c})
+	}
+	db, err := sqlite.Open(ctx, dsn, sqlite.Options{Cipher: c})
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", a.g.db, err)
+		return nil, fmt.Errorf("open database %s: %w", dsn, err)
 	}
 	return db, nil
 }
@@ -184,7 +202,7 @@ func (a *app) addSyncFlags(fs interface {
 		"HEC events larger than this get their metadata truncated with a marker, below Splunk's 10,000-byte TRUNCATE (env SIEMSYNC_MAX_EVENT_BYTES)")
 }
 
-func (a *app) newSyncer(db *sqlite.DB, f syncFlags, m *metrics.Metrics) *sync.Syncer {
+func (a *app) newSyncer(db store.Backend, f syncFlags, m *metrics.Metrics) *sync.Syncer {
 	sc := sinkConfig{requestTimeout: f.requestTimeout, maxEventBytes: f.maxEventBytes, metrics: m}
 	return sync.New(sync.Config{
 		Store: db, Open: a.opener(sc), Hostname: a.g.hostName,

@@ -7,6 +7,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/siemsync/siemsync/internal/bench"
+	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/postgres"
 )
 
 // cmdBench measures the pipeline: see internal/bench.
@@ -55,6 +57,9 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	}
 	if c.HECURL != "" && c.HECLatency > 0 {
 		return usagef("--hec-latency simulates latency on the built-in receiver; a real HEC has its own")
+	}
+	if postgres.IsURL(a.g.db) {
+		c.Open = func(ctx context.Context, ci store.Cipher) (store.Backend, error) { return openStore(ctx, a.g.db, ci) }
 	}
 	c.NoGzip = *noGzip
 	c.AllowPrivate = a.g.allowPrivate

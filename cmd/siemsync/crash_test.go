@@ -7,19 +7,21 @@ package main
 // starts nothing new.
 
 import (
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/hecrecv"
+	"github.com/siemsync/siemsync/store"
 )
 
 const (
@@ -223,34 +225,43 @@ func TestCrashSIGKILL(t *testing.T) {
 // again, must fit in one batch. It returns how many there are.
 func checkCheckpoint(t *testing.T, in *install, kill int) int {
 	t.Helper()
-	db, err := sql.Open("sqlite", in.db+"?_pragma=busy_timeout(10000)")
+	// Through the store, so that the check reads either backend.
+	db, err := openStore(t.Context(), in.db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	// Committed: at or below the checkpoint, or in a range the destination
-	// accepted beyond it (a later request of the window answered first).
-	rows, err := db.Query(`SELECT siemsync_audit_id(a.rec) FROM audit a
-		WHERE a.seq <= (SELECT seq FROM checkpoints WHERE source = 'audit')
-			OR EXISTS (SELECT 1 FROM accepted_ranges r WHERE r.source = 'audit' AND a.seq BETWEEN r.lo AND r.hi)`)
+	ins, err := db.ListIntegrations(t.Context(), "")
+	if err != nil || len(ins) != 1 {
+		t.Fatalf("read the integration after kill %d: %d, %v", kill+1, len(ins), err)
+	}
+	cp, err := db.Checkpoints(t.Context(), ins[0].ID)
 	if err != nil {
 		t.Fatalf("read the checkpoint after kill %d: %v", kill+1, err)
 	}
-	defer rows.Close()
 	got := in.recv.IDs()
 	committed := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
+	var page []siemsync.Audit
+	for after := int64(0); ; after = page[len(page)-1].Seq {
+		page, err = db.AuditPage(t.Context(), store.AuditQuery{Account: ins[0].Account, After: after, Limit: 1000}, page)
+		if err != nil {
+			t.Fatalf("read records after kill %d: %v", kill+1, err)
 		}
-		committed[id] = true
-		if got[id] == 0 {
-			t.Errorf("after kill %d the checkpoint is past %s, which never arrived: it is lost", kill+1, id)
+		if len(page) == 0 {
+			break
 		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+		for _, a := range page {
+			// Committed: at or below the checkpoint, or in a range the
+			// destination accepted beyond it (a later request of the
+			// window answered first).
+			if a.Seq > cp.Audit && !slices.ContainsFunc(cp.AuditAccepted, func(r store.Range) bool { return r.Contains(a.Seq) }) {
+				continue
+			}
+			committed[a.ID] = true
+			if got[a.ID] == 0 {
+				t.Errorf("after kill %d the checkpoint is past %s, which never arrived: it is lost", kill+1, a.ID)
+			}
+		}
 	}
 	pending := 0
 	for id := range got {

@@ -18,7 +18,7 @@ import (
 	"github.com/siemsync/siemsync/ingest"
 	"github.com/siemsync/siemsync/internal/gen"
 	"github.com/siemsync/siemsync/internal/hecrecv"
-	"github.com/siemsync/siemsync/store/sqlite"
+	"github.com/siemsync/siemsync/store"
 )
 
 // cmdDemo runs everything on one machine with no Splunk: a temporary store,
@@ -99,7 +99,7 @@ cycles; every enabled integration syncs on the schedule %q.
 
 type demo struct {
 	a        *app
-	db       *sqlite.DB
+	db       store.Backend
 	g        *gen.Gen
 	accounts []string
 	jobs     map[string]*gen.JobRecord

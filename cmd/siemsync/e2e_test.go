@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync/internal/hecrecv"
+	"github.com/siemsync/siemsync/internal/pgtest"
 )
 
 // binary is the siemsync built once for the end-to-end tests.
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build siemsync: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -45,6 +46,8 @@ const (
 type e2e struct {
 	t    *testing.T
 	dir  string
+	db   string   // SIEMSYNC_DB
+	env  []string // more environment for every command
 	recv *hecrecv.Receiver
 	url  string
 	out  bytes.Buffer
@@ -53,6 +56,7 @@ type e2e struct {
 func newE2E(t *testing.T) *e2e {
 	t.Helper()
 	e := &e2e{t: t, dir: t.TempDir()}
+	e.db, e.env = database(t, e.dir)
 	e.recv = hecrecv.New(hecrecv.Options{Tokens: []string{hecToken}})
 	srv := httptest.NewServer(e.recv)
 	t.Cleanup(srv.Close)
@@ -72,11 +76,15 @@ func (e *e2e) run(stdin string, args ...string) (string, string, int) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = append(os.Environ(),
-		"SIEMSYNC_DB="+filepath.Join(e.dir, "siemsync.db"),
+		"SIEMSYNC_DB="+e.db,
 		"SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS=true",
 		"SIEMSYNC_LOG_LEVEL=warn",
+		// These tests count the host product's records exactly; siemsync's
+		// own audit trail has its own test (TestSelfServiceEndToEnd).
+		"SIEMSYNC_AUDIT_TRAIL=false",
 		"SIEMSYNC_RETRY_BUDGET=1s",
 	)
+	cmd.Env = append(cmd.Env, e.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -86,7 +86,7 @@ func (g *globals) addGlobals(fs *flag.FlagSet, e env) {
 		g.cefVersion = e.str("SIEMSYNC_CEF_VERSION", "")
 		g.init = true
 	}
-	fs.StringVar(&g.db, "db", g.db, "SQLite database `path` (env SIEMSYNC_DB)")
+	fs.StringVar(&g.db, "db", g.db, "SQLite database `path`, or a PostgreSQL URL postgres://user@host/db (PG* variables fill the rest) (env SIEMSYNC_DB)")
 	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log format: json or console (env SIEMSYNC_LOG_FORMAT)")
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log level: debug, info, warn, error (env SIEMSYNC_LOG_LEVEL)")
 	fs.BoolVar(&g.allowPrivate, "allow-private-destinations", g.allowPrivate,

@@ -18,7 +18,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -211,8 +210,10 @@ func newInstallServer(t *testing.T, opts hecrecv.Options, env []string) (*instal
 	if opts.Tokens == nil {
 		opts.Tokens = []string{hecToken}
 	}
-	in := &install{t: t, dir: t.TempDir(), env: env}
-	in.db = filepath.Join(in.dir, "siemsync.db")
+	in := &install{t: t, dir: t.TempDir()}
+	var dbEnv []string
+	in.db, dbEnv = database(t, in.dir)
+	in.env = append(dbEnv, env...)
 	in.recv = hecrecv.New(opts)
 	in.tap = &tap{next: in.recv}
 	srv := httptest.NewUnstartedServer(in.tap)
@@ -230,6 +231,9 @@ func (in *install) environ(extra []string) []string {
 		"SIEMSYNC_DB="+in.db,
 		"SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS=true",
 		"SIEMSYNC_LOG_LEVEL=warn",
+		// These tests count the host product's records exactly; siemsync's
+		// own audit trail has its own test (TestSelfServiceEndToEnd).
+		"SIEMSYNC_AUDIT_TRAIL=false",
 		"SIEMSYNC_RETRY_BUDGET=1s",
 		"SIEMSYNC_CYCLE_TIMEOUT=2m",
 		"SIEMSYNC_RETENTION=0",
@@ -342,6 +346,26 @@ func (in *install) start(extra []string, stdin io.Reader, args ...string) *proc 
 		}
 	})
 	return p
+}
+
+// serve starts `siemsync serve` on a free loopback port with the given
+// flags and returns it with its base URL once it listens. The installation
+// must log at info level (the URL is read from the "serving" line).
+func (in *install) serve(args ...string) (*proc, string) {
+	in.t.Helper()
+	p := in.start(nil, nil, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	var base string
+	waitFor(in.t, 30*time.Second, "serve to listen", func() bool {
+		if m := serveURLRE.FindStringSubmatch(p.stderr.String()); m != nil {
+			base = m[1]
+			return true
+		}
+		return p.exited()
+	})
+	if base == "" {
+		in.t.Fatalf("serve exited: %s", p.stderr.String())
+	}
+	return p, base
 }
 
 // kill sends sig and waits for the process to exit.

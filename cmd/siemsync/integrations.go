@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync"
-	"github.com/siemsync/siemsync/store/sqlite"
+	"github.com/siemsync/siemsync/internal/audittrail"
+	"github.com/siemsync/siemsync/store"
 )
 
 func cmdIntegrations(ctx context.Context, a *app, args []string) error {
@@ -69,6 +70,7 @@ func integrationsAdd(ctx context.Context, a *app, args []string) error {
 	if err := db.CreateIntegration(ctx, in); err != nil {
 		return flagError(err)
 	}
+	a.recordIntegration(ctx, db, audittrail.IntegrationCreated, in, nil)
 	fmt.Fprintln(a.stdout, in.ID)
 	return nil
 }
@@ -96,6 +98,7 @@ func integrationsUpdate(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return fmt.Errorf("integration %s: %w", pos[0], err)
 	}
+	before := *in
 	if err := f.apply(in, set, false, a.stdin, a.env); err != nil {
 		return err
 	}
@@ -105,6 +108,9 @@ func integrationsUpdate(ctx context.Context, a *app, args []string) error {
 	}
 	if err := db.UpdateIntegration(ctx, in); err != nil {
 		return flagError(err)
+	}
+	if fields := audittrail.ChangedFields(&before, in); len(fields) > 0 {
+		a.recordIntegration(ctx, db, audittrail.IntegrationUpdated, in, fields)
 	}
 	fmt.Fprintf(a.stdout, "updated %s\n", in.ID)
 	return nil
@@ -163,7 +169,7 @@ func writeJSON(w io.Writer, v any) error {
 
 // oneID parses a command that takes one integration id.
 // oneID parses a command that takes one integration id and opens the store.
-func oneID(ctx context.Context, a *app, name string, args []string, extra func(*flag.FlagSet)) (string, *sqlite.DB, error) {
+func oneID(ctx context.Context, a *app, name string, args []string, extra func(*flag.FlagSet)) (string, store.Backend, error) {
 	fs := newFlagSet("integrations "+name, &a.g, a.env, a.stderr)
 	if extra != nil {
 		extra(fs)
@@ -253,8 +259,19 @@ func integrationsToggle(ctx context.Context, a *app, args []string, enabled bool
 		return err
 	}
 	defer db.Close()
-	if err := db.SetEnabled(ctx, id, enabled); err != nil {
+	in, err := db.GetIntegration(ctx, id, false)
+	if err == nil {
+		err = db.SetEnabled(ctx, id, enabled)
+	}
+	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)
+	}
+	if in.Enabled != enabled {
+		ev := audittrail.IntegrationDisabled
+		if enabled {
+			ev = audittrail.IntegrationEnabled
+		}
+		a.recordIntegration(ctx, db, ev, in, nil)
 	}
 	fmt.Fprintf(a.stdout, "%sd %s\n", name, id)
 	return nil
@@ -266,9 +283,14 @@ func integrationsDelete(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := db.DeleteIntegration(ctx, id); err != nil {
+	in, err := db.GetIntegration(ctx, id, false)
+	if err == nil {
+		err = db.DeleteIntegration(ctx, id)
+	}
+	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)
 	}
+	a.recordIntegration(ctx, db, audittrail.IntegrationDeleted, in, nil)
 	fmt.Fprintf(a.stdout, "deleted %s\n", id)
 	return nil
 }
@@ -293,6 +315,8 @@ func integrationsTest(ctx context.Context, a *app, args []string) error {
 	defer cancel()
 	steps := a.tester(sinkConfig{requestTimeout: timeout}, db)(ctx, in, send)
 	ok := stepsOK(steps)
+	a.record(context.WithoutCancel(ctx), db, audittrail.Change{Account: in.Account, Event: audittrail.IntegrationTested,
+		Integration: in, Extra: map[string]any{"ok": ok, "test_event": send}})
 	if asJSON {
 		if err := writeJSON(a.stdout, map[string]any{"ok": ok, "steps": steps}); err != nil {
 			return err

@@ -26,7 +26,7 @@ Commands:
                              one cycle for every enabled integration (or one), then exit
   ingest audit|jobs FILE|-   load NDJSON records into the store (all or nothing)
   integrations add|list|show|update|enable|disable|delete|test
-  accounts list|update
+  accounts list|update|keys  accounts, their SIEM feature (--siem) and API keys
   setaside list|retry|drop   events a destination rejected
   prune                      apply the retention now
   demo                       everything on one machine: store, HEC receiver, activity, admin page

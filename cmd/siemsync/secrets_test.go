@@ -113,18 +113,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 
 	// The server: API, metrics, admin page.
-	p := in.start(nil, nil, "serve", "--listen", "127.0.0.1:0", "--schedule", "@every 1h", "--shutdown-grace", "5s")
-	var base string
-	waitFor(t, 30*time.Second, "serve to listen", func() bool {
-		if m := serveURLRE.FindStringSubmatch(p.stderr.String()); m != nil {
-			base = m[1]
-			return true
-		}
-		return p.exited()
-	})
-	if base == "" {
-		t.Fatalf("serve exited: %s", p.stderr.String())
-	}
+	p, base := in.serve("--schedule", "@every 1h", "--shutdown-grace", "5s")
 	var bodies bytes.Buffer
 	client := &http.Client{Timeout: 30 * time.Second}
 	call := func(method, path, body string, wantStatus int) []byte {

@@ -13,7 +13,6 @@ import (
 	"github.com/siemsync/siemsync/ingest"
 	"github.com/siemsync/siemsync/internal/metrics"
 	"github.com/siemsync/siemsync/store"
-	"github.com/siemsync/siemsync/store/sqlite"
 	"github.com/siemsync/siemsync/sync"
 )
 
@@ -24,6 +23,7 @@ const defaultRetention = 30 * 24 * time.Hour
 
 type serveFlags struct {
 	listen, schedule, adminToken string
+	egress                       string
 	concurrency                  int
 	retention, grace             time.Duration
 	secureCookies                bool
@@ -42,6 +42,7 @@ func (a *app) addServeFlags(fs interface {
 	fs.StringVar(&f.adminToken, "admin-token", a.env("SIEMSYNC_ADMIN_TOKEN"), "admin API/page token (env SIEMSYNC_ADMIN_TOKEN); generated and printed once if unset")
 	fs.DurationVar(&f.retention, "retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "prune records older than this, hourly (env SIEMSYNC_RETENTION; 0 keeps everything)")
 	fs.DurationVar(&f.grace, "shutdown-grace", a.env.duration("SIEMSYNC_SHUTDOWN_GRACE", 30*time.Second), "on SIGTERM, wait this long for in-flight batches (env SIEMSYNC_SHUTDOWN_GRACE)")
+	fs.StringVar(&f.egress, "egress-addresses", a.env("SIEMSYNC_EGRESS_ADDRESSES"), "free text, e.g. CIDRs: the addresses siemsync connects from, shown to customers for their firewall allow-list (env SIEMSYNC_EGRESS_ADDRESSES)")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", a.env.boolean("SIEMSYNC_SECURE_COOKIES", false), "mark the session cookie Secure (set when served over HTTPS) (env SIEMSYNC_SECURE_COOKIES)")
 	a.addSyncFlags(fs, &f.sync)
 }
@@ -63,7 +64,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 // in-flight batches finish (bounded by the grace period), stop the HTTP
 // server, and return so the caller closes the store. ready, when not nil,
 // receives the admin URL once the server listens.
-func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func(url string)) error {
+func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready func(url string)) error {
 	m := metrics.New()
 	syncer := a.newSyncer(db, f.sync, m)
 	hash, generated, err := admin.EnsureToken(ctx, db, f.adminToken)
@@ -77,6 +78,7 @@ func (a *app) serve(ctx context.Context, db *sqlite.DB, f serveFlags, ready func
 	handler, err := admin.New(admin.Config{
 		Store: db, Syncer: syncer, Tester: a.tester(sc, db), Ingest: ingester{db}, Metrics: m,
 		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
+		Egress: f.egress, NoAuditTrail: !a.auditTrail(),
 	})
 	if err != nil {
 		return fmt.Errorf("admin server: %w", err)
@@ -132,7 +134,7 @@ const pruneEvery = time.Hour
 
 // startPruner applies the retention every hour until ctx ends, on one
 // worker of the deployment at a time.
-func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Duration, owner string) <-chan struct{} {
+func (a *app) startPruner(ctx context.Context, db store.Backend, retention time.Duration, owner string) <-chan struct{} {
 	done := make(chan struct{})
 	if retention <= 0 {
 		close(done)
@@ -146,7 +148,10 @@ func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Dur
 			_, err := db.AcquireLease(ctx, store.PruneLease, owner, pruneEvery-5*time.Minute)
 			if err == nil {
 				var res store.PruneResult
-				res, err = db.Prune(ctx, time.Now().Add(-retention))
+				// A cutoff at the start of a day (UTC) lets PostgreSQL
+				// drop a whole day's partition instead of deleting row by
+				// row; records stay at most a day longer than --retention.
+				res, err = db.Prune(ctx, time.Now().Add(-retention).UTC().Truncate(24*time.Hour))
 				if err == nil {
 					a.log.Info().Interface("pruned", res).Msg("prune")
 				}
@@ -168,7 +173,7 @@ func (a *app) startPruner(ctx context.Context, db *sqlite.DB, retention time.Dur
 }
 
 // ingester adapts the ingest package to the admin API.
-type ingester struct{ db *sqlite.DB }
+type ingester struct{ db store.Backend }
 
 func (i ingester) Audit(ctx context.Context, r io.Reader, account string) (store.IngestResult, error) {
 	return ingest.Audit(ctx, i.db, r, ingest.Options{Account: account})

@@ -49,6 +49,9 @@ const (
 // Config selects what to measure. The zero value (with defaults applied)
 // is the drain of 1,000,000 records to the built-in receiver.
 type Config struct {
+	// Open opens the store to measure (siemsync bench --db postgres://…);
+	// nil: a new SQLite file in a temporary directory.
+	Open func(ctx context.Context, c store.Cipher) (store.Backend, error)
 	// Drain mode: ingest Drain records into one account, then drain them
 	// with one cycle of one integration (created with a backfill, so the
 	// history is sent).
@@ -157,7 +160,7 @@ func (c *Config) defaults() error {
 type runner struct {
 	cfg    Config
 	res    *Result
-	db     *sqlite.DB
+	db     store.Backend
 	dbPath string
 	cipher *secret.Cipher
 	recv   *receiver
@@ -166,6 +169,14 @@ type runner struct {
 	m      meter
 	tty    bool
 	prof   *os.File
+}
+
+// open opens the store under test: cfg.Open's, or the temporary SQLite file.
+func (r *runner) open(ctx context.Context) (store.Backend, error) {
+	if r.cfg.Open != nil {
+		return r.cfg.Open(ctx, r.cipher)
+	}
+	return sqlite.Open(ctx, r.dbPath, sqlite.Options{Cipher: r.cipher})
 }
 
 // Run runs the bench that cfg describes and returns what it measured. It
@@ -203,7 +214,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	r.dbPath = filepath.Join(dir, "bench.db")
-	if r.db, err = sqlite.Open(ctx, r.dbPath, sqlite.Options{Cipher: r.cipher}); err != nil {
+	if r.db, err = r.open(ctx); err != nil {
 		return nil, err
 	}
 	defer func() { r.db.Close() }()
@@ -484,7 +495,7 @@ func (r *runner) measureSync(ctx context.Context, run func(*ssync.Syncer) ([]ssy
 		return errf("reopen store", err)
 	}
 	var err error
-	if r.db, err = sqlite.Open(ctx, r.dbPath, sqlite.Options{Cipher: r.cipher}); err != nil {
+	if r.db, err = r.open(ctx); err != nil {
 		return errf("reopen store", err)
 	}
 	s := r.syncer()

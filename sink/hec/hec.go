@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -346,21 +347,50 @@ func (s *Sink) Send(ctx context.Context, body []byte, events int) error {
 	if len(body) == 0 {
 		return nil
 	}
-	payload := body
-	if s.in.Gzip {
-		buf := compress(body)
-		payload = buf.Bytes()
-		defer releaseBuf(buf)
-	}
-	target := s.eventURL
+	w := s.pack(body)
+	defer w.Release()
+	return w.Send(ctx, events)
+}
+
+// Packs reports whether Pack makes a copy of the body (gzip on), so that
+// the caller can reuse the body's buffer while the request is in flight.
+func (s *Sink) Packs() bool { return s.in.Gzip }
+
+// Pack returns the batch in its wire form: gzip-compressed, with the
+// request target it goes to. The body is not referenced afterwards when
+// Packs is true.
+func (s *Sink) Pack(body []byte) sink.Wire { return s.pack(body) }
+
+func (s *Sink) pack(body []byte) *wire {
+	w := &wire{s: s, payload: body, target: s.eventURL}
 	if s.raw {
 		sep := "?"
-		if strings.Contains(target, "?") {
+		if strings.Contains(w.target, "?") {
 			sep = "&"
 		}
-		target += sep + s.rawQuery(body)
+		w.target += sep + s.rawQuery(body)
 	}
-	ans, err := s.post(ctx, target, payload, true)
+	if s.in.Gzip {
+		w.buf = compress(body)
+		w.payload = w.buf.Bytes()
+	}
+	return w
+}
+
+// wire is a packed batch of this sink.
+type wire struct {
+	s       *Sink
+	target  string
+	payload []byte
+	buf     *bytes.Buffer // the pooled gzip buffer, nil without gzip
+}
+
+func (w *wire) Send(ctx context.Context, events int) error {
+	if len(w.payload) == 0 {
+		return nil
+	}
+	s := w.s
+	ans, err := s.post(ctx, w.target, w.payload, true)
 	if err != nil {
 		return err
 	}
@@ -377,6 +407,28 @@ func (s *Sink) Send(ctx context.Context, body []byte, events int) error {
 			Msg: "ack is on for this integration but Splunk answered without an ackId: indexer acknowledgement is off on the token; turn ack off for this integration, or enable indexer acknowledgement (useACK) on the token in Splunk"}
 	}
 	return s.waitAck(ctx, ans.ackID)
+}
+
+func (w *wire) Body() ([]byte, error) {
+	if w.buf == nil {
+		return w.payload, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(w.payload))
+	if err != nil {
+		return nil, fmt.Errorf("uncompress batch: %w", err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("uncompress batch: %w", err)
+	}
+	return body, nil
+}
+
+func (w *wire) Release() {
+	if w.buf != nil {
+		releaseBuf(w.buf)
+		w.buf, w.payload = nil, nil
+	}
 }
 
 // rawQuery is the query string of a raw request: the metadata that the

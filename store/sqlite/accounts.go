@@ -10,7 +10,7 @@ import (
 
 // ListAccounts returns every account, ordered by id.
 func (db *DB) ListAccounts(ctx context.Context) ([]siemsync.Account, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, name, host, created_at FROM accounts ORDER BY id`)
+	rows, err := db.r.QueryContext(ctx, `SELECT id, name, host, created_at, siem_enabled FROM accounts ORDER BY id`)
 	if err != nil {
 		return nil, db.fail("list accounts", err)
 	}
@@ -31,7 +31,7 @@ func (db *DB) ListAccounts(ctx context.Context) ([]siemsync.Account, error) {
 
 // GetAccount returns one account, or an error wrapping siemsync.ErrNotFound.
 func (db *DB) GetAccount(ctx context.Context, id string) (siemsync.Account, error) {
-	row := db.r.QueryRowContext(ctx, `SELECT id, name, host, created_at FROM accounts WHERE id = ?`, id)
+	row := db.r.QueryRowContext(ctx, `SELECT id, name, host, created_at, siem_enabled FROM accounts WHERE id = ?`, id)
 	a, err := scanAccount(row)
 	if err != nil {
 		return a, db.fail("get account "+id, notFound(err))
@@ -56,12 +56,27 @@ func (db *DB) UpdateAccount(ctx context.Context, id string, name, host *string) 
 	})
 }
 
+// SetSIEMEnabled switches the SIEM feature of an account; an unknown id is
+// an error wrapping siemsync.ErrNotFound.
+func (db *DB) SetSIEMEnabled(ctx context.Context, id string, enabled bool) error {
+	return db.inTx(ctx, "set SIEM feature of account "+id, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET siem_enabled = ? WHERE id = ?`, enabled, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return siemsync.ErrNotFound
+		}
+		return nil
+	})
+}
+
 type scanner interface{ Scan(dest ...any) error }
 
 func scanAccount(s scanner) (siemsync.Account, error) {
 	var a siemsync.Account
 	var created int64
-	if err := s.Scan(&a.ID, &a.Name, &a.Host, &created); err != nil {
+	if err := s.Scan(&a.ID, &a.Name, &a.Host, &created, &a.SIEMEnabled); err != nil {
 		return a, err
 	}
 	a.CreatedAt = fromMS(created)

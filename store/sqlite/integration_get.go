@@ -3,9 +3,8 @@ package sqlite
 import (
 	"context"
 	"fmt"
+
 	"github.com/siemsync/siemsync/store"
-	"strconv"
-	"time"
 
 	"github.com/siemsync/siemsync"
 )
@@ -23,10 +22,10 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 	}
 	in := r.integration(db.now())
 	if withSecrets {
-		if in.Token, err = db.open("token", r.token); err != nil {
+		if in.Token, err = store.OpenSecret(db.cipher, "token", r.token); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
-		if in.ClientKeyPEM, err = db.open("client key", r.key); err != nil {
+		if in.ClientKeyPEM, err = store.OpenSecret(db.cipher, "client key", r.key); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 	}
@@ -69,20 +68,6 @@ func (db *DB) ListIntegrations(ctx context.Context, account string) ([]*siemsync
 	return out, nil
 }
 
-func (db *DB) open(what string, sealed []byte) (string, error) {
-	if len(sealed) == 0 {
-		return "", nil
-	}
-	if db.cipher == nil {
-		return "", fmt.Errorf("open %s: %w", what, store.ErrNoCipher)
-	}
-	b, err := db.cipher.Open(sealed)
-	if err != nil {
-		return "", fmt.Errorf("open %s: %w", what, err)
-	}
-	return string(b), nil
-}
-
 // warnings reads the retention misses of one integration ("" for all) as
 // status warnings, by integration id.
 func (db *DB) warnings(ctx context.Context, id string) (map[string][]string, error) {
@@ -99,35 +84,10 @@ func (db *DB) warnings(ctx context.Context, id string) (map[string][]string, err
 		if err := rows.Scan(&integ, &source, &count, &from, &to); err != nil {
 			return nil, fmt.Errorf("read retention misses: %w", err)
 		}
-		out[integ] = append(out[integ], missWarning(source, count, fromMS(from), fromMS(to)))
+		out[integ] = append(out[integ], store.MissWarning(source, count, fromMS(from), fromMS(to)))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read retention misses: %w", err)
 	}
 	return out, nil
-}
-
-// missWarning says what retention deleted before the integration sent it.
-func missWarning(source string, count int64, from, to time.Time) string {
-	what := "audit record"
-	if source == siemsync.SourceJobs {
-		what = "job update"
-	}
-	if count != 1 {
-		what += "s"
-	}
-	return fmt.Sprintf("retention pruned %s %s (%s to %s) before this integration delivered them",
-		thousands(count), what, from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
-}
-
-// thousands formats n with comma separators: 1234567 → "1,234,567".
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

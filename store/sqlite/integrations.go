@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
 	"github.com/siemsync/siemsync/store"
 
 	"github.com/google/uuid"
@@ -30,7 +31,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		in.ID = uuid.NewString()
 	}
 	now := db.nowMS()
-	token, key, err := db.sealSecrets(in)
+	token, key, err := store.SealSecrets(db.cipher, in)
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
@@ -85,7 +86,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 // the client certificate and its key.
 func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) error {
 	now := db.nowMS()
-	token, key, err := db.sealSecrets(in)
+	token, key, err := store.SealSecrets(db.cipher, in)
 	if err != nil {
 		return fmt.Errorf("update integration %s: %w", in.ID, err)
 	}
@@ -154,9 +155,11 @@ func (db *DB) DeleteIntegration(ctx context.Context, id string) error {
 	})
 }
 
-// EnabledIntegrationIDs lists the enabled integrations, by account and name.
+// EnabledIntegrationIDs lists the enabled integrations of accounts whose
+// SIEM feature is on, by account and name.
 func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id FROM integrations WHERE enabled ORDER BY account, name`)
+	rows, err := db.r.QueryContext(ctx, `SELECT i.id FROM integrations i JOIN accounts a ON a.id = i.account
+		WHERE i.enabled AND a.siem_enabled ORDER BY i.account, i.name`)
 	if err != nil {
 		return nil, db.fail("list enabled integrations", err)
 	}
@@ -173,28 +176,4 @@ func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
 		return nil, db.fail("list enabled integrations", err)
 	}
 	return ids, nil
-}
-
-// sealSecrets seals the token and client key; nil means "none given".
-func (db *DB) sealSecrets(in *siemsync.Integration) (token, key []byte, err error) {
-	seal := func(what, v string) ([]byte, error) {
-		if v == "" {
-			return nil, nil
-		}
-		if db.cipher == nil {
-			return nil, fmt.Errorf("seal %s: %w", what, store.ErrNoCipher)
-		}
-		b, err := db.cipher.Seal([]byte(v))
-		if err != nil {
-			return nil, fmt.Errorf("seal %s: %w", what, err)
-		}
-		return b, nil
-	}
-	if token, err = seal("token", in.Token); err != nil {
-		return nil, nil, err
-	}
-	if key, err = seal("client key", in.ClientKeyPEM); err != nil {
-		return nil, nil, err
-	}
-	return token, key, nil
 }

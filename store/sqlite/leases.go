@@ -77,8 +77,8 @@ func (db *DB) ReleaseLease(ctx context.Context, l store.Lease) error {
 	})
 }
 
-// LeaseDue leases up to limit enabled integrations that are due and whose
-// lease is free or expired, the longest due first, all in one write
+// LeaseDue leases up to limit enabled integrations of accounts with the
+// SIEM feature on that are due and whose lease is free or expired, the longest due first, all in one write
 // transaction: two callers (in one process or two) never get the same one.
 func (db *DB) LeaseDue(ctx context.Context, owner string, ttl time.Duration, limit int) ([]store.Lease, error) {
 	if limit <= 0 {
@@ -90,8 +90,10 @@ func (db *DB) LeaseDue(ctx context.Context, owner string, ttl time.Duration, lim
 	var out []store.Lease
 	err := db.inTx(ctx, "lease due integrations", func(tx *sql.Tx) error {
 		now := db.nowMS()
-		rows, err := tx.QueryContext(ctx, `SELECT i.id FROM integrations i LEFT JOIN leases l ON l.name = i.id
-			WHERE i.enabled AND i.next_due_at <= ?1 AND (l.name IS NULL OR l.expires <= ?1)
+		// An account whose SIEM feature is off has nothing due (SPEC §7.2).
+		rows, err := tx.QueryContext(ctx, `SELECT i.id FROM integrations i JOIN accounts a ON a.id = i.account
+			LEFT JOIN leases l ON l.name = i.id
+			WHERE i.enabled AND a.siem_enabled AND i.next_due_at <= ?1 AND (l.name IS NULL OR l.expires <= ?1)
 			ORDER BY i.next_due_at, i.id LIMIT ?2`, ms(now), limit)
 		if err != nil {
 			return fmt.Errorf("find due integrations: %w", err)
@@ -157,13 +159,5 @@ func fence(ctx context.Context, tx *sql.Tx, name string, token int64) error {
 }
 
 func checkLease(name, owner string, ttl time.Duration) error {
-	switch {
-	case name == "":
-		return errors.New("lease: no name given")
-	case owner == "":
-		return fmt.Errorf("lease %s: no owner given: set a worker id", name)
-	case ttl < time.Millisecond:
-		return fmt.Errorf("lease %s: the lease ttl must be at least 1ms, not %v", name, ttl)
-	}
-	return nil
+	return store.CheckLease(name, owner, ttl)
 }

@@ -56,6 +56,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"DeleteIntegration", testDeleteIntegration},
 		{"Scope", testScope},
 		{"Settings", testSettings},
+		{"AccountKeys", testAccountKeys},
+		{"Sessions", testSessions},
+		{"SIEMFeature", testSIEMFeature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

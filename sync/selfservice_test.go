@@ -1,0 +1,89 @@
+package sync_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	ssync "github.com/siemsync/siemsync/sync"
+)
+
+// TestFeatureOffRefusesCycles: with the account's SIEM feature off, no
+// cycle runs (not even a failed run is recorded) and the checkpoint stays;
+// turned on again, the integration sends what happened meanwhile.
+func TestFeatureOffRefusesCycles(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.integration(t, acctA, nil)
+	b.audit(t, acctA, "a", "b")
+	if err := b.db.SetSIEMEnabled(t.Context(), acctA, false); err != nil {
+		t.Fatal(err)
+	}
+	cp, _ := b.db.Checkpoints(t.Context(), id)
+	res := b.s.Cycle(t.Context(), id)
+	if !errors.Is(res.Err, ssync.ErrFeatureOff) || b.sink.sends != 0 {
+		t.Fatalf("cycle with the feature off: %v, %d sends", res.Err, b.sink.sends)
+	}
+	if results, _ := b.s.RunAll(t.Context(), nil, 4); len(results) != 0 {
+		t.Fatalf("RunAll ran %+v with the feature off", results)
+	}
+	if runs, _ := b.db.RecentRuns(t.Context(), id, 10); len(runs) != 0 {
+		t.Fatalf("runs recorded: %+v", runs)
+	}
+	if after, _ := b.db.Checkpoints(t.Context(), id); after.Audit != cp.Audit {
+		t.Fatalf("checkpoint moved %d -> %d", cp.Audit, after.Audit)
+	}
+	if err := b.db.SetSIEMEnabled(t.Context(), acctA, true); err != nil {
+		t.Fatal(err)
+	}
+	if res := b.s.Cycle(t.Context(), id); res.Err != nil || res.Audit != 2 {
+		t.Fatalf("after turning it on: %+v", res)
+	}
+}
+
+// TestSchedulerStartsNewIntegrationAtOnce: with ticks an hour apart, an
+// integration created (or enabled) while the scheduler runs gets its first
+// cycle within seconds.
+func TestSchedulerStartsNewIntegrationAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sc, err := ssync.NewScheduler(b.s, "@every 1h", 4, zerolog.New(zerolog.NewTestWriter(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Start(context.Background())
+	defer sc.Stop(10 * time.Second)
+	time.Sleep(ssync.DefaultPoll + time.Second) // the first tick and first look are over
+
+	waitRun := func(id string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !finishedRun(t, b.db, id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("integration %s: no cycle within 20 s of its creation or enable, with ticks an hour apart", id)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	created := b.integration(t, acctA, nil)
+	waitRun(created)
+
+	if err := b.db.SetEnabled(t.Context(), created, false); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(ssync.DefaultPoll + time.Second) // seen disabled
+	b.audit(t, acctA, "while-off")
+	if err := b.db.SetEnabled(t.Context(), created, true); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for b.sink.count() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("re-enabled integration: no cycle within 20 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
