@@ -20,11 +20,13 @@ const (
 	// TLS identity.
 	DefaultMaxTransports = 1024
 	// DefaultIdleConnTimeout closes a connection idle that long. It is
-	// below the idle timeouts of the load balancers HEC sits behind most
-	// often (AWS ALB/ELB: 60 s), so that the client, not the balancer,
-	// closes an idle connection: a POST written to a connection the peer
-	// has just closed fails, and the cycle has to retry it.
-	DefaultIdleConnTimeout = 50 * time.Second
+	// longer than the default schedule (5 minutes), so that the next cycle
+	// of an integration finds the connection of the last one. A peer that
+	// closes idle connections sooner (AWS load balancers after 60 s) is
+	// noticed when its FIN arrives, and the connection is dropped then;
+	// TCP keep-alives (every 30 s, see netguard.Dialer) keep NAT and
+	// firewall state alive and find a path that died silently.
+	DefaultIdleConnTimeout = 6 * time.Minute
 	// DefaultMaxIdlePerDestination is how many idle connections a
 	// destination keeps: enough for the cycles that run at once (the sync
 	// concurrency) to find one each.

@@ -45,7 +45,7 @@ func (c connector) Driver() driver.Driver { return sqliteDriver }
 // stmtConn is a driver connection that keeps its prepared statements. The
 // driver prepares (parses and plans) every statement run through
 // QueryContext or ExecContext anew, which costs more than running it for
-// the short queries of a sync cycle: a small cycle ran some twenty of them
+// the short queries of a sync cycle: a small cycle runs many of them
 // and spent a third of its CPU in SQLite's parser. stmtConn implements
 // neither, so database/sql prepares every statement through PrepareContext,
 // which hands out the kept one and takes it back on Close.
