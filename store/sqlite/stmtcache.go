@@ -54,17 +54,20 @@ func (c connector) Driver() driver.Driver { return sqliteDriver }
 // is needed. A statement still in use (rows of it open) when the same text
 // is run again gets a second, uncached preparation.
 type stmtConn struct {
-	inner interface {
-		driver.Conn
-		driver.ConnPrepareContext
-		driver.ConnBeginTx
-		driver.Pinger
-		driver.SessionResetter
-		driver.Validator
-	}
+	inner driverConn
 	lru   *list.List // of *cacheEntry, most recently used first
 	bySQL map[string]*list.Element
 	stats stmtStats
+}
+
+// driverConn is what stmtConn needs of the driver's connection.
+type driverConn interface {
+	driver.Conn
+	driver.ConnPrepareContext
+	driver.ConnBeginTx
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
 }
 
 type stmtStats struct{ hits, misses int }
@@ -77,14 +80,7 @@ type cacheEntry struct {
 }
 
 func newStmtConn(cn driver.Conn) driver.Conn {
-	inner, ok := cn.(interface {
-		driver.Conn
-		driver.ConnPrepareContext
-		driver.ConnBeginTx
-		driver.Pinger
-		driver.SessionResetter
-		driver.Validator
-	})
+	inner, ok := cn.(driverConn)
 	if !ok {
 		return cn // not the driver this was written for: no cache
 	}

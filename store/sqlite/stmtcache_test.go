@@ -164,3 +164,23 @@ func TestStmtCacheBounded(t *testing.T) {
 		t.Fatalf("the evicted text was not prepared anew: %d → %d preparations", misses0, misses)
 	}
 }
+
+// TestOpenKeepsStatements: the store's writer and readers are caching
+// connections, and a store call run twice is prepared once.
+func TestOpenKeepsStatements(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "s.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for range 2 {
+		if _, err := db.EnabledIntegrationIDs(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One call at a time: both ran on the reader the ping opened.
+	if hits, misses, _ := cacheOf(t, db.r); hits != 1 || misses != 1 {
+		t.Fatalf("the reader prepared %d times and reused %d, want 1 and 1", misses, hits)
+	}
+	cacheOf(t, db.w) // fails unless the writer is a caching connection
+}
