@@ -30,6 +30,9 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    zerolog.Logger
+	// transports keeps HEC connections open from one cycle to the next
+	// (see hec.Transports); one per process.
+	transports *hec.Transports
 }
 
 // setup builds the logger once the command's flags are parsed.
@@ -98,7 +101,7 @@ type sinkConfig struct {
 func (a *app) hecOptions(sc sinkConfig) hec.Options {
 	return hec.Options{
 		AllowPrivate: a.g.allowPrivate, RequestTimeout: sc.requestTimeout, MaxEventBytes: sc.maxEventBytes,
-		Hostname: a.g.hostName, Metrics: sc.metrics, Logger: a.log,
+		Hostname: a.g.hostName, Metrics: sc.metrics, Logger: a.log, Transports: a.transports,
 		// OCSF metadata.product names the deployment's product, as the CEF header does.
 		Vendor: a.g.cefVendor, Product: a.g.cefProduct, Version: a.g.cefVersion,
 	}

@@ -75,6 +75,7 @@ func (a *app) bench(ctx context.Context, c bench.Config, set map[string]bool, as
 	}
 	c.AllowPrivate = a.g.allowPrivate
 	c.Hostname = a.g.hostName
+	c.Transports = a.transports
 	// Per-cycle results are the bench's output; only warnings are logged.
 	c.Logger = a.log.Level(max(zerolog.WarnLevel, a.log.GetLevel()))
 	if !quiet {

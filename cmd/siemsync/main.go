@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/siemsync/siemsync/internal/version"
+	"github.com/siemsync/siemsync/sink/hec"
 )
 
 func main() {
@@ -33,7 +34,9 @@ var errSilent = errors.New("failed")
 // run parses args, runs the command and returns the exit code: 0 done,
 // 1 failed, 2 a mistake on the command line.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{env: env(getenv), stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{env: env(getenv), stdin: stdin, stdout: stdout, stderr: stderr,
+		transports: hec.NewTransports(hec.TransportOptions{})}
+	defer a.transports.Close()
 	root := newRoot(a)
 	root.SetArgs(subcommandFirst(root, longDashes(args, flagNames(root, nil))))
 	err := root.ExecuteContext(ctx)
