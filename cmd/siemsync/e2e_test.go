@@ -414,7 +414,7 @@ func TestE2EAccountIDsCanonical(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
 	upperB := strings.ToUpper(accB)
-	args := []string{"integrations", "add", "--account", upperB, "--name", "splunk", "--kind", "splunk_hec",
+	args := []string{"--create", "integrations", "add", "--account", upperB, "--name", "splunk", "--kind", "splunk_hec",
 		"--url", e.url, "--token", hecToken, "--sources", "audit"}
 	_, stderr, code := e.run("", args...)
 	if code != 1 || !strings.Contains(stderr, "--account: "+accB+" is not a known account") || !strings.Contains(stderr, "--create-account") {
@@ -424,7 +424,7 @@ func TestE2EAccountIDsCanonical(t *testing.T) {
 		t.Errorf("a refused add made the account: %s", out)
 	}
 	e.ok(auditLines(accA, seqIDs("c", 3)...), "ingest", "audit", "-")
-	args[3] = strings.ToUpper(accA)
+	args[4] = strings.ToUpper(accA)
 	id := strings.TrimSpace(e.ok("", args...))
 	var in struct{ Account string }
 	if err := json.Unmarshal([]byte(e.ok("", "integrations", "show", id, "--json")), &in); err != nil || in.Account != accA {
@@ -434,7 +434,7 @@ func TestE2EAccountIDsCanonical(t *testing.T) {
 	if out := e.ok("", "accounts", "list", "--json"); strings.Count(out, `"id"`) != 1 || !strings.Contains(out, "Acme") {
 		t.Errorf("accounts after an upper-case update: %s", out)
 	}
-	args[3] = upperB
+	args[4] = upperB
 	args = append(args, "--create-account")
 	e.ok("", args...)
 }
