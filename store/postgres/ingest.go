@@ -33,9 +33,10 @@ const seqBlock = 4096
 // record, half of the ingest's CPU in the garbage collector), and inserts
 // a page of rows at a time. Nothing can race the probe: this transaction
 // holds the advisory lock of every account it probed, and audit_ids'
-// primary key backs that up.
+// primary key backs that up. audit_ids.id is in the "C" collation
+// (migration 0002): comparisons must name it to use the index.
 const sqlProbeIDs = `SELECT s.i::int FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS s (account_num, id, i)
-	WHERE EXISTS (SELECT 1 FROM audit_ids d WHERE d.account_num = s.account_num AND d.id = s.id)`
+	WHERE EXISTS (SELECT 1 FROM audit_ids d WHERE d.account_num = s.account_num AND d.id = s.id COLLATE "C")`
 
 // auditCopyColumns are the columns flush COPYs into audit.
 var auditCopyColumns = []string{"seq", "account_num", "id", "time_ms", "connector", "acl", "method", "user_name", "ip",
