@@ -76,11 +76,11 @@ type Ingest struct {
 	ctx      context.Context
 	tx       pgx.Tx
 	now      int64
-	accounts map[string]int32 // accounts created or found, by id
-	locked   map[int32]bool   // accounts whose advisory lock this transaction holds
-	parts    map[string]bool  // audit partitions this transaction has locked
-	pending  []pendingAudit   // fresh records not yet copied, in input order
-	seen     map[idKey]struct{}
+	accounts map[string]int32   // accounts created or found, by id
+	locked   map[int32]bool     // accounts whose advisory lock this transaction holds
+	parts    map[string]bool    // audit partitions this transaction has locked
+	pending  []pendingAudit     // fresh records not yet copied, in input order
+	seen     map[idKey]struct{} // keys of the pending records
 	// Reused probe arguments and candidates.
 	probeNums []int32
 	probeIDs  []string
@@ -224,6 +224,7 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 	stored := 0
 	for i := range in.cand {
 		if _, found := slices.BinarySearch(taken, int32(i+1)); found {
+			delete(in.seen, idKey{in.cand[i].num, in.cand[i].a.ID}) // the probe finds it again
 			continue
 		}
 		if len(in.pending) == seqBlock {
@@ -276,9 +277,13 @@ func (in *Ingest) flush() (int64, error) {
 		return 0, fail(fmt.Sprintf("store audit records %s…%s", first, last), err)
 	}
 	seq := base + int64(len(in.pending)) - 1
+	// seen holds the keys of the pending records (and, within AuditBatch,
+	// of the batch's candidates): from now on the probe finds these.
+	for i := range in.pending {
+		delete(in.seen, idKey{in.pending[i].num, in.pending[i].a.ID})
+	}
 	clear(in.pending)
 	in.pending = in.pending[:0]
-	clear(in.seen)
 	return seq, nil
 }
 
