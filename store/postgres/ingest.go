@@ -34,7 +34,7 @@ const seqBlock = 4096
 // a page of rows at a time. Nothing can race the probe: this transaction
 // holds the advisory lock of every account it probed, and audit_ids'
 // primary key backs that up. audit_ids.id is in the "C" collation
-// (migration 0002): comparisons must name it to use the index.
+// (migration 0003): comparisons must name it to use the index.
 const sqlProbeIDs = `SELECT s.i::int FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS s (account_num, id, i)
 	WHERE EXISTS (SELECT 1 FROM audit_ids d WHERE d.account_num = s.account_num AND d.id = s.id COLLATE "C")`
 
