@@ -35,6 +35,19 @@ const (
 	// flight; syslog keeps one (order on a connection is the order sent).
 	DefaultMaxInFlight = 4
 	MaxMaxInFlight     = 32
+	DefaultAlertAfter  = 30 * time.Minute
+)
+
+// Profiles: the shape of the events an integration sends.
+const (
+	ProfileSiemsync = "siemsync" // the fields of SPEC §3 (default)
+	ProfileOCSF     = "ocsf"     // OCSF API Activity and Scheduled Job Activity (HEC only)
+)
+
+// Alert states of Status.Alert.
+const (
+	AlertOK     = ""
+	AlertFiring = "firing"
 )
 
 // Integration is one customer-configured destination. Token and ClientKeyPEM
@@ -47,6 +60,11 @@ type Integration struct {
 	Kind    Kind     `json:"kind"`
 	Enabled bool     `json:"enabled"`
 	Sources []string `json:"sources"`
+	// CreateAccount asks a create to make the account when it does not
+	// exist yet (API "create_account", CLI --create-account); without it
+	// an unknown account is refused, so a mistyped id is not a new,
+	// silently empty account. It is part of the request, never stored.
+	CreateAccount bool `json:"-"`
 
 	// Splunk HEC.
 	URL        string   `json:"url,omitempty"`
@@ -95,6 +113,17 @@ type Integration struct {
 	// changes. Read-only.
 	LearnedBatchBytes int `json:"learned_batch_bytes,omitempty"`
 
+	// Profile is ProfileSiemsync or ProfileOCSF.
+	Profile string `json:"profile"`
+
+	// Alerts. NotifyURL is a webhook (Slack's carry their secret in the
+	// path), so it is a secret like the token: stored encrypted, filled in
+	// only for sending, never returned; NotifyHost is shown instead.
+	NotifyURL    string   `json:"-"`
+	NotifyURLSet bool     `json:"notify_url_set"`
+	NotifyHost   string   `json:"notify_host,omitempty"`
+	AlertAfter   Duration `json:"alert_after"`
+
 	BackfillSince *time.Time `json:"backfill_since,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
@@ -129,6 +158,18 @@ func (in *Integration) ApplyDefaults() {
 	}
 	if in.MaxBatchEvents == 0 {
 		in.MaxBatchEvents = DefaultMaxBatchEvents
+	}
+	if in.Profile == "" {
+		in.Profile = ProfileSiemsync
+	}
+	if in.AlertAfter == 0 {
+		in.AlertAfter = Duration(DefaultAlertAfter)
+	}
+	switch { // the host shown for the webhook follows the URL
+	case in.NotifyURL != "":
+		in.NotifyHost, in.NotifyURLSet = NotifyHostOf(in.NotifyURL), true
+	case !in.NotifyURLSet:
+		in.NotifyHost = ""
 	}
 	switch {
 	case in.Kind == KindSyslog:
@@ -166,6 +207,21 @@ type Status struct {
 	SetAside        int64      `json:"set_aside"`         // events set aside and not yet retried or dropped
 	LastWorker      string     `json:"last_worker"`       // the worker (lease owner) that ran the last finished cycle
 	Warnings        []string   `json:"warnings,omitempty"`
+	// Alert is AlertFiring between the failure alert and the recovery
+	// alert; AlertError is the last failure of the webhook itself.
+	Alert      string `json:"alert,omitempty"`
+	AlertError string `json:"alert_error,omitempty"`
+}
+
+// Preview is what an integration would send next: the exact wire bytes of
+// its next Events events (HEC lines or syslog frames). More says that
+// further events are waiting; UploadTime is the upload time the events
+// carry (a real cycle stamps its own).
+type Preview struct {
+	Body       []byte
+	Events     int
+	More       bool
+	UploadTime time.Time
 }
 
 // Step is one stage of a Test connection: URL, DNS, TCP, TLS, health, token.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -30,6 +32,33 @@ func ValidUUID(s string) bool {
 	return err == nil
 }
 
+// CanonicalID returns an account (or other) UUID in its one stored form,
+// lower case, so that an id typed in upper case names the same account.
+// Other text is returned as it is, for validation to refuse.
+func CanonicalID(s string) string {
+	if ValidUUID(s) {
+		return strings.ToLower(s)
+	}
+	return s
+}
+
+// CheckText refuses control characters (and the bidirectional overrides
+// that reorder what a terminal or page shows) in a one-line text field:
+// list and show print names as they are, and an escape sequence there
+// would be run by the operator's terminal.
+func CheckText(field, s string) error {
+	for i, r := range s {
+		if unicode.IsControl(r) || isBidiControl(r) {
+			return Invalid(field, "must not contain control characters: character %d is %U; use printable text on one line", utf8.RuneCountInString(s[:i])+1, r)
+		}
+	}
+	return nil
+}
+
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
 // Validate checks an integration as a create or update would store it
 // (defaults applied). It returns the first problem as a *FieldError whose
 // Field is the JSON name of the field.
@@ -42,6 +71,12 @@ func (in *Integration) Validate() error {
 	}
 	if strings.TrimSpace(in.Name) == "" {
 		return Invalid("name", "is required")
+	}
+	for _, f := range []struct{ name, v string }{{"name", in.Name}, {"index", in.Index}, {"sourcetype", in.Sourcetype},
+		{"source", in.Source}, {"url", in.URL}, {"address", in.Address}, {"server_name", in.ServerName}} {
+		if err := CheckText(f.name, f.v); err != nil {
+			return err
+		}
 	}
 	if len(in.Name) > 200 {
 		return Invalid("name", "must be at most 200 characters")
@@ -67,6 +102,9 @@ func (in *Integration) Validate() error {
 	}
 	if in.MaxInFlight < 1 || in.MaxInFlight > MaxMaxInFlight {
 		return Invalid("max_in_flight", "must be between 1 and %d", MaxMaxInFlight)
+	}
+	if err := in.validateAlerts(); err != nil {
+		return err
 	}
 	if err := in.validateFilters(); err != nil {
 		return err
@@ -121,6 +159,52 @@ func (in *Integration) validateHEC() error {
 		return Invalid("ack_timeout", "must be between 1s and 1h")
 	}
 	return nil
+}
+
+// Limits of the alert settings.
+const (
+	MinAlertAfter   = time.Second
+	MaxAlertAfter   = 30 * 24 * time.Hour
+	MaxNotifyURLLen = 2048
+)
+
+func (in *Integration) validateAlerts() error {
+	switch in.Profile {
+	case ProfileSiemsync:
+	case ProfileOCSF:
+		if in.Kind == KindSyslog {
+			return Invalid("profile", "ocsf applies to splunk_hec integrations: syslog_cef sends CEF, which has its own fixed fields; use siemsync")
+		}
+	default:
+		return Invalid("profile", "must be siemsync (the default) or ocsf")
+	}
+	if d := in.AlertAfter.D(); d < MinAlertAfter || d > MaxAlertAfter {
+		return Invalid("alert_after", "must be between 1s and 720h (30 days), e.g. 30m")
+	}
+	if in.NotifyURL == "" {
+		return nil
+	}
+	if len(in.NotifyURL) > MaxNotifyURLLen || strings.ContainsAny(in.NotifyURL, " \t\r\n") {
+		return Invalid("notify_url", "must be one URL of at most %d characters", MaxNotifyURLLen)
+	}
+	u, err := url.Parse(in.NotifyURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return Invalid("notify_url", "must be an http:// or https:// webhook URL, e.g. https://hooks.slack.com/services/…")
+	}
+	if u.User != nil {
+		return Invalid("notify_url", "must not contain user:password@; put a token in the path or query as the webhook expects")
+	}
+	return nil
+}
+
+// NotifyHostOf is the host[:port] of a webhook URL, shown instead of the
+// URL itself.
+func NotifyHostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 func (in *Integration) validateSyslog() error {

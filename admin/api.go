@@ -180,6 +180,11 @@ func (s *Server) apiRoutes() http.Handler {
 	mux.HandleFunc("GET /integrations/{id}/setaside", s.owned(s.apiSetAsideList))
 	mux.HandleFunc("POST /integrations/{id}/setaside/retry", s.owned(s.apiSetAsideRetry))
 	mux.HandleFunc("DELETE /integrations/{id}/setaside/{sid}", s.owned(s.apiSetAsideDelete))
+	mux.HandleFunc("GET /integrations/{id}/preview", s.owned(s.apiPreview))
+	mux.HandleFunc("POST /integrations/preview", s.apiPreviewUnsaved)
+	mux.HandleFunc("POST /integrations/{id}/replay", s.owned(s.apiReplayStart))
+	mux.HandleFunc("GET /integrations/{id}/replay", s.owned(s.apiReplayGet))
+	mux.HandleFunc("DELETE /integrations/{id}/replay", s.owned(s.apiReplayCancel))
 
 	authed := s.bearer(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

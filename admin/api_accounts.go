@@ -17,7 +17,7 @@ var errNoAccount = errors.New("no such account")
 
 // accountOf loads the {account} of the URL for the principal.
 func (s *Server) accountOf(r *http.Request) (siemsync.Account, error) {
-	id := r.PathValue("account")
+	id := siemsync.CanonicalID(r.PathValue("account"))
 	if !siemsync.ValidUUID(id) || !who(r).sees(id) {
 		return siemsync.Account{}, errNoAccount
 	}

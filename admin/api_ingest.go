@@ -2,9 +2,12 @@ package admin
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"os"
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/store"
@@ -46,7 +49,7 @@ func (s *Server) apiIngestJobs(w http.ResponseWriter, r *http.Request) {
 // ingest loads an NDJSON body, all or nothing, with the same rules as the
 // ingest command. Every record must belong to the account of the URL.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request, kind string, f ingestFunc) {
-	account := r.PathValue("account")
+	account := siemsync.CanonicalID(r.PathValue("account"))
 	if !siemsync.ValidUUID(account) {
 		s.writeErr(w, r, siemsync.Invalid("account", "in the URL must be the account's UUID"))
 		return
@@ -61,11 +64,22 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, kind string, f i
 		}
 	}
 	body := &limitedReader{r: http.MaxBytesReader(w, r.Body, MaxNDJSONBody)}
-	res, err := f(r.Context(), body, account)
+	file, err := spool(r.Context(), w, body, s.cfg.SpoolDir, s.ingestTimeout)
 	if body.hit {
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "request body is larger than 64 MiB: split the file", "")
 		return
 	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		writeError(w, http.StatusRequestTimeout, "timeout",
+			fmt.Sprintf("the request body took longer than %s to arrive: send it in smaller files", s.ingestTimeout), "")
+		return
+	}
+	if err != nil {
+		s.writeErr(w, r, fmt.Errorf("read the request body: %w", err))
+		return
+	}
+	defer file.Close()
+	res, err := f(r.Context(), file, account)
 	if err != nil {
 		s.writeErr(w, r, err)
 		return

@@ -43,12 +43,20 @@ type integrationInput struct {
 	MaxBatchEvents     *int      `json:"max_batch_events"`
 	MaxInFlight        *int      `json:"max_in_flight"`
 	BackfillSince      *string   `json:"backfill_since"`
+	// CreateAccount (create only) makes the account when it does not
+	// exist; without it an unknown account is refused.
+	CreateAccount *bool   `json:"create_account"`
+	Profile       *string `json:"profile"`
+	NotifyURL     *string `json:"notify_url"`
+	AlertAfter    *string `json:"alert_after"`
 
 	// Read-only fields of the response, refused in a request with a
 	// message rather than as unknown fields.
 	ID           json.RawMessage `json:"id"`
 	TokenSet     json.RawMessage `json:"token_set"`
 	ClientKeySet json.RawMessage `json:"client_key_set"`
+	NotifyURLSet json.RawMessage `json:"notify_url_set"`
+	NotifyHost   json.RawMessage `json:"notify_host"`
 	CreatedAt    json.RawMessage `json:"created_at"`
 	UpdatedAt    json.RawMessage `json:"updated_at"`
 	Status       json.RawMessage `json:"status"`
@@ -59,6 +67,7 @@ func (b *integrationInput) readOnly() error {
 		name string
 		v    json.RawMessage
 	}{{"id", b.ID}, {"token_set", b.TokenSet}, {"client_key_set", b.ClientKeySet},
+		{"notify_url_set", b.NotifyURLSet}, {"notify_host", b.NotifyHost},
 		{"created_at", b.CreatedAt}, {"updated_at", b.UpdatedAt}, {"status", b.Status}} {
 		if len(f.v) > 0 {
 			return siemsync.Invalid(f.name, "is read-only: leave it out of the request")
@@ -74,10 +83,17 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 		return err
 	}
 	if b.Account != nil {
-		if !create && *b.Account != in.Account {
+		account := siemsync.CanonicalID(*b.Account)
+		if !create && account != in.Account {
 			return siemsync.Invalid("account", "cannot change: create the integration again in the other account")
 		}
-		in.Account = *b.Account
+		in.Account = account
+	}
+	if b.CreateAccount != nil {
+		if !create {
+			return siemsync.Invalid("create_account", "can only be given when the integration is created")
+		}
+		in.CreateAccount = *b.CreateAccount
 	}
 	if b.Kind != nil {
 		in.Kind = siemsync.Kind(*b.Kind)
@@ -108,6 +124,17 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 	setInt(&in.MaxBatchBytes, b.MaxBatchBytes)
 	setInt(&in.MaxBatchEvents, b.MaxBatchEvents)
 	setInt(&in.MaxInFlight, b.MaxInFlight)
+	setStr(&in.Profile, b.Profile)
+	if b.NotifyURL != nil { // "" removes the webhook
+		in.NotifyURL, in.NotifyURLSet = *b.NotifyURL, *b.NotifyURL != ""
+	}
+	if b.AlertAfter != nil {
+		d, err := parseDuration("alert_after", *b.AlertAfter)
+		if err != nil {
+			return err
+		}
+		in.AlertAfter = d
+	}
 	if b.Token != nil && *b.Token != "" { // "" keeps the stored token
 		in.Token = *b.Token
 	}

@@ -58,6 +58,12 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 // account key's own account is the default account, and the only one
 // allowed.
 func (s *Server) newIntegration(w http.ResponseWriter, r *http.Request) (*siemsync.Integration, error) {
+	return s.newIntegrationFrom(w, r, &siemsync.Integration{Enabled: true, Gzip: true})
+}
+
+// newIntegrationFrom is newIntegration over in's defaults (a preview's has
+// TokenSet: it needs no token, nothing is sent).
+func (s *Server) newIntegrationFrom(w http.ResponseWriter, r *http.Request, in *siemsync.Integration) (*siemsync.Integration, error) {
 	var body integrationInput
 	if err := decodeJSON(w, r, &body); err != nil {
 		return nil, err
@@ -66,7 +72,6 @@ func (s *Server) newIntegration(w http.ResponseWriter, r *http.Request) (*siemsy
 	if !p.admin() && body.Account == nil {
 		body.Account = &p.account
 	}
-	in := &siemsync.Integration{Enabled: true, Gzip: true}
 	if err := body.apply(in, true, s.now()); err != nil {
 		return nil, err
 	}

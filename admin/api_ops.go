@@ -122,6 +122,9 @@ type statusView struct {
 	siemsync.Status
 	Enabled    bool        `json:"enabled"`
 	RecentRuns []store.Run `json:"recent_runs"`
+	// Replay is the current or last replay with its progress; absent when
+	// there was none.
+	Replay *store.ReplayStatus `json:"replay,omitempty"`
 }
 
 func (s *Server) status(ctx context.Context, id string) (*statusView, error) {
@@ -137,7 +140,13 @@ func (s *Server) status(ctx context.Context, id string) (*statusView, error) {
 		runs = []store.Run{}
 	}
 	v := s.view(in)
-	return &statusView{Status: v.Status, Enabled: in.Enabled, RecentRuns: runs}, nil
+	st := &statusView{Status: v.Status, Enabled: in.Enabled, RecentRuns: runs}
+	if s.cfg.Replays != nil {
+		if r, err := s.cfg.Replays.Get(ctx, id); err == nil {
+			st.Replay = &r
+		}
+	}
+	return st, nil
 }
 
 func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) {

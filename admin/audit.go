@@ -18,7 +18,7 @@ func (s *Server) record(r *http.Request, c audittrail.Change) {
 		return
 	}
 	a := audittrail.Actor{User: who(r).user(), Method: r.Method}
-	if ip := clientAddr(r); net.ParseIP(ip) != nil {
+	if ip := clientAddr(r, s.cfg.TrustedProxies); net.ParseIP(ip) != nil {
 		a.IP = ip
 	}
 	if err := s.trail.Record(context.WithoutCancel(r.Context()), a, c); err != nil {

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,10 +20,12 @@ func (s *Server) bearer(next http.Handler) http.Handler {
 			token = ""
 		}
 		p, err := s.signIn(r, strings.TrimSpace(token))
+		var th *throttled
 		switch {
-		case errors.Is(err, errTooManyFailures):
-			w.Header().Set("Retry-After", strconv.Itoa(int(loginWindow/time.Second)))
-			writeError(w, http.StatusTooManyRequests, "too_many_failures", "too many requests with a wrong token from this address: wait a few minutes", "")
+		case errors.As(err, &th):
+			secs := strconv.Itoa(max(int(math.Ceil(th.wait.Seconds())), 1))
+			w.Header().Set("Retry-After", secs)
+			writeError(w, http.StatusTooManyRequests, "too_many_failures", "too many requests with a wrong token: try again in "+secs+" s", "")
 		case errors.Is(err, errBadToken):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="siemsync"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send Authorization: Bearer <admin token or account key>", "")
@@ -36,21 +39,29 @@ func (s *Server) bearer(next http.Handler) http.Handler {
 
 var (
 	errBadToken        = errors.New("no valid admin token or account key")
-	errTooManyFailures = errors.New("too many failed attempts from this address")
+	errTooManyFailures = errors.New("too many failed attempts")
 )
 
+// throttled is errTooManyFailures with the time until the client may try
+// again.
+type throttled struct{ wait time.Duration }
+
+func (t *throttled) Error() string        { return errTooManyFailures.Error() }
+func (t *throttled) Is(target error) bool { return target == errTooManyFailures }
+
 // signIn authenticates the token of a request (API or sign-in form) under
-// the failure limit of its client address. After too many wrong tokens the
-// address is refused for a while without the token being looked at, except
-// for a token that has the form of an account key: keys carry 256 random
-// bits, so checking them helps no guesser, and a host product whose backend
-// sends one revoked key then does not lock its other customers out. A wrong
-// token counts as a failure; no token at all does not.
+// the guard (see guard): after too many wrong tokens from the client's
+// address, or from everywhere, a request is refused for a while without
+// its token being looked at, except for a token that has the form of an
+// account key: keys carry 256 random bits, so checking them helps no
+// guesser, and a host product whose backend sends one revoked key then
+// does not lock its other customers out. A wrong token counts as a
+// failure; no token at all does not.
 func (s *Server) signIn(r *http.Request, token string) (principal, error) {
-	addr, now := clientAddr(r), s.now()
-	blocked := s.limiter.blocked(addr, now)
-	if blocked && !strings.HasPrefix(token, KeyPrefix) {
-		return principal{}, errTooManyFailures
+	addr, now := clientAddr(r, s.cfg.TrustedProxies), s.now()
+	allowed, wait := s.guard.allow(addr, now)
+	if !allowed && !strings.HasPrefix(token, KeyPrefix) {
+		return principal{}, &throttled{wait}
 	}
 	if token == "" {
 		return principal{}, errBadToken
@@ -60,12 +71,17 @@ func (s *Server) signIn(r *http.Request, token string) (principal, error) {
 	case err != nil:
 		return principal{}, err
 	case ok:
+		s.guard.ok(addr, now)
 		return p, nil
 	}
-	s.limiter.fail(addr, now)
+	// A key-shaped token guesses at 256 random bits, not at the admin
+	// token (which cannot look like a key, see EnsureToken): it counts
+	// against its address only, so a backend sending one revoked key does
+	// not slow everyone down.
+	s.guard.fail(addr, now, !strings.HasPrefix(token, KeyPrefix))
 	s.log.Info().Str("remote", addr).Msg("wrong admin token or account key")
-	if blocked {
-		return principal{}, errTooManyFailures
+	if !allowed {
+		return principal{}, &throttled{wait}
 	}
 	return principal{}, errBadToken
 }

@@ -49,9 +49,15 @@ type integrationForm struct {
 	MaxBatchBytes      string
 	MaxBatchEvents     string
 	BackfillSince      string
+	CreateAccount      bool // create only: make the typed account if it is new
+	Profile            string
+	NotifyURLSet       bool
+	NotifyHost         string
+	RemoveNotifyURL    bool
+	AlertAfter         string
 
-	token, clientKey string
-	urlToken         bool // the typed URL carried a token (splunk:// form)
+	token, clientKey, notifyURL string
+	urlToken                    bool // the typed URL carried a token (splunk:// form)
 
 	// Errors maps a field's JSON name to its message.
 	Errors map[string]string
@@ -70,6 +76,8 @@ func newForm(account string) *integrationForm {
 		MaxBatchBytes:  strconv.Itoa(siemsync.DefaultMaxBatchBytes),
 		MaxBatchEvents: strconv.Itoa(siemsync.DefaultMaxBatchEvents),
 		AckTimeout:     siemsync.DefaultAckTimeout.String(),
+		Profile:        siemsync.ProfileSiemsync,
+		AlertAfter:     siemsync.DefaultAlertAfter.String(),
 	}
 }
 
@@ -87,6 +95,10 @@ func formFrom(in *siemsync.Integration) *integrationForm {
 	}
 	if in.AckTimeout != 0 {
 		f.AckTimeout = in.AckTimeout.D().String()
+	}
+	f.Profile, f.NotifyURLSet, f.NotifyHost = in.Profile, in.NotifyURLSet, in.NotifyHost
+	if in.AlertAfter != 0 {
+		f.AlertAfter = in.AlertAfter.D().String()
 	}
 	if f.Protocol == "" {
 		f.Protocol = "tls"
@@ -112,6 +124,7 @@ func (f *integrationForm) parse(r *http.Request, create bool) error {
 	on := func(k string) bool { return r.PostFormValue(k) != "" }
 	if create {
 		f.Account, f.Enabled, f.BackfillSince = v("account"), on("enabled"), v("backfill_since")
+		f.CreateAccount = on("create_account")
 	}
 	f.Name, f.Kind = v("name"), v("kind")
 	f.Audit, f.Jobs = on("source_audit"), on("source_jobs")
@@ -129,7 +142,8 @@ func (f *integrationForm) parse(r *http.Request, create bool) error {
 			f.JobStatuses = append(f.JobStatuses, st)
 		}
 	}
-	f.token = v("token")
+	f.Profile, f.AlertAfter, f.RemoveNotifyURL = v("profile"), v("alert_after"), on("remove_notify_url")
+	f.token, f.notifyURL = v("token"), v("notify_url")
 	var err error
 	if f.CAPEM, err = pemField(r, "ca_pem"); err != nil {
 		return err
@@ -189,7 +203,7 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 		*dst = n
 	}
 	if create {
-		in.Account, in.Enabled = f.Account, f.Enabled
+		in.Account, in.Enabled, in.CreateAccount = siemsync.CanonicalID(f.Account), f.Enabled, f.CreateAccount
 		if f.BackfillSince != "" {
 			t, err := parseFormTime(f.BackfillSince, now)
 			if err != nil {
@@ -229,6 +243,7 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 	if f.token != "" {
 		in.Token = f.token
 	}
+	f.applyAlerts(in)
 	if f.RemoveClientCert {
 		in.ClientCertPEM, in.ClientKeyPEM, in.ClientKeySet = "", "", false
 		f.ClientCertPEM = ""
@@ -248,6 +263,26 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 		return nil
 	}
 	return in
+}
+
+// applyAlerts copies the profile and alert settings. The profile select
+// sits in the HEC panel: a syslog integration keeps the default.
+func (f *integrationForm) applyAlerts(in *siemsync.Integration) {
+	in.Profile = f.Profile
+	if in.Kind == siemsync.KindSyslog {
+		in.Profile = siemsync.ProfileSiemsync
+	}
+	switch {
+	case f.notifyURL != "":
+		in.NotifyURL, in.NotifyURLSet = f.notifyURL, true
+	case f.RemoveNotifyURL:
+		in.NotifyURL, in.NotifyURLSet = "", false
+	}
+	if d, err := parseDuration("alert_after", f.AlertAfter); err != nil {
+		f.fail("alert_after", fieldMsg(err))
+	} else {
+		in.AlertAfter = d
+	}
 }
 
 // required flags every missing required field at once; Validate stops at
@@ -298,6 +333,7 @@ var fieldLabels = map[string]string{
 	"client_cert_pem": "Client certificate", "client_key_pem": "Client key",
 	"max_batch_bytes": "Max batch size", "max_batch_events": "Max events per batch",
 	"backfill_since": "Backfill since", "server_name": "Server name",
+	"profile": "Event fields", "notify_url": "Alert webhook", "alert_after": "Alert after",
 	"channel": "Channel", "audit_events": "Audit events", "job_statuses": "Job statuses", "job_types": "Job types",
 }
 

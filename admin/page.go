@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -21,7 +22,10 @@ type baseView struct {
 	CSRF     string
 	AssetVer string
 	Flashes  []flash
-	Egress   string // the operator's egress addresses, for firewall allow-lists
+	// Refresh reloads the page every so many seconds (a replay's progress
+	// bar); 0: never.
+	Refresh int
+	Egress  string // the operator's egress addresses, for firewall allow-lists
 }
 
 func (s *Server) base(title string, se *session) baseView {
@@ -162,10 +166,12 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request, se *session) {
 
 type detailView struct {
 	baseView
-	Card     *card
-	Account  siemsync.Account
-	SetAside []store.SetAside
-	Test     *testResult
+	Card      *card
+	Account   siemsync.Account
+	SetAside  []store.SetAside
+	Test      *testResult
+	Replay    *store.ReplayStatus // nil: none yet, or replay not available
+	CanReplay bool
 }
 
 func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
@@ -185,6 +191,15 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, se *session) {
 		return
 	}
 	v := detailView{baseView: s.base(in.Name, se), Card: c, SetAside: sa, Account: s.account(r, in.Account)}
+	if s.cfg.Replays != nil {
+		v.CanReplay = true
+		if st, err := s.cfg.Replays.Get(r.Context(), in.ID); err == nil {
+			v.Replay = &st
+			if st.State == store.ReplayRunning {
+				v.Refresh = 2
+			}
+		}
+	}
 	// The connection test result shows in its own panel, not as a banner.
 	kept := v.Flashes[:0]
 	for i := range v.Flashes {
@@ -227,9 +242,22 @@ func (s *Server) pageErr(w http.ResponseWriter, r *http.Request, err error) {
 	s.renderError(w, http.StatusInternalServerError, "Something went wrong", "The server could not complete the request. The details are in the server log.")
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: a path of this site and
+// nothing a browser could read as another host. Browsers drop tabs and
+// line breaks from URLs and read a backslash as a slash, so "/\t/evil"
+// would become "//evil": any white space, control character or backslash
+// refuses the target.
 func safeNext(v, fallback string) string {
-	if !strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//") || strings.HasPrefix(v, `/\`) || strings.ContainsAny(v, "\r\n") {
+	if v == "" || v[0] != '/' || len(v) > 2048 {
+		return fallback
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c == '\\' || c >= 0x7f {
+			return fallback
+		}
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(v, "//") {
 		return fallback
 	}
 	return v

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/siemsync/siemsync"
@@ -212,4 +213,51 @@ func (s *Server) deleteSubmit(w http.ResponseWriter, r *http.Request, se *sessio
 	s.recordIntegration(r, audittrail.IntegrationDeleted, in, nil)
 	s.flash(se, "ok", "%s was deleted.", in.Name)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// replaySubmit starts a replay from the detail page's form.
+func (s *Server) replaySubmit(w http.ResponseWriter, r *http.Request, se *session) {
+	id := r.PathValue("id")
+	if s.cfg.Replays == nil {
+		s.flash(se, "error", "Replay is not available in this process.")
+		http.Redirect(w, r, detailURL(id), http.StatusSeeOther)
+		return
+	}
+	in, err := s.cfg.Store.GetIntegration(r.Context(), id, false)
+	if err != nil {
+		s.pageErr(w, r, err)
+		return
+	}
+	since, until, err := replayWindow(strings.TrimSpace(r.PostFormValue("since")), strings.TrimSpace(r.PostFormValue("until")), s.now())
+	if err == nil {
+		_, err = s.cfg.Replays.Begin(r.Context(), in, since, until)
+	}
+	switch {
+	case errors.Is(err, siemsync.ErrConflict):
+		s.flash(se, "info", "A replay of this integration is already running.")
+	case err != nil:
+		s.flash(se, "error", "The replay did not start: %s", fieldMsg(err))
+	default:
+		s.log.Info().Str("integration", id).Time("since", since).Time("until", until).Str("via", "page").Msg("replay started")
+		s.recordIntegration(r, audittrail.ReplayStarted, in, map[string]any{"since": since, "until": until})
+		s.flash(se, "ok", "Replay started: the window is sent again beside the live sync.")
+	}
+	http.Redirect(w, r, detailURL(id), http.StatusSeeOther)
+}
+
+// replayCancelSubmit cancels the running replay.
+func (s *Server) replayCancelSubmit(w http.ResponseWriter, r *http.Request, se *session) {
+	id := r.PathValue("id")
+	if s.cfg.Replays != nil {
+		if err := s.cfg.Replays.Cancel(r.Context(), id); err != nil {
+			s.flash(se, "info", "No replay was running.")
+		} else {
+			s.log.Info().Str("integration", id).Str("via", "page").Msg("replay cancelled")
+			if in, err := s.cfg.Store.GetIntegration(r.Context(), id, false); err == nil {
+				s.recordIntegration(r, audittrail.ReplayCancelled, in, nil)
+			}
+			s.flash(se, "ok", "Replay cancelled.")
+		}
+	}
+	http.Redirect(w, r, detailURL(id), http.StatusSeeOther)
 }

@@ -16,14 +16,28 @@ type formView struct {
 	Accounts []siemsync.Account
 	Account  siemsync.Account
 	Test     *testResult // the result of Test, when the form was tested
+	Preview  *previewView
+}
+
+// previewView is the preview panel under the form.
+type previewView struct {
+	Body   string
+	Events int
+	More   bool
+	Saved  bool
+	Error  string
 }
 
 func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, se *session, status int, f *integrationForm, create bool) {
-	s.renderFormTested(w, r, se, status, f, create, nil)
+	s.renderFormWith(w, r, se, status, f, create, nil, nil)
 }
 
 func (s *Server) renderFormTested(w http.ResponseWriter, r *http.Request, se *session, status int, f *integrationForm, create bool, test *testResult) {
-	v := formView{Form: f, Create: create, Test: test}
+	s.renderFormWith(w, r, se, status, f, create, test, nil)
+}
+
+func (s *Server) renderFormWith(w http.ResponseWriter, r *http.Request, se *session, status int, f *integrationForm, create bool, test *testResult, pv *previewView) {
+	v := formView{Form: f, Create: create, Test: test, Preview: pv}
 	if create {
 		v.baseView, v.Action = s.base("Add integration", se), "/integrations/new"
 		accts, err := s.visibleAccounts(r)
@@ -58,7 +72,8 @@ func (s *Server) newSubmit(w http.ResponseWriter, r *http.Request, se *session) 
 	if !se.who.admin() && f.Account == "" {
 		f.Account = se.who.account
 	}
-	in := f.apply(&siemsync.Integration{}, true, s.now())
+	// A preview sends nothing: it needs no token.
+	in := f.apply(&siemsync.Integration{TokenSet: wantsPreview(r)}, true, s.now())
 	if in != nil {
 		if err := s.mayCreate(r.Context(), se.who, in.Account); err != nil {
 			if isForbidden(err) {
@@ -68,6 +83,10 @@ func (s *Server) newSubmit(w http.ResponseWriter, r *http.Request, se *session) 
 			s.pageErr(w, r, err)
 			return
 		}
+	}
+	if wantsPreview(r) {
+		s.formPreview(w, r, se, f, in, false)
+		return
 	}
 	if in != nil && r.PostFormValue("op") == "test" {
 		s.formTest(w, r, se, f, in, true)
@@ -116,6 +135,16 @@ func (s *Server) editSubmit(w http.ResponseWriter, r *http.Request, se *session)
 		return
 	}
 	before := *in
+	if wantsPreview(r) {
+		// Preview what the form says, from the checkpoint; nothing is saved.
+		withSecrets, err := s.cfg.Store.GetIntegration(r.Context(), in.ID, true)
+		if err != nil {
+			s.pageErr(w, r, err)
+			return
+		}
+		s.formPreview(w, r, se, f, f.apply(withSecrets, false, s.now()), true)
+		return
+	}
 	if r.PostFormValue("op") == "test" {
 		// Test what the form says, with the stored secrets unless new
 		// ones were typed.
@@ -150,6 +179,28 @@ func (s *Server) editSubmit(w http.ResponseWriter, r *http.Request, se *session)
 	s.recordUpdate(r, &before, saved)
 	s.flash(se, "ok", "Changes to %s were saved. They apply from the next cycle.", saved.Name)
 	http.Redirect(w, r, detailURL(saved.ID), http.StatusSeeOther)
+}
+
+// wantsPreview says the form was submitted with its Preview button.
+func wantsPreview(r *http.Request) bool { return r.PostFormValue("preview") != "" }
+
+// formPreview shows the form again, unsaved, with the bytes its settings
+// would send next (in is nil when the form has errors).
+func (s *Server) formPreview(w http.ResponseWriter, r *http.Request, se *session, f *integrationForm, in *siemsync.Integration, saved bool) {
+	f.SecretsDropped = f.token != "" || f.clientKey != ""
+	if in == nil {
+		s.renderForm(w, r, se, http.StatusBadRequest, f, !saved)
+		return
+	}
+	pv := &previewView{Saved: saved}
+	if s.cfg.Preview == nil {
+		pv.Error = "Preview is not available in this process."
+	} else if p, err := s.cfg.Preview.Preview(r.Context(), in, saved, pagePreviewLimit); err != nil {
+		pv.Error = fieldMsg(accountErr(err))
+	} else {
+		pv.Body, pv.Events, pv.More = string(redactToken(p.Body, in.Token)), p.Events, p.More
+	}
+	s.renderFormWith(w, r, se, http.StatusOK, f, !saved, nil, pv)
 }
 
 // parseForm reads the form; on a request that cannot be read it answers

@@ -528,3 +528,33 @@ func TestPageStoreErrorIsOpaque(t *testing.T) {
 		t.Fatalf("store error: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestPageNextStaysOnSite: the "next" of a page action is followed only
+// when it is a path of this site; what a browser would read as another
+// host (tab or line break dropped, backslash read as slash) is not.
+func TestPageNextStaysOnSite(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	br := login(t, b)
+	id := b.create(hecBody())
+	for next, want := range map[string]string{
+		"/#i-" + id:              "/#i-" + id,
+		"/integrations/" + id:    "/integrations/" + id,
+		"/\t/evil.example":       "/",
+		"/\n/evil.example":       "/",
+		"/ /evil.example":        "/",
+		"/\\evil.example":        "/",
+		"/x\\..\\\\evil.example": "/",
+		"//evil.example":         "/",
+		"https://evil.example/":  "/",
+		"/%09/evil.example":      "/%09/evil.example", // escaped: a path, which the browser keeps
+		"javascript:alert(1)":    "/",
+		"/\x00/evil.example":     "/",
+		"/\u3000/evil.example":   "/",
+	} {
+		w := br.post("/integrations/"+id+"/enabled", url.Values{"enabled": {"true"}, "next": {next}})
+		if got := w.Header().Get("Location"); w.Code != http.StatusSeeOther || got != want {
+			t.Errorf("next %q: %d to %q, want %q", next, w.Code, got, want)
+		}
+	}
+}

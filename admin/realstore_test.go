@@ -100,11 +100,23 @@ func TestRealStoreAPI(t *testing.T) {
 
 	body := hecBody()
 	body["client_cert_pem"], body["client_key_pem"] = certPEM, keyPEM
+	// An account siemsync has no record of is refused, unless asked for;
+	// an upper-case id is the same, canonical account.
+	body["account"] = strings.ToUpper(acct)
+	e := wantError(t, b.api("POST", "/api/v1/integrations", jsonOf(t, body)), 400, "invalid", "account")
+	if !strings.Contains(e.Error.Message, acct+" is not a known account") || !strings.Contains(e.Error.Message, "create_account") {
+		t.Errorf("unknown account: %q", e.Error.Message)
+	}
+	if accts, _ := db.ListAccounts(t.Context()); len(accts) != 0 {
+		t.Fatalf("a refused create made accounts %+v", accts)
+	}
+	body["create_account"] = true
 	id := b.create(body)
 	in, err := db.GetIntegration(t.Context(), id, true)
-	if err != nil || in.Token != hecToken || in.ClientKeyPEM != keyPEM {
-		t.Fatalf("stored: %v", err)
+	if err != nil || in.Token != hecToken || in.ClientKeyPEM != keyPEM || in.Account != acct {
+		t.Fatalf("stored: %v (account %q)", err, in.Account)
 	}
+	wantError(t, b.api("PATCH", "/api/v1/integrations/"+id, `{"create_account":true}`), 400, "invalid", "create_account")
 
 	// PATCH without token or key keeps both.
 	var out siemsync.Integration
@@ -150,7 +162,11 @@ func TestRealStorePage(t *testing.T) {
 	t.Parallel()
 	b, db, _ := setupReal(t)
 	br := login(t, b)
-	loc := wantRedirect(t, br.postMultipart("/integrations/new", hecForm(), nil), "/integrations/")
+	form := hecForm()
+	form.Set("account", strings.ToUpper(acct))
+	wantBody(t, br.postMultipart("/integrations/new", form, nil), acct+" is not a known account", `name="create_account"`)
+	form.Set("create_account", "on")
+	loc := wantRedirect(t, br.postMultipart("/integrations/new", form, nil), "/integrations/")
 	id := strings.TrimPrefix(loc, "/integrations/")
 	wantBody(t, br.get(loc), "Splunk prod was added", "Waiting for first cycle")
 	wantBody(t, br.get("/"), "Splunk prod", acct)
@@ -167,5 +183,28 @@ func TestRealStorePage(t *testing.T) {
 	wantRedirect(t, br.post("/integrations/"+id+"/delete", nil), "/")
 	if _, err := db.GetIntegration(context.Background(), id, false); err == nil {
 		t.Fatal("not deleted")
+	}
+}
+
+// TestEnsureTokenStrength: a configured admin token shorter than 16
+// characters is refused with a message that says what to use; nothing is
+// stored.
+func TestEnsureTokenStrength(t *testing.T) {
+	t.Parallel()
+	db, _ := openStore(t)
+	for _, tok := range []string{"x", "fifteen-chars-x", "  éééééééééééééé  "} {
+		_, _, err := admin.EnsureToken(t.Context(), db, tok)
+		if err == nil || !strings.Contains(err.Error(), "use at least 16") || !strings.Contains(err.Error(), "SIEMSYNC_ADMIN_TOKEN") {
+			t.Errorf("token %q: %v", tok, err)
+		}
+	}
+	if _, _, err := admin.EnsureToken(t.Context(), db, admin.KeyPrefix+"looks-like-an-account-key"); err == nil || !strings.Contains(err.Error(), "account key") {
+		t.Errorf("a key-shaped admin token: %v", err)
+	}
+	if _, _, err := admin.EnsureToken(t.Context(), db, "sixteen-chars-xx"); err != nil {
+		t.Errorf("16 characters: %v", err)
+	}
+	if _, err := db.Setting(t.Context(), "admin_token_sha256"); err == nil {
+		t.Error("a configured token was stored")
 	}
 }

@@ -37,6 +37,7 @@ func setupSelfService(t *testing.T) *selfService {
 	db, _ := openStore(t)
 	b := setup(t, func(c *admin.Config) {
 		c.Store, c.Ingest, c.Egress = db, ingestAdapter{db}, "203.0.113.0/28\n2001:db8::/64"
+		c.Preview, c.Replays = &fakePreviewer{body: "{}\n"}, &fakeReplays{m: map[string]store.Replay{}}
 	})
 	ss := &selfService{bundle: b, db: db}
 	for _, a := range []string{acct, acct2} {
@@ -180,6 +181,12 @@ func TestAccountKeyScope(t *testing.T) {
 		{"POST", "/api/v1/integrations/" + iA + "/sync", nil, nil, [5]int{200, 200, 404, u, u}},
 		{"GET", "/api/v1/integrations/" + iA + "/setaside", nil, nil, [5]int{200, 200, 404, u, u}},
 		{"POST", "/api/v1/integrations/" + iA + "/setaside/retry", nil, nil, [5]int{200, 200, 404, u, u}},
+		{"GET", "/api/v1/integrations/" + iA + "/preview", nil, nil, [5]int{200, 200, 404, u, u}},
+		{"POST", "/api/v1/integrations/preview", createBody, nil, [5]int{200, 200, f, u, u}},
+		// The admin's replay runs, so the own key's start is a conflict.
+		{"POST", "/api/v1/integrations/" + iA + "/replay", func() string { return `{"since":"2026-12-01T00:00:00Z"}` }, nil, [5]int{202, 409, 404, u, u}},
+		{"GET", "/api/v1/integrations/" + iA + "/replay", nil, nil, [5]int{200, 200, 404, u, u}},
+		{"DELETE", "/api/v1/integrations/" + iA + "/replay", nil, nil, [5]int{200, 409, 404, u, u}},
 		{"DELETE", "/api/v1/integrations/{x}", nil, freshIntegration, [5]int{204, 204, 404, u, u}},
 		// No such set-aside event for anyone; the other key is stopped earlier.
 		{"DELETE", "/api/v1/integrations/" + iA + "/setaside/1", nil, nil, [5]int{404, 404, 404, u, u}},

@@ -10,6 +10,7 @@ package admin
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -18,6 +19,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -95,6 +97,8 @@ type Config struct {
 	Syncer  Syncer
 	Tester  Tester
 	Ingest  Ingester
+	Preview Previewer        // nil: preview answers 501
+	Replays Replays          // nil: replay answers 501
 	Metrics *metrics.Metrics // nil: /metrics answers 404
 	Logger  zerolog.Logger
 	// TokenHash is the SHA-256 of the admin token (see EnsureToken).
@@ -103,6 +107,16 @@ type Config struct {
 	// SecureCookies marks the session cookie Secure; set it when the page is
 	// served over HTTPS (directly or behind a TLS-terminating proxy).
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for the sign-in and API throttles). Empty: the header
+	// is ignored.
+	TrustedProxies []netip.Prefix
+	// SpoolDir holds ingest bodies while they arrive ("": the system's
+	// temp directory).
+	SpoolDir string
+	// IngestBodyTimeout bounds how long an ingest body may take to arrive
+	// (0: DefaultIngestBodyTimeout).
+	IngestBodyTimeout time.Duration
 	// Egress is the operator's free-text list of the addresses siemsync
 	// connects from (--egress-addresses), shown to customers for their
 	// firewall allow-list. Empty: not shown.
@@ -129,8 +143,10 @@ type Server struct {
 	assetVer string
 	sess     *sessions
 	flashes  *flashStore
-	limiter  *loginLimiter
+	guard    *guard
 	trail    *audittrail.Recorder // nil without an Ingester: changes are only logged
+
+	ingestTimeout time.Duration
 }
 
 // New builds the server: templates are parsed here, once.
@@ -146,8 +162,9 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		flashes: newFlashStore(),
-		limiter: newLoginLimiter(),
+		guard:   newGuard(),
 	}
+	s.ingestTimeout = cmp.Or(cfg.IngestBodyTimeout, DefaultIngestBodyTimeout)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -195,6 +212,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /integrations/{id}/sync", s.page(s.ownedPage(s.syncSubmit)))
 	mux.Handle("POST /integrations/{id}/setaside/retry", s.page(s.ownedPage(s.setAsideRetrySubmit)))
 	mux.Handle("POST /integrations/{id}/setaside/{sid}/drop", s.page(s.ownedPage(s.setAsideDropSubmit)))
+	mux.Handle("POST /integrations/{id}/replay", s.page(s.ownedPage(s.replaySubmit)))
+	mux.Handle("POST /integrations/{id}/replay/cancel", s.page(s.ownedPage(s.replayCancelSubmit)))
 
 	// API.
 	mux.Handle("/api/v1/", http.StripPrefix("/api/v1", s.apiRoutes()))

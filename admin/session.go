@@ -9,9 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net"
-	"net/http"
-	"sync"
 	"time"
 
 	"github.com/siemsync/siemsync/store"
@@ -106,58 +103,4 @@ func (ss *sessions) revoke(ctx context.Context, se *session) error {
 // csrfOK compares a submitted CSRF token with the session's in constant time.
 func (se *session) csrfOK(token string) bool {
 	return subtle.ConstantTimeCompare([]byte(token), []byte(se.csrf)) == 1
-}
-
-// loginLimiter slows down token guessing: a client address gets at most
-// maxFailures failed logins per window.
-type loginLimiter struct {
-	mu       sync.Mutex
-	failures map[string][]time.Time
-}
-
-const (
-	maxLoginFailures = 10
-	loginWindow      = 5 * time.Minute
-)
-
-func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{failures: map[string][]time.Time{}}
-}
-
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-func (l *loginLimiter) blocked(addr string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recent(addr, now)) >= maxLoginFailures
-}
-
-func (l *loginLimiter) fail(addr string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.failures) > 10000 { // bound memory under a flood of addresses
-		clear(l.failures)
-	}
-	l.failures[addr] = append(l.recent(addr, now), now)
-}
-
-func (l *loginLimiter) recent(addr string, now time.Time) []time.Time {
-	ts := l.failures[addr]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) > loginWindow {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.failures, addr)
-		return nil
-	}
-	l.failures[addr] = ts
-	return ts
 }

@@ -10,12 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/siemsync/siemsync"
 )
 
 // settingTokenHash is the setting that keeps the SHA-256 of a generated admin token.
 const settingTokenHash = "admin_token_sha256"
+
+// MinTokenLength is the shortest admin token accepted, in characters.
+const MinTokenLength = 16
 
 // EnsureToken returns the SHA-256 of the admin token. A configured token
 // (--admin-token / SIEMSYNC_ADMIN_TOKEN) wins and nothing is stored. Else the
@@ -24,6 +28,13 @@ const settingTokenHash = "admin_token_sha256"
 // that serve can print it.
 func EnsureToken(ctx context.Context, st SettingsStore, configured string) (tokenHash [32]byte, generated string, err error) {
 	if configured = strings.TrimSpace(configured); configured != "" {
+		if strings.HasPrefix(configured, KeyPrefix) {
+			return tokenHash, "", fmt.Errorf("--admin-token / SIEMSYNC_ADMIN_TOKEN starts with %s, the mark of an account key: choose another token", KeyPrefix)
+		}
+		if n := utf8.RuneCountInString(configured); n < MinTokenLength {
+			return tokenHash, "", fmt.Errorf("--admin-token / SIEMSYNC_ADMIN_TOKEN has %d characters; use at least %d, "+
+				"such as the output of `openssl rand -base64 32`, or leave it unset and siemsync generates one", n, MinTokenLength)
+		}
 		return sha256.Sum256([]byte(configured)), "", nil
 	}
 	v, err := st.Setting(ctx, settingTokenHash)

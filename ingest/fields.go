@@ -200,8 +200,15 @@ func (p *parser) ip(b []byte) (string, error) {
 		return s, nil
 	}
 	s := string(b)
-	if _, err := netip.ParseAddr(s); err != nil {
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
 		return "", fieldErr("ip", "must be an IPv4 or IPv6 address such as 203.0.113.7 or 2001:db8::1, not %s", quote(b))
+	}
+	// A zone (fe80::1%eth0) is free text of any length: it names an
+	// interface of the sender's host, which means nothing to a SIEM, and
+	// would carry whatever it holds into every destination.
+	if addr.Zone() != "" {
+		return "", fieldErr("ip", "must be a plain IPv4 or IPv6 address without a zone (the part after %%), not %s: send the address alone, such as fe80::1", quote(b))
 	}
 	if len(p.ips) < maxInterned {
 		p.ips[s] = s

@@ -44,7 +44,7 @@ func Audit(ctx context.Context, db store.Ingester, r io.Reader, opts Options) (s
 	if err != nil {
 		return store.IngestResult{}, err
 	}
-	return load(ctx, db, r, p.audit, func(in store.IngestTx, recs []siemsync.Audit) (int, error) {
+	return load(ctx, db, r, p.audit, func(in store.IngestTx, recs []siemsync.Audit, _ []int) (int, error) {
 		return in.AuditBatch(recs)
 	})
 }
@@ -57,12 +57,12 @@ func Jobs(ctx context.Context, db store.Ingester, r io.Reader, opts Options) (st
 	if err != nil {
 		return store.IngestResult{}, err
 	}
-	return load(ctx, db, r, p.job, func(in store.IngestTx, jobs []siemsync.Job) (int, error) {
+	return load(ctx, db, r, p.job, func(in store.IngestTx, jobs []siemsync.Job, lines []int) (int, error) {
 		n := 0
 		for i := range jobs {
 			changed, err := in.Job(&jobs[i])
 			if err != nil {
-				return n, err
+				return n, atLine(lines[i], err)
 			}
 			if changed {
 				n++
@@ -80,17 +80,28 @@ func parserFor(opts Options) (*parser, error) {
 	return newParser(string(bytes.ToLower(acct))), nil
 }
 
+// atLine puts line n on a store's input error (one that depends on what is
+// stored, such as a job of another account).
+func atLine(n int, err error) error {
+	var fe *siemsync.FieldError
+	if errors.As(err, &fe) {
+		fe.Line = n
+	}
+	return err
+}
+
 // batch is a slice of parsed records and the lines they came from.
 type batch[T any] struct {
 	recs        []T
-	first, last int // line numbers
+	lines       []int // line number of each record
+	first, last int
 }
 
 // load runs the parser and the inserter as a two-stage pipeline in one
 // ingest transaction.
 func load[T any](ctx context.Context, db store.Ingester, r io.Reader,
 	parse func(line []byte, dst *T) error,
-	insert func(in store.IngestTx, recs []T) (int, error),
+	insert func(in store.IngestTx, recs []T, lines []int) (int, error),
 ) (store.IngestResult, error) {
 	var res store.IngestResult
 	in, err := db.BeginIngest(ctx)
@@ -102,7 +113,7 @@ func load[T any](ctx context.Context, db store.Ingester, r io.Reader,
 	full := make(chan *batch[T], 2)
 	free := make(chan *batch[T], 3)
 	for range cap(free) {
-		free <- &batch[T]{recs: make([]T, 0, batchSize)}
+		free <- &batch[T]{recs: make([]T, 0, batchSize), lines: make([]int, 0, batchSize)}
 	}
 	stop := make(chan struct{}) // closed when the inserter gives up
 	var parseErr error          // written before full is closed
@@ -116,9 +127,10 @@ func load[T any](ctx context.Context, db store.Ingester, r io.Reader,
 		if insertErr == nil {
 			if insertErr = ctx.Err(); insertErr == nil {
 				var n int
-				n, insertErr = insert(in, b.recs)
+				n, insertErr = insert(in, b.recs, b.lines)
 				res.Stored += n
-				if insertErr != nil {
+				var fe *siemsync.FieldError
+				if insertErr != nil && !errors.As(insertErr, &fe) {
 					insertErr = fmt.Errorf("store records of lines %d to %d: %w", b.first, b.last, insertErr)
 				}
 			}
@@ -126,7 +138,7 @@ func load[T any](ctx context.Context, db store.Ingester, r io.Reader,
 				close(stop)
 			}
 		}
-		b.recs = b.recs[:0]
+		b.recs, b.lines = b.recs[:0], b.lines[:0]
 		free <- b
 	}
 	if err := errors.Join(parseErr, insertErr); err != nil {
@@ -198,6 +210,7 @@ func produce[T any](ctx context.Context, r io.Reader, parse func([]byte, *T) err
 			return lineError(n, line, err)
 		}
 		b.last = n
+		b.lines = append(b.lines, n)
 		recs++
 		*lines = recs
 		if len(b.recs) == cap(b.recs) {

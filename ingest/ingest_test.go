@@ -201,3 +201,46 @@ func TestCancelled(t *testing.T) {
 		t.Errorf("cancelled ingest = %v", err)
 	}
 }
+
+// TestJobBelongsToItsAccount: account B naming account A's job id is
+// refused at its line, nothing of B's file is stored, and A's job is as
+// it was (A's integration still sees it finish). An audit id, by
+// contrast, is kept apart per account: B's record with A's id is B's own.
+func TestJobBelongsToItsAccount(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	const jobID = "0b9e7c1a-1111-4a2b-8c3d-000000000001"
+	a := `{"job":"` + jobID + `","account":"` + acctA + `","status":"in progress","description":"A's backup"}`
+	if _, err := ingest.Jobs(t.Context(), db, strings.NewReader(a), ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	b := `{"job":"0b9e7c1a-1111-4a2b-8c3d-0000000000b1","account":"` + acctB + `","status":"scheduled"}` + "\n" +
+		`{"job":"` + strings.ToUpper(jobID) + `","account":"` + acctB + `","status":"cancelled","description":"taken over"}` + "\n"
+	_, err := ingest.Jobs(t.Context(), db, strings.NewReader(b), ingest.Options{})
+	want := "line 2: field job: " + jobID + " belongs to another account: a job id is its account's for ever; give this job a new id"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	jobs, err := db.JobPage(t.Context(), store.JobQuery{Account: acctA, Limit: 10}, nil)
+	if err != nil || len(jobs) != 1 || jobs[0].Status != siemsync.JobInProgress || jobs[0].Description != "A's backup" {
+		t.Errorf("A's jobs = %+v, %v", jobs, err)
+	}
+	if max, _ := db.MaxJobSeq(t.Context(), acctB); max != 0 {
+		t.Errorf("B's file was partly stored (job seq %d)", max)
+	}
+
+	rec := func(acct, event string) string {
+		return `{"id":"same-id","time":"2026-11-21T10:00:00Z","account":"` + acct + `","event":"` + event + `"}`
+	}
+	for _, in := range []string{rec(acctA, "A's"), rec(acctB, "B's")} {
+		if res, err := ingest.Audit(t.Context(), db, strings.NewReader(in), ingest.Options{}); err != nil || res.Stored != 1 {
+			t.Fatalf("Audit %s = %+v, %v", in, res, err)
+		}
+	}
+	if a := auditOf(t, db, acctA); len(a) != 1 || a[0].Event != "A's" {
+		t.Errorf("A's audit = %+v", a)
+	}
+	if b := auditOf(t, db, acctB); len(b) != 1 || b[0].Event != "B's" {
+		t.Errorf("B's audit = %+v", b)
+	}
+}

@@ -37,6 +37,8 @@ func TestAuditErrors(t *testing.T) {
 		{"event empty", `{` + okTime + `,` + okAcct + `,"event":""}`, "event", "is required: the event recorded in the audit log"},
 		{"connector not a UUID", `{` + okBase + `,"connector":"x"}`, "connector", `must be a UUID such as 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90, not "x"`},
 		{"ip not an IP", `{` + okBase + `,"ip":"1.2.3"}`, "ip", `must be an IPv4 or IPv6 address such as 203.0.113.7 or 2001:db8::1, not "1.2.3"`},
+		{"ip with a zone", `{` + okBase + `,"ip":"fe80::1%eth0"}`, "ip", `must be a plain IPv4 or IPv6 address without a zone (the part after %), not "fe80::1%eth0": send the address alone, such as fe80::1`},
+		{"ip with a forged record in its zone", `{` + okBase + `,"ip":"fe80::1%x <10>1 - evil app - - - CEF:0|Microsoft|Windows|1|4625|x|10|"}`, "ip", `must be a plain IPv4 or IPv6 address without a zone (the part after %), not "fe80::1%x <10>1 - evil app - - - CEF:0|Microsoft|Windows|1|4625|"…: send the address alone, such as fe80::1`},
 		{"metadata a string", `{` + okBase + `,"metadata":"{}"}`, "metadata", `must be a JSON object such as {"key":"value"}, not a string`},
 		{"metadata an array", `{` + okBase + `,"metadata":[1]}`, "metadata", `must be a JSON object such as {"key":"value"}, not an array`},
 		{"id too long", `{` + okBase + `,"id":"` + strings.Repeat("é", 129) + `"}`, "id", "must be at most 128 characters, not 129"},

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -75,16 +76,26 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Reason is a short label for metrics and logs: the class, refined by the
-// HEC code or HTTP status when known.
+// HEC code or HTTP status when known. The destination chooses those
+// numbers, so only the ones HEC and HTTP define are labels of their own;
+// any other is "other", which keeps the metric's label set bounded.
 func (e *Error) Reason() string {
 	switch {
-	case e.Code > 0:
+	case e.Code > 0 && e.Code <= maxHECCode:
 		return fmt.Sprintf("%s_code_%d", e.Class, e.Code)
-	case e.Status > 0:
+	case e.Code > 0:
+		return e.Class.String() + "_code_other"
+	case e.Status > 0 && http.StatusText(e.Status) != "":
 		return fmt.Sprintf("%s_http_%d", e.Class, e.Status)
+	case e.Status > 0:
+		return e.Class.String() + "_http_other"
 	}
 	return e.Class.String()
 }
+
+// maxHECCode is the highest code Splunk's HTTP Event Collector documents
+// (27: "Token is being used by another client").
+const maxHECCode = 27
 
 // ClassOf returns the class of err, or Retry for errors that are not an
 // *Error (a network error not classified by the sink is worth a retry).

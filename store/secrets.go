@@ -33,6 +33,22 @@ func SealSecrets(c Cipher, in *siemsync.Integration) (token, key []byte, err err
 	return token, key, nil
 }
 
+// SealNotify seals the webhook URL of an integration (a Slack webhook URL
+// carries its secret); nil means none given.
+func SealNotify(c Cipher, in *siemsync.Integration) ([]byte, error) {
+	if in.NotifyURL == "" {
+		return nil, nil
+	}
+	if c == nil {
+		return nil, fmt.Errorf("seal webhook URL: %w", ErrNoCipher)
+	}
+	b, err := c.Seal([]byte(in.NotifyURL))
+	if err != nil {
+		return nil, fmt.Errorf("seal webhook URL: %w", err)
+	}
+	return b, nil
+}
+
 // OpenSecret opens a secret that SealSecrets sealed; nothing stored is "".
 func OpenSecret(c Cipher, what string, sealed []byte) (string, error) {
 	if len(sealed) == 0 {
@@ -72,4 +88,21 @@ func thousands(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// GapWarning says what a backfill cannot send because retention deleted it
+// before the integration existed. The count is of everything retention
+// deleted of the account, so it is exact only when the backfill starts
+// before the first of them.
+func GapWarning(source string, since time.Time, count int64, from, to time.Time) string {
+	what := "audit records that occurred"
+	if source == siemsync.SourceJobs {
+		what = "job updates"
+	}
+	n := thousands(count)
+	if since.After(from) {
+		n, from = "up to "+n, since
+	}
+	return fmt.Sprintf("the backfill from %s cannot send this account's %s up to %s: retention deleted them (%s, from %s) before this integration was created",
+		since.Format(time.RFC3339Nano), what, to.Format(time.RFC3339Nano), n, from.Format(time.RFC3339Nano))
 }

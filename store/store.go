@@ -136,6 +136,15 @@ type Backend interface {
 	// whose account has the SIEM feature on.
 	EnabledIntegrationIDs(ctx context.Context) ([]string, error)
 	LearnBatchBytes(ctx context.Context, id string, n int) error
+	SwapAlertState(ctx context.Context, id, from, to string) (bool, error)
+	SetAlertError(ctx context.Context, id, msg string) error
+
+	StartReplay(ctx context.Context, r *Replay) error
+	GetReplay(ctx context.Context, integration string) (Replay, error)
+	ReplayProgress(ctx context.Context, integration string, auditCursor, jobsCursor, sent int64) error
+	FinishReplay(ctx context.Context, integration, state, msg string) error
+	RunningReplays(ctx context.Context) ([]string, error)
+	CountReplay(ctx context.Context, account string, since, until time.Time, auditEnd int64) (audit, jobs int64, err error)
 
 	Checkpoints(ctx context.Context, integration string) (Checkpoints, error)
 	StartRun(ctx context.Context, l Lease, started time.Time) (int64, error)

@@ -117,3 +117,69 @@ type PruneResult struct {
 // ErrNoCipher is returned when an integration has secrets to seal or open
 // but the store was opened without a Cipher.
 var ErrNoCipher = errors.New("no secret key configured: open the store with a Cipher")
+
+// Replay states.
+const (
+	ReplayRunning   = "running"
+	ReplayDone      = "done"
+	ReplayCancelled = "cancelled"
+	ReplayFailed    = "failed"
+)
+
+// Replay is the replay of a window of an integration's records, sent again
+// beside its live checkpoint: audit records that occurred in [Since, Until)
+// up to AuditEnd (the end of the log when it started), then the jobs that
+// changed in the window. The cursors are where it stands; it resumes there.
+type Replay struct {
+	Integration string     `json:"integration"`
+	Since       time.Time  `json:"since"`
+	Until       time.Time  `json:"until"`
+	AuditEnd    int64      `json:"-"`
+	AuditCursor int64      `json:"-"`
+	JobsCursor  int64      `json:"-"`
+	Total       int64      `json:"total"`
+	Sent        int64      `json:"sent"`
+	State       string     `json:"state"`
+	Error       string     `json:"error,omitempty"`
+	Started     time.Time  `json:"started"`
+	Updated     time.Time  `json:"updated"`
+	Finished    *time.Time `json:"finished"`
+}
+
+// ErrReplayStopped refuses the progress of a replay that is no longer
+// running (cancelled): its runner stops.
+var ErrReplayStopped = errors.New("the replay is no longer running")
+
+// ReplayLease is the name of the lease under which one worker runs the
+// replay of an integration.
+func ReplayLease(integration string) string { return "replay:" + integration }
+
+// ReplayStatus is a replay with its progress.
+type ReplayStatus struct {
+	Replay
+	Percent float64 `json:"percent"`
+	// Rate is events per second since the replay started; ETASeconds the
+	// time left at that rate (nil until something was sent, or once ended).
+	Rate       float64  `json:"rate"`
+	ETASeconds *float64 `json:"eta_seconds"`
+}
+
+// Progress computes the progress figures of r at now.
+func Progress(r Replay, now time.Time) ReplayStatus {
+	st := ReplayStatus{Replay: r, Percent: 100}
+	if r.Total > 0 {
+		st.Percent = min(100, 100*float64(r.Sent)/float64(r.Total))
+	}
+	end := now
+	if r.Finished != nil {
+		end = *r.Finished
+	}
+	if secs := end.Sub(r.Started).Seconds(); secs > 0 {
+		st.Rate = float64(r.Sent) / secs
+	}
+	if r.State == ReplayRunning && st.Rate > 0 {
+		eta := max(0, float64(r.Total-r.Sent)/st.Rate)
+		st.ETASeconds = &eta
+	}
+	return st
+}

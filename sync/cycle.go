@@ -44,6 +44,14 @@ type cycle struct {
 	cap   atomic.Int64 // byte cap of the batches still to build
 
 	filtered atomic.Int64 // records the filters dropped (filter.go)
+
+	// jobsSince, when set, skips ended jobs that changed before it: the
+	// jobs checkpoint a backfill would start from (previews only).
+	jobsSince time.Time
+	// record, when set, records what a window accepted instead of the
+	// checkpoint commit (a replay's own cursor): cp is the end of the
+	// contiguous accepted prefix.
+	record func(ctx context.Context, source string, cp int64, events int64, aside []store.SetAside) error
 }
 
 func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Lease, res *Result) {
@@ -63,8 +71,12 @@ func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Leas
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	if err := s.cfg.Store.FinishRun(fctx, fin); err != nil && res.Err == nil {
-		res.Err = fmt.Errorf("finish run: %w", err)
+	ferr := s.cfg.Store.FinishRun(fctx, fin)
+	if ferr != nil && res.Err == nil {
+		res.Err = fmt.Errorf("finish run: %w", ferr)
+	}
+	if ferr == nil && s.cfg.Observer != nil {
+		s.cfg.Observer.CycleFinished(in.ID)
 	}
 	if m := s.cfg.Metrics; m != nil {
 		lag := 0.0
@@ -79,9 +91,9 @@ func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Leas
 	}
 }
 
-func (c *cycle) do(ctx context.Context) error {
-	st := c.s.cfg.Store
-	acc, err := st.GetAccount(ctx, c.in.Account)
+// loadHost sets the host of the events: the account's, else the server's.
+func (c *cycle) loadHost(ctx context.Context) error {
+	acc, err := c.s.cfg.Store.GetAccount(ctx, c.in.Account)
 	if err != nil {
 		return fmt.Errorf("load account %s: %w", c.in.Account, err)
 	}
@@ -89,6 +101,15 @@ func (c *cycle) do(ctx context.Context) error {
 	if c.host == "" {
 		c.host = c.s.cfg.Hostname
 	}
+	return nil
+}
+
+func (c *cycle) do(ctx context.Context) error {
+	st := c.s.cfg.Store
+	if err := c.loadHost(ctx); err != nil {
+		return err
+	}
+	var err error
 	if c.cps, err = st.Checkpoints(ctx, c.in.ID); err != nil {
 		return fmt.Errorf("load checkpoints: %w", err)
 	}
@@ -153,6 +174,9 @@ func (c *cycle) produceJobs(ctx context.Context, bd *builder) error {
 			return fmt.Errorf("read jobs: %w", err)
 		}
 		for i := range page {
+			if j := &page[i]; !c.jobsSince.IsZero() && j.ChangedAt.Before(c.jobsSince) && !j.Active() {
+				continue // see newCheckpoints
+			}
 			// An active job is reported every cycle with its progress,
 			// even when this snapshot was accepted beyond a gap.
 			if skip.has(page[i].Seq) && !page[i].Active() {
@@ -168,6 +192,21 @@ func (c *cycle) produceJobs(ctx context.Context, bd *builder) error {
 		}
 	}
 	return bd.flush(ctx)
+}
+
+// newBuilder returns the builder of one source's batches. Batches are
+// stamped with the upload clock: the wall clock, or a pinned time in the
+// preview test (Config.UploadClock).
+func (c *cycle) newBuilder(source string, maxEvents int, full chan<- *batch, free <-chan *batch) *builder {
+	now := c.s.cfg.Now
+	if c.s.cfg.UploadClock != nil {
+		now = c.s.cfg.UploadClock
+	}
+	return &builder{
+		source: source, host: c.host, sink: c.sink, now: now,
+		maxBytes: c.batchCap, maxEvents: maxEvents,
+		full: full, free: free,
+	}
 }
 
 // pipeline runs produce in its own goroutine and sends the batches it
@@ -189,11 +228,7 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 	for range inFlight + 1 {
 		free <- &batch{}
 	}
-	bd := &builder{
-		source: source, host: c.host, sink: c.sink, now: c.s.cfg.Now,
-		maxBytes: c.batchCap, maxEvents: c.in.MaxBatchEvents,
-		full: full, free: free,
-	}
+	bd := c.newBuilder(source, c.in.MaxBatchEvents, full, free)
 	if c.packer != nil {
 		c.bodies = make(chan []byte, 2)
 		c.bodies <- nil
@@ -307,14 +342,20 @@ func (c *cycle) commit(w *window, source string, events, bytes int, ranges []sto
 	if !moved && events == 0 && len(ranges) == 0 && len(aside) == 0 {
 		return nil
 	}
-	commit := store.BatchCommit{
-		RunID: c.runID, Integration: c.in.ID, Token: c.lease.Token, Source: source, Checkpoint: cp,
-		Accepted: ranges, Events: int64(events), Bytes: int64(bytes), SetAside: aside,
-	}
 	cctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if err := c.s.cfg.Store.CommitBatch(cctx, commit); err != nil {
-		return fmt.Errorf("commit checkpoint: %w", err)
+	if c.record != nil { // a replay: its own cursor, never the checkpoint
+		if err := c.record(cctx, source, cp, int64(events), aside); err != nil {
+			return err
+		}
+	} else {
+		commit := store.BatchCommit{
+			RunID: c.runID, Integration: c.in.ID, Token: c.lease.Token, Source: source, Checkpoint: cp,
+			Accepted: ranges, Events: int64(events), Bytes: int64(bytes), SetAside: aside,
+		}
+		if err := c.s.cfg.Store.CommitBatch(cctx, commit); err != nil {
+			return fmt.Errorf("commit checkpoint: %w", err)
+		}
 	}
 	if source == siemsync.SourceAudit {
 		c.res.Audit += int64(events)

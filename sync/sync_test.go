@@ -161,6 +161,7 @@ func (b *bundle) integration(t *testing.T, account string, mod func(*siemsync.In
 	in := &siemsync.Integration{
 		Account: account, Name: "splunk-" + fmt.Sprint(time.Now().UnixNano()), Kind: siemsync.KindHEC, Enabled: true,
 		Sources: []string{"audit", "jobs"}, URL: "https://splunk.example.com:8088", Token: "tok", BackfillSince: &since,
+		CreateAccount: true,
 		// One request at a time unless a test asks for a window: the
 		// SendFuncs of most tests count calls and expect them in order.
 		MaxInFlight: 1,

@@ -38,6 +38,12 @@ type Sink interface {
 	Close() error
 }
 
+// Observer is told that a cycle of an integration finished and its run was
+// recorded (the alert notifier). It must return at once.
+type Observer interface {
+	CycleFinished(integrationID string)
+}
+
 // packer is a destination that can put a whole batch in its wire form
 // (compressed) once, before the first attempt; Packs says whether the wire
 // form is a copy, so that the body's buffer can be reused at once.
@@ -56,6 +62,8 @@ type Store interface {
 	GetIntegration(ctx context.Context, id string, withSecrets bool) (*siemsync.Integration, error)
 	GetAccount(ctx context.Context, id string) (siemsync.Account, error)
 	EnabledIntegrationIDs(ctx context.Context) ([]string, error)
+	MaxAuditSeq(ctx context.Context, account string) (int64, error)
+	MaxJobSeq(ctx context.Context, account string) (int64, error)
 	Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error)
 	StartRun(ctx context.Context, l store.Lease, started time.Time) (int64, error)
 	CommitBatch(ctx context.Context, b store.BatchCommit) error
@@ -88,6 +96,13 @@ type Config struct {
 	// Schedule computes when an integration is next due after a cycle;
 	// nil leaves next_due_at as it is (sync --once).
 	Schedule cron.Schedule
+	// UploadClock, when set, is the upload time of batches instead of Now.
+	// Only the end-to-end test of preview sets it (SIEMSYNC_TEST_UPLOAD_TIME):
+	// upload_time and job snapshot ids are the time a batch is built, so a
+	// preview equals the next cycle byte for byte only with a pinned clock.
+	UploadClock func() time.Time
+	// Observer, when set, is told about every recorded cycle.
+	Observer Observer
 }
 
 // Syncer runs cycles. It never runs two cycles of one integration at once,

@@ -46,6 +46,15 @@
     }, 0);
   });
 
+  // A page that follows progress (a running replay) reloads itself. The
+  // meta refresh does it without script; a refresh of a URL with a
+  // #fragment only scrolls in some browsers, so reload here too.
+  var refresh = document.querySelector('meta[http-equiv="refresh"]');
+  if (refresh) {
+    var secs = parseInt(refresh.getAttribute('content'), 10) || 2;
+    window.setTimeout(function () { window.location.reload(); }, secs * 1000 + 200);
+  }
+
   // Back/forward cache: undo the busy state of a restored page.
   window.addEventListener('pageshow', function () {
     document.querySelectorAll('form[data-submitted]').forEach(function (form) {

@@ -57,6 +57,7 @@ func cmdAccounts(ctx context.Context, a *app, args []string) error {
 		if len(pos) != 2 {
 			return usagef("usage: siemsync accounts update ACCOUNT [--name N] [--host H]")
 		}
+		pos[1] = siemsync.CanonicalID(pos[1])
 		set := setFlags(fs)
 		var np, hp *string
 		if set["name"] {
@@ -124,7 +125,7 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 		}
 		return tw.Flush()
 	case "retry":
-		delivered, remaining, err := a.newSyncer(db, f, nil).RetrySetAside(ctx, id)
+		delivered, remaining, err := a.newSyncer(db, f, nil, nil).RetrySetAside(ctx, id)
 		fmt.Fprintf(a.stdout, "%d delivered, %d still set aside\n", delivered, remaining)
 		if err == nil {
 			a.record(ctx, db, audittrail.Change{Account: in.Account, Event: audittrail.SetAsideRetried, Integration: in,

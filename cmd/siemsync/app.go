@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/alert"
 	"github.com/siemsync/siemsync/internal/metrics"
 	"github.com/siemsync/siemsync/internal/secret"
 	"github.com/siemsync/siemsync/sink/hec"
@@ -118,6 +119,8 @@ func (a *app) hecOptions(sc sinkConfig) hec.Options {
 	return hec.Options{
 		AllowPrivate: a.g.allowPrivate, RequestTimeout: sc.requestTimeout, MaxEventBytes: sc.maxEventBytes,
 		Hostname: a.g.hostName, Metrics: sc.metrics, Logger: a.log,
+		// OCSF metadata.product names the deployment's product, as the CEF header does.
+		Vendor: a.g.cefVendor, Product: a.g.cefProduct, Version: a.g.cefVersion,
 	}
 }
 
@@ -199,11 +202,39 @@ func (a *app) addSyncFlags(fs interface {
 		"HEC events larger than this get their metadata truncated with a marker, below Splunk's 10,000-byte TRUNCATE (env SIEMSYNC_MAX_EVENT_BYTES)")
 }
 
-func (a *app) newSyncer(db store.Backend, f syncFlags, m *metrics.Metrics) *sync.Syncer {
+// newNotifier returns the alert notifier of serve and sync --once.
+func (a *app) newNotifier(db store.Backend) *alert.Notifier {
+	return alert.New(alert.Config{Store: db, AllowPrivate: a.g.allowPrivate,
+		Logger: a.log.With().Str("component", "alert").Logger()})
+}
+
+// newSyncer returns a Syncer; obs, when not nil, is told about every
+// cycle (the alert notifier).
+func (a *app) newSyncer(db store.Backend, f syncFlags, m *metrics.Metrics, obs sync.Observer) *sync.Syncer {
 	sc := sinkConfig{requestTimeout: f.requestTimeout, maxEventBytes: f.maxEventBytes, metrics: m}
 	return sync.New(sync.Config{
-		Store: db, Open: a.opener(sc), Hostname: a.g.hostName,
+		Observer: obs,
+		Store:    db, Open: a.opener(sc), Hostname: a.g.hostName,
 		RetryBudget: f.retryBudget, CycleTimeout: f.cycleTimeout, Owner: f.workerID, LeaseTTL: f.leaseTTL,
 		Metrics: m, Logger: a.log.With().Str("component", "sync").Logger(),
+		UploadClock: a.pinnedUploadClock(),
 	})
+}
+
+// pinnedUploadClock reads SIEMSYNC_TEST_UPLOAD_TIME, for tests only: every
+// batch then carries that upload time, so that the end-to-end test can
+// compare a preview with the cycle after it byte for byte (upload_time and
+// job snapshot ids are the time a batch is built). Unset: the wall clock.
+func (a *app) pinnedUploadClock() func() time.Time {
+	v := a.env("SIEMSYNC_TEST_UPLOAD_TIME")
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		a.log.Warn().Str("value", v).Msg("SIEMSYNC_TEST_UPLOAD_TIME is not an RFC 3339 time: ignored")
+		return nil
+	}
+	a.log.Warn().Time("upload_time", t).Msg("SIEMSYNC_TEST_UPLOAD_TIME pins the upload time of every batch: for tests only")
+	return func() time.Time { return t }
 }

@@ -95,7 +95,7 @@ func TestE2EHECDestinationForms(t *testing.T) {
 			in, srv := newTLSInstall(t, hecrecv.Options{Tokens: []string{hecToken}})
 			ids := idRange("form", 7)
 			in.ok(records(ids), "ingest", "audit", "-")
-			args := append([]string{"integrations", "add", "--account", accA, "--name", "splunk", "--kind", "splunk_hec",
+			args := append([]string{"integrations", "add", "--account", accA, "--create-account", "--name", "splunk", "--kind", "splunk_hec",
 				"--sources", "audit", "--backfill-since", "2000-01-01T00:00:00Z"}, f.args(in.url, caFile(t, srv))...)
 			id := strings.TrimSpace(in.ok("", args...))
 			s, raw := in.show(id)
@@ -155,7 +155,7 @@ func jsonString(raw json.RawMessage) (string, bool) {
 func TestE2EHECPortDefault(t *testing.T) {
 	t.Parallel()
 	in := newInstall(t, hecrecv.Options{})
-	id := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--name", "p", "--kind", "splunk_hec",
+	id := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--create-account", "--name", "p", "--kind", "splunk_hec",
 		"--url", "https://splunk.example.com/services/collector", "--token", hecToken, "--sources", "audit"))
 	if s, raw := in.show(id); s.URL != "https://splunk.example.com:8088/services/collector" {
 		t.Errorf("stored url: %s", raw)
@@ -187,7 +187,7 @@ func TestE2EFilters(t *testing.T) {
 	in.ok(auditEventLines("f-1", "Sign in", "f-2", "Sign in failed", "f-3", "Export started", "f-4", "User deleted"), "ingest", "audit", "-")
 	const j1, j2, j3 = "1b1b1b1b-0000-4000-8000-000000000001", "1b1b1b1b-0000-4000-8000-000000000002", "1b1b1b1b-0000-4000-8000-000000000003"
 	in.ok(jobLine(j1, "successful", "backup")+jobLine(j2, "unsuccessful", "backup")+jobLine(j3, "unsuccessful", "export"), "ingest", "jobs", "-")
-	id := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--name", "filtered", "--kind", "splunk_hec",
+	id := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--create-account", "--name", "filtered", "--kind", "splunk_hec",
 		"--url", in.url, "--token", hecToken, "--sources", "audit,jobs", "--backfill-since", "2000-01-01T00:00:00Z",
 		"--audit-events", "sign in*", "--job-statuses", "unsuccessful,cancelled", "--job-types", "backup"))
 	stdout, stderr, code := in.run(nil, "", "sync", "--once", "--json")
@@ -238,14 +238,14 @@ func TestE2EFilters(t *testing.T) {
 func TestE2EIdleCycleChecksDestination(t *testing.T) {
 	t.Parallel()
 	in := newInstall(t, hecrecv.Options{})
-	good := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--name", "good", "--kind", "splunk_hec",
+	good := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--create-account", "--name", "good", "--kind", "splunk_hec",
 		"--url", in.url, "--token", hecToken, "--sources", "audit"))
 	if code, row, stderr := in.syncOnce(); code != 0 || !row.OK {
 		t.Fatalf("idle cycle, good token: exit %d %+v\n%s", code, row, stderr)
 	}
 	in.ok("", "integrations", "disable", good)
 
-	bad := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--name", "bad", "--kind", "splunk_hec",
+	bad := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--create-account", "--name", "bad", "--kind", "splunk_hec",
 		"--url", in.url, "--token", "0f0f0f0f-dead-4bee-8f00-000000000000", "--sources", "audit"))
 	code, row, _ := in.syncOnce()
 	if code != 1 || row.OK || !strings.Contains(row.Error, "token") {
@@ -263,7 +263,7 @@ func TestE2EIdleCycleChecksDestination(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	sl := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--name", "syslog", "--kind", "syslog_cef",
+	sl := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--create-account", "--name", "syslog", "--kind", "syslog_cef",
 		"--address", addr, "--protocol", "tcp", "--sources", "audit"))
 	code, row, _ = in.syncOnce()
 	if code != 1 || row.OK || !strings.Contains(row.Error, "refused the connection") {
@@ -283,7 +283,7 @@ func TestE2EHeartbeat(t *testing.T) {
 	t.Parallel()
 	in := newInstall(t, hecrecv.Options{})
 	in.ok(auditEventLines("h-1", "Sign in", "h-2", "Export", "h-3", "Sign in"), "ingest", "audit", "-")
-	id := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--name", "hb", "--kind", "splunk_hec",
+	id := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--create-account", "--name", "hb", "--kind", "splunk_hec",
 		"--url", in.url, "--token", hecToken, "--sources", "audit,jobs", "--backfill-since", "2000-01-01T00:00:00Z",
 		"--heartbeat", "--audit-events", "Sign in"))
 	for range 2 {
@@ -339,7 +339,7 @@ func TestE2ESyslogHostProgressAndHeader(t *testing.T) {
 	e.ok(fmt.Sprintf(`{"job":%q,"account":%q,"status":"in progress","progress":0.99999999999,"end_time":null}`+"\n", job, accA), "ingest", "jobs", "-")
 	e.ok("", "accounts", "update", accA, "--host", "eu-7.example.net")
 	header := []string{"--cef-vendor", `Acme|Cloud`, "--cef-product", `Backup\Vault`, "--cef-version", "4.2"}
-	id := strings.TrimSpace(e.ok("", append([]string{"integrations", "add", "--account", accA, "--name", "rsyslog", "--kind", "syslog_cef",
+	id := strings.TrimSpace(e.ok("", append([]string{"integrations", "add", "--account", accA, "--create-account", "--name", "rsyslog", "--kind", "syslog_cef",
 		"--address", r.Addr(), "--protocol", "tcp", "--framing", "lf", "--sources", "jobs",
 		"--backfill-since", "2000-01-01T00:00:00Z"}, header...)...))
 	e.ok("", append([]string{"integrations", "test", id, "--send-test-event"}, header...)...)

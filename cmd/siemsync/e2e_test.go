@@ -127,7 +127,7 @@ func seqIDs(prefix string, n int) []string {
 
 func (e *e2e) addHEC(account string, extra ...string) string {
 	e.t.Helper()
-	args := append([]string{"integrations", "add", "--account", account, "--name", "splunk", "--kind", "splunk_hec",
+	args := append([]string{"integrations", "add", "--account", account, "--create-account", "--name", "splunk", "--kind", "splunk_hec",
 		"--url", e.url, "--token", hecToken, "--sources", "audit,jobs", "--backfill-since", "2000-01-01T00:00:00Z"}, extra...)
 	return strings.TrimSpace(e.ok("", args...))
 }
@@ -404,5 +404,60 @@ func TestE2EPruneReportsUndelivered(t *testing.T) {
 	e.ok("", "sync", "--once")
 	if n := e.recv.Count(); n != 0 {
 		t.Errorf("%d pruned records were sent", n)
+	}
+}
+
+// TestE2EAccountIDsCanonical: an account id typed in upper case names the
+// account ingest stored in lower case; an integration for an account
+// siemsync has never seen is refused unless --create-account asks for it.
+func TestE2EAccountIDsCanonical(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	upperB := strings.ToUpper(accB)
+	args := []string{"integrations", "add", "--account", upperB, "--name", "splunk", "--kind", "splunk_hec",
+		"--url", e.url, "--token", hecToken, "--sources", "audit"}
+	_, stderr, code := e.run("", args...)
+	if code != 1 || !strings.Contains(stderr, "--account: "+accB+" is not a known account") || !strings.Contains(stderr, "--create-account") {
+		t.Errorf("unknown account: exit %d %s", code, stderr)
+	}
+	if out := e.ok("", "accounts", "list", "--json"); strings.Contains(out, accB) {
+		t.Errorf("a refused add made the account: %s", out)
+	}
+	e.ok(auditLines(accA, seqIDs("c", 3)...), "ingest", "audit", "-")
+	args[3] = strings.ToUpper(accA)
+	id := strings.TrimSpace(e.ok("", args...))
+	var in struct{ Account string }
+	if err := json.Unmarshal([]byte(e.ok("", "integrations", "show", id, "--json")), &in); err != nil || in.Account != accA {
+		t.Errorf("integration account %q (%v), want %s", in.Account, err, accA)
+	}
+	e.ok("", "accounts", "update", strings.ToUpper(accA), "--name", "Acme")
+	if out := e.ok("", "accounts", "list", "--json"); strings.Count(out, `"id"`) != 1 || !strings.Contains(out, "Acme") {
+		t.Errorf("accounts after an upper-case update: %s", out)
+	}
+	args[3] = upperB
+	args = append(args, "--create-account")
+	e.ok("", args...)
+}
+
+// TestE2EFilesPrivate: every file siemsync makes beside its database (the
+// database, its WAL and SHM files, the key file) is readable by its owner
+// alone, whatever the umask it was started with.
+func TestE2EFilesPrivate(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t)
+	e.ok(auditLines(accA, seqIDs("p", 3)...), "ingest", "audit", "-")
+	e.addHEC(accA)
+	entries, err := os.ReadDir(e.dir)
+	if err != nil || len(entries) < 2 {
+		t.Fatalf("files %v, %v", entries, err)
+	}
+	for _, de := range entries {
+		fi, err := de.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s has mode %04o: other users can read it", de.Name(), perm)
+		}
 	}
 }

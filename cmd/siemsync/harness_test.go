@@ -279,7 +279,7 @@ func (in *install) ok(stdin string, args ...string) string {
 // addHEC creates an audit-only HEC integration that backfills everything.
 func (in *install) addHEC(extra ...string) string {
 	in.t.Helper()
-	args := append([]string{"integrations", "add", "--account", accA, "--name", "splunk", "--kind", "splunk_hec",
+	args := append([]string{"integrations", "add", "--account", accA, "--create-account", "--name", "splunk", "--kind", "splunk_hec",
 		"--url", in.url, "--token", hecToken, "--sources", "audit", "--backfill-since", "2000-01-01T00:00:00Z"}, extra...)
 	return strings.TrimSpace(in.ok("", args...))
 }

@@ -18,9 +18,10 @@ type integrationFlags struct {
 	index, sourcetype, source, address, protocol, framing    string
 	caFile, clientCert, clientKey, serverName, backfillSince string
 	channel, auditEvents, jobStatuses, jobTypes              string
-	gzip, ack, insecure, disabled, heartbeat                 bool
+	profile, notifyURL                                       string
+	gzip, ack, insecure, disabled, heartbeat, createAccount  bool
 	maxBatchBytes, maxBatchEvents, minSeverity, maxInFlight  int
-	ackTimeout                                               time.Duration
+	ackTimeout, alertAfter                                   time.Duration
 }
 
 func (f *integrationFlags) register(fs *flag.FlagSet) {
@@ -56,6 +57,10 @@ func (f *integrationFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the server certificate (shown as a warning)")
 	fs.BoolVar(&f.disabled, "disabled", false, "create the integration disabled")
 	fs.StringVar(&f.backfillSince, "backfill-since", "", "on create: also send history from this RFC 3339 time")
+	fs.BoolVar(&f.createAccount, "create-account", false, "on create: make the account if siemsync has no record of it yet")
+	fs.StringVar(&f.profile, "profile", siemsync.ProfileSiemsync, "event fields: siemsync or ocsf (OCSF API Activity / Scheduled Job Activity; splunk_hec only)")
+	fs.StringVar(&f.notifyURL, "notify-url", "", "webhook `URL` told once when the integration fails for --alert-after and once when it recovers (\"\" removes it)")
+	fs.DurationVar(&f.alertAfter, "alert-after", siemsync.DefaultAlertAfter, "alert when the integration has not delivered for this long")
 }
 
 // apply copies the flags that were given (all of them when every is true)
@@ -70,11 +75,16 @@ func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, 
 		"index": {&in.Index, f.index}, "sourcetype": {&in.Sourcetype, f.sourcetype}, "source": {&in.Source, f.source},
 		"address": {&in.Address, f.address}, "protocol": {&in.Protocol, f.protocol}, "framing": {&in.Framing, f.framing},
 		"server-name": {&in.ServerName, f.serverName}, "channel": {&in.Channel, f.channel},
+		"profile": {&in.Profile, f.profile},
 	}
 	for name, s := range str {
 		if has(name) {
 			*s.dst = s.v
 		}
+	}
+	in.Account = siemsync.CanonicalID(in.Account)
+	if has("create-account") {
+		in.CreateAccount = f.createAccount
 	}
 	if has("kind") {
 		in.Kind = siemsync.Kind(f.kind)
@@ -105,6 +115,12 @@ func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, 
 	}
 	if has("min-severity") {
 		in.MinSeverity = f.minSeverity
+	}
+	if has("notify-url") {
+		in.NotifyURL, in.NotifyURLSet = f.notifyURL, f.notifyURL != ""
+	}
+	if has("alert-after") {
+		in.AlertAfter = siemsync.Duration(f.alertAfter)
 	}
 	lists := map[string]struct {
 		dst *[]string

@@ -38,8 +38,12 @@ func cmdIntegrations(ctx context.Context, a *app, args []string) error {
 		return integrationsDelete(ctx, a, rest)
 	case "test":
 		return integrationsTest(ctx, a, rest)
+	case "preview":
+		return integrationsPreview(ctx, a, rest)
+	case "replay":
+		return integrationsReplay(ctx, a, rest)
 	}
-	return usagef("usage: siemsync integrations add|list|show|update|enable|disable|delete|test")
+	return usagef("usage: siemsync integrations add|list|show|update|enable|disable|delete|test|preview|replay")
 }
 
 func integrationsAdd(ctx context.Context, a *app, args []string) error {
@@ -84,7 +88,7 @@ func integrationsUpdate(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	set := setFlags(fs)
-	for _, fixed := range []string{"account", "kind", "backfill-since", "disabled"} {
+	for _, fixed := range []string{"account", "kind", "backfill-since", "disabled", "create-account"} {
 		if set[fixed] {
 			return usagef("--%s cannot be changed by update (use enable/disable for the toggle; delete and add for the rest)", fixed)
 		}
@@ -215,6 +219,7 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 		row("sourcetype", in.Sourcetype)
 		row("gzip", in.Gzip)
 		row("ack", in.Ack)
+		row("profile", in.Profile)
 		if in.Channel != "" {
 			row("channel", in.Channel)
 		}
@@ -231,6 +236,14 @@ func printIntegration(w io.Writer, in *siemsync.Integration) error {
 	row("max batch", fmt.Sprintf("%d bytes, %d events", in.MaxBatchBytes, in.MaxBatchEvents))
 	if in.LearnedBatchBytes > 0 {
 		row("learned batch", fmt.Sprintf("%d bytes (the destination refused larger requests with 413)", in.LearnedBatchBytes))
+	}
+	row("alert webhook", or(in.NotifyHost, "-"))
+	row("alert after", in.AlertAfter.D().String())
+	if in.Status.Alert != "" {
+		row("alert", in.Status.Alert)
+	}
+	if in.Status.AlertError != "" {
+		row("alert error", in.Status.AlertError)
 	}
 	row("last complete", fmtTime(in.Status.LastComplete))
 	row("last error", fmtTime(in.Status.LastError))

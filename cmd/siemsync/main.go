@@ -58,6 +58,7 @@ var commands = map[string]command{
 }
 
 func main() {
+	privateUmask()
 	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/siemsync/siemsync/admin"
@@ -23,6 +22,7 @@ const defaultRetention = 30 * 24 * time.Hour
 
 type serveFlags struct {
 	listen, schedule, adminToken string
+	trustedProxies               string
 	egress                       string
 	concurrency                  int
 	retention, grace             time.Duration
@@ -42,6 +42,7 @@ func (a *app) addServeFlags(fs interface {
 	fs.StringVar(&f.adminToken, "admin-token", a.env("SIEMSYNC_ADMIN_TOKEN"), "admin API/page token (env SIEMSYNC_ADMIN_TOKEN); generated and printed once if unset")
 	fs.DurationVar(&f.retention, "retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "prune records older than this, hourly (env SIEMSYNC_RETENTION; 0 keeps everything)")
 	fs.DurationVar(&f.grace, "shutdown-grace", a.env.duration("SIEMSYNC_SHUTDOWN_GRACE", 30*time.Second), "on SIGTERM, wait this long for in-flight batches (env SIEMSYNC_SHUTDOWN_GRACE)")
+	fs.StringVar(&f.trustedProxies, "trusted-proxies", a.env("SIEMSYNC_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client, for sign-in throttling (env SIEMSYNC_TRUSTED_PROXIES)")
 	fs.StringVar(&f.egress, "egress-addresses", a.env("SIEMSYNC_EGRESS_ADDRESSES"), "free text, e.g. CIDRs: the addresses siemsync connects from, shown to customers for their firewall allow-list (env SIEMSYNC_EGRESS_ADDRESSES)")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", a.env.boolean("SIEMSYNC_SECURE_COOKIES", false), "mark the session cookie Secure (set when served over HTTPS) (env SIEMSYNC_SECURE_COOKIES)")
 	a.addSyncFlags(fs, &f.sync)
@@ -66,7 +67,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 // receives the admin URL once the server listens.
 func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready func(url string)) error {
 	m := metrics.New()
-	syncer := a.newSyncer(db, f.sync, m)
+	notifier := a.newNotifier(db)
+	defer notifier.Wait() // alerts in flight at shutdown (each bounded by its timeout)
+	syncer := a.newSyncer(db, f.sync, m, notifier)
 	hash, generated, err := admin.EnsureToken(ctx, db, f.adminToken)
 	if err != nil {
 		return fmt.Errorf("admin token: %w", err)
@@ -74,11 +77,17 @@ func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready f
 	if generated != "" {
 		fmt.Fprintf(a.stdout, "admin token (shown once; only its hash is stored): %s\n", generated)
 	}
+	proxies, err := admin.ParseTrustedProxies(f.trustedProxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v: give CIDR prefixes such as 10.0.0.0/8,192.0.2.10", err)
+	}
 	sc := sinkConfig{requestTimeout: f.sync.requestTimeout, maxEventBytes: f.sync.maxEventBytes, metrics: m}
+	replays := a.newReplays(db, syncer, f.sync)
 	handler, err := admin.New(admin.Config{
-		Store: db, Syncer: syncer, Tester: a.tester(sc, db), Ingest: ingester{db}, Metrics: m,
+		Store: db, Syncer: syncer, Tester: a.tester(sc, db), Ingest: ingester{db}, Preview: syncer, Replays: replays, Metrics: m,
 		Logger: a.log.With().Str("component", "admin").Logger(), TokenHash: hash, SecureCookies: f.secureCookies,
-		Egress: f.egress, NoAuditTrail: !a.auditTrail(),
+		TrustedProxies: proxies,
+		Egress:         f.egress, NoAuditTrail: !a.auditTrail(),
 	})
 	if err != nil {
 		return fmt.Errorf("admin server: %w", err)
@@ -91,13 +100,9 @@ func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready f
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.listen, err)
 	}
-	srv := &http.Server{
-		Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
-		WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute,
-		ErrorLog: nil,
-	}
+	srv := admin.NewHTTPServer(handler, admin.DefaultLimits)
 	srvErr := make(chan error, 1)
-	go func() { srvErr <- srv.Serve(ln) }()
+	go func() { srvErr <- srv.Serve(admin.LimitListener(ln, admin.DefaultLimits.MaxConns)) }()
 	url := "http://" + ln.Addr().String() + "/"
 	a.log.Info().Str("url", url).Str("schedule", f.schedule).Int("concurrency", f.concurrency).Msg("serving")
 	if ready != nil {
@@ -107,6 +112,12 @@ func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready f
 	// in-flight batches finish for the grace period, then cancels them.
 	sched.Start(context.WithoutCancel(ctx))
 	pruneDone := a.startPruner(ctx, db, f.retention, f.sync.workerID)
+	// Replays resume at start and stop, like cycles, after the batch in
+	// flight once the syncer drains (their cursors keep what was sent).
+	rctx, stopReplays := context.WithCancel(context.WithoutCancel(ctx))
+	replaysDone := make(chan struct{})
+	go func() { defer close(replaysDone); replays.Run(rctx, replayPoll) }()
+	defer func() { stopReplays(); <-replaysDone }()
 
 	select {
 	case <-ctx.Done():

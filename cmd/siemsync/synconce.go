@@ -45,8 +45,10 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 		}
 		ids = []string{id}
 	}
-	s := a.newSyncer(db, f, nil)
+	notifier := a.newNotifier(db)
+	s := a.newSyncer(db, f, nil, notifier)
 	results, err := s.RunAll(ctx, ids, concurrency)
+	notifier.Wait() // an alert this run triggered is sent before the process exits
 	if err != nil && len(results) == 0 {
 		return err
 	}

@@ -35,6 +35,8 @@ const (
 	IntegrationTested   = "SIEM integration connection tested"
 	IntegrationSynced   = "SIEM integration sync requested"
 	SetAsideRetried     = "SIEM integration set-aside events retried"
+	ReplayStarted       = "SIEM integration replay started"
+	ReplayCancelled     = "SIEM integration replay cancelled"
 	SetAsideDropped     = "SIEM integration set-aside event dropped"
 	KeyCreated          = "SIEM account key created"
 	KeyRevoked          = "SIEM account key revoked"

@@ -33,6 +33,7 @@ import (
 	"github.com/siemsync/siemsync/internal/metrics"
 	"github.com/siemsync/siemsync/internal/numfmt"
 	"github.com/siemsync/siemsync/internal/secret"
+	"github.com/siemsync/siemsync/sink"
 	"github.com/siemsync/siemsync/sink/hec"
 	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/store/sqlite"
@@ -449,6 +450,7 @@ func (r *runner) integration(account, name string, backfill *time.Time) *siemsyn
 		URL:     r.url, Token: r.tok, Gzip: !r.cfg.NoGzip,
 		MaxBatchBytes: r.cfg.MaxBatchBytes, MaxBatchEvents: r.cfg.MaxBatchEvents, MaxInFlight: r.cfg.MaxInFlight,
 		InsecureSkipVerify: r.cfg.InsecureSkipVerify, BackfillSince: backfill,
+		CreateAccount: true, // the bench makes its accounts
 	}
 	in.ApplyDefaults()
 	return in
@@ -607,16 +609,43 @@ type meteredSink struct {
 
 func (s *meteredSink) Send(ctx context.Context, body []byte, events int) error {
 	err := s.Sink.Send(ctx, body, events)
-	if err == nil && events > 0 {
-		s.m.batches.Add(1)
-		s.m.events.Add(int64(events))
-		s.m.raw.Add(int64(len(body)))
-		for {
-			old := s.m.maxBatch.Load()
-			if int64(len(body)) <= old || s.m.maxBatch.CompareAndSwap(old, int64(len(body))) {
-				break
-			}
+	if err == nil {
+		s.count(events, len(body))
+	}
+	return err
+}
+
+// Pack meters the packed path the cycle takes with gzip on.
+func (s *meteredSink) Pack(body []byte) sink.Wire {
+	return &meteredWire{Wire: s.Sink.Pack(body), s: s, raw: len(body)}
+}
+
+func (s *meteredSink) count(events, raw int) {
+	if events == 0 {
+		return
+	}
+	s.m.batches.Add(1)
+	s.m.events.Add(int64(events))
+	s.m.raw.Add(int64(raw))
+	for {
+		old := s.m.maxBatch.Load()
+		if int64(raw) <= old || s.m.maxBatch.CompareAndSwap(old, int64(raw)) {
+			break
 		}
+	}
+}
+
+// meteredWire counts a packed batch once the destination accepted it.
+type meteredWire struct {
+	sink.Wire
+	s   *meteredSink
+	raw int
+}
+
+func (w *meteredWire) Send(ctx context.Context, events int) error {
+	err := w.Wire.Send(ctx, events)
+	if err == nil {
+		w.s.count(events, w.raw)
 	}
 	return err
 }

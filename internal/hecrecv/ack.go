@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 func (r *Receiver) serveAck(w http.ResponseWriter, req *http.Request) {
@@ -34,7 +33,7 @@ func (r *Receiver) serveAck(w http.ResponseWriter, req *http.Request) {
 		r.refuse(w, req, &hecError{http.StatusBadRequest, 6, "Invalid data format", -1})
 		return
 	}
-	now := time.Now()
+	now := r.now()
 	r.mu.Lock()
 	f := r.fault
 	c := r.channels[ch]

@@ -126,7 +126,7 @@ func (r *Receiver) serveEvents(w http.ResponseWriter, req *http.Request, raw boo
 		}
 		ackID = c.next
 		c.next++
-		c.pending[ackID] = time.Now()
+		c.pending[ackID] = r.now()
 	}
 	r.notifyLocked()
 	r.mu.Unlock()

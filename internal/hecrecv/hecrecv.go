@@ -139,6 +139,8 @@ type Receiver struct {
 	ids      map[string]int
 	channels map[string]*channel
 	changed  chan struct{} // closed and replaced whenever count changes
+
+	now func() time.Time // the clock of ack delays; tests set their own
 }
 
 type channel struct {
@@ -164,6 +166,7 @@ func New(opts Options) *Receiver {
 		ids:      map[string]int{},
 		channels: map[string]*channel{},
 		changed:  make(chan struct{}),
+		now:      time.Now,
 	}
 	return r
 }

@@ -209,9 +209,36 @@ func TestRaw(t *testing.T) {
 	}
 }
 
+// fakeClock is a receiver's clock that moves only when the test says.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 func TestAckLifecycle(t *testing.T) {
-	r, base := newServer(t, Options{Ack: true})
-	r.SetFault(Fault{AckDelay: 150 * time.Millisecond})
+	// The receiver's clock moves only when the test advances it, so "before
+	// the delay" and "after the delay" do not depend on how fast this
+	// machine answers.
+	const delay = 150 * time.Millisecond
+	clock := &fakeClock{now: time.Date(2025, 11, 21, 10, 0, 0, 0, time.UTC)}
+	r := New(Options{Ack: true})
+	r.now = clock.Now
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	base := srv.URL
+	r.SetFault(Fault{AckDelay: delay})
 	for i := range 2 {
 		_, body, _ := req{channel: channelID, body: ev(fmt.Sprint(i))}.do(t, base)
 		if want := fmt.Sprintf(`{"text":"Success","code":0,"ackId":%d}`, i); body != want {
@@ -227,7 +254,11 @@ func TestAckLifecycle(t *testing.T) {
 	if _, body, _ := ack.do(t, base); body != `{"acks":{"0":false,"1":false,"2":false}}` {
 		t.Fatalf("early ack: %s", body)
 	}
-	time.Sleep(200 * time.Millisecond)
+	clock.Advance(delay - time.Nanosecond)
+	if _, body, _ := ack.do(t, base); body != `{"acks":{"0":false,"1":false,"2":false}}` {
+		t.Fatalf("ack just before the delay: %s", body)
+	}
+	clock.Advance(time.Nanosecond)
 	if _, body, _ := ack.do(t, base); body != `{"acks":{"0":true,"1":true,"2":false}}` {
 		t.Fatalf("late ack: %s", body)
 	}

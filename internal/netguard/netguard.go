@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -30,9 +31,12 @@ type Error struct {
 	Reason string
 }
 
+// Error does not name the address: the host name was the customer's, but
+// the address it resolved to may be the operator's internal one, and
+// Test connection shows this message to the customer.
 func (e *Error) Error() string {
-	return fmt.Sprintf("destination %s is %s; siemsync refuses loopback, private, link-local and cloud-metadata destinations unless the operator allows them with --allow-private-destinations",
-		e.Addr, e.Reason)
+	return fmt.Sprintf("the destination is %s; siemsync refuses loopback, private, link-local and cloud-metadata destinations unless the operator allows them with --allow-private-destinations",
+		e.Reason)
 }
 
 // Is makes errors.Is(err, ErrForbidden) true for every *Error.
@@ -65,6 +69,9 @@ var blocked = []block{
 	{netip.MustParsePrefix("fe80::/10"), "a link-local address"},
 	{netip.MustParsePrefix("fec0::/10"), "a site-local address"},
 	{netip.MustParsePrefix("ff00::/8"), "a multicast address"},
+	// Teredo tunnels to any IPv4 address (the client's is in the last 32
+	// bits, obfuscated) through a relay: refuse the whole range.
+	{netip.MustParsePrefix("2001::/32"), "a Teredo tunnel address"},
 }
 
 // IPv6 ranges that carry an IPv4 address a gateway may forward to; the
@@ -73,11 +80,12 @@ var embedding = []struct {
 	prefix netip.Prefix
 	offset int // byte offset of the IPv4 address in the IPv6 address
 }{
-	{netip.MustParsePrefix("::ffff:0:0/96"), 12},  // IPv4-mapped
-	{netip.MustParsePrefix("::/96"), 12},          // IPv4-compatible (deprecated)
-	{netip.MustParsePrefix("64:ff9b::/96"), 12},   // NAT64 well-known prefix
-	{netip.MustParsePrefix("64:ff9b:1::/48"), 12}, // NAT64 local-use prefix
-	{netip.MustParsePrefix("2002::/16"), 2},       // 6to4
+	{netip.MustParsePrefix("::ffff:0:0/96"), 12},   // IPv4-mapped
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), 12}, // IPv4-translated (SIIT)
+	{netip.MustParsePrefix("::/96"), 12},           // IPv4-compatible (deprecated)
+	{netip.MustParsePrefix("64:ff9b::/96"), 12},    // NAT64 well-known prefix
+	{netip.MustParsePrefix("64:ff9b:1::/48"), 12},  // NAT64 local-use prefix
+	{netip.MustParsePrefix("2002::/16"), 2},        // 6to4
 }
 
 // Check returns a *Error when ip is an address siemsync must not connect to
@@ -121,7 +129,7 @@ func classify(a netip.Addr) string {
 		v4 := netip.AddrFrom4([4]byte(b16[e.offset : e.offset+4]))
 		for _, b := range blocked {
 			if b.prefix.Contains(v4) {
-				return b.reason + " (" + v4.String() + " embedded in IPv6)"
+				return b.reason + " embedded in an IPv6 address"
 			}
 		}
 	}
@@ -148,4 +156,44 @@ func Control(_ context.Context, _, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("check destination %q: %w", address, ErrForbidden)
 	}
 	return CheckAddr(ap.Addr())
+}
+
+// DescribeLookup words the DNS step of Test connection for host and the
+// addresses it resolved to. Test connection answers the customer who
+// typed the host, so it names only addresses siemsync may connect to:
+// what a name resolves to inside the operator's network stays there. ok is
+// false when every address is refused.
+func DescribeLookup(host string, addrs []netip.Addr, allowPrivate bool) (msg string, ok bool) {
+	var shown []string
+	refused := 0
+	for _, a := range addrs {
+		a = a.Unmap()
+		if !allowPrivate && CheckAddr(a) != nil {
+			refused++
+			continue
+		}
+		shown = append(shown, a.String())
+	}
+	switch {
+	case len(addrs) == 0:
+		return host + " has no address records: check the host name", false
+	case len(shown) == 0:
+		return host + " resolves only to addresses siemsync refuses (loopback, private, link-local or cloud metadata): use a public host name, or ask the operator to allow private destinations (--allow-private-destinations)", false
+	case refused > 0:
+		return fmt.Sprintf("%s resolves to %s (and %d address(es) siemsync refuses, not shown)", host, strings.Join(shown, ", "), refused), true
+	}
+	return host + " resolves to " + strings.Join(shown, ", "), true
+}
+
+// LookupFailure words a failed lookup of host without the resolver's
+// address or its raw error, which describe the operator's network.
+func LookupFailure(host string, err error) string {
+	var de *net.DNSError
+	switch {
+	case errors.As(err, &de) && de.IsNotFound:
+		return "cannot resolve " + host + ": no such host; check the host name"
+	case errors.As(err, &de) && de.IsTimeout, errors.Is(err, context.DeadlineExceeded):
+		return "looking up " + host + " timed out: check the host name, or ask the operator to check this server's DNS"
+	}
+	return "cannot resolve " + host + ": the lookup failed; check the host name, or ask the operator to check this server's DNS"
 }

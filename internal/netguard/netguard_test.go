@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -46,9 +47,19 @@ func TestCheck(t *testing.T) {
 		{"::ffff:10.1.2.3", "a private address"},
 		{"::ffff:127.0.0.1", "a loopback address"},
 		{"::ffff:169.254.169.254", "a cloud metadata address"},
-		{"::a01:203", "a private address (10.1.2.3 embedded in IPv6)"},
-		{"64:ff9b::a01:203", "a private address (10.1.2.3 embedded in IPv6)"},
-		{"2002:a9fe:a9fe::1", "a cloud metadata address (169.254.169.254 embedded in IPv6)"},
+		{"::a01:203", "a private address embedded in an IPv6 address"},
+		{"64:ff9b::a01:203", "a private address embedded in an IPv6 address"},
+		{"64:ff9b::7f00:1", "a loopback address embedded in an IPv6 address"},
+		{"2002:a9fe:a9fe::1", "a cloud metadata address embedded in an IPv6 address"},
+		{"2002:c0a8:101::1", "a private address embedded in an IPv6 address"},
+		{"2002:808:808::1", ""},
+		{"::ffff:0:a01:203", "a private address embedded in an IPv6 address"},
+		{"::ffff:0:7f00:1", "a loopback address embedded in an IPv6 address"},
+		{"::ffff:0:a9fe:a9fe", "a cloud metadata address embedded in an IPv6 address"},
+		{"::ffff:0:808:808", ""},
+		{"2001:0:4136:e378:8000:63bf:f5fe:fdfe", "a Teredo tunnel address"}, // client 10.1.2.1 behind the obfuscation
+		{"2001::1", "a Teredo tunnel address"},
+		{"2001:db8::1", ""}, // documentation range, not Teredo
 	}
 	for _, tt := range tests {
 		t.Run(tt.ip, func(t *testing.T) {
@@ -92,7 +103,7 @@ func TestCheck4in16(t *testing.T) {
 
 func TestMessage(t *testing.T) {
 	got := Check(net.ParseIP("10.1.2.3")).Error()
-	want := "destination 10.1.2.3 is a private address; siemsync refuses loopback, private, link-local and cloud-metadata destinations unless the operator allows them with --allow-private-destinations"
+	want := "the destination is a private address; siemsync refuses loopback, private, link-local and cloud-metadata destinations unless the operator allows them with --allow-private-destinations"
 	if got != want {
 		t.Fatalf("message\n got %q\nwant %q", got, want)
 	}
@@ -161,5 +172,36 @@ func TestDialerHTTPClient(t *testing.T) {
 func TestControlBadAddress(t *testing.T) {
 	if err := Control(t.Context(), "unix", "/tmp/sock", nil); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestDescribeLookup(t *testing.T) {
+	addrs := func(s ...string) []netip.Addr {
+		var out []netip.Addr
+		for _, a := range s {
+			out = append(out, netip.MustParseAddr(a))
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		addrs        []netip.Addr
+		allowPrivate bool
+		ok           bool
+		want, hidden string
+	}{
+		{addrs("203.0.113.5"), false, true, "h resolves to 203.0.113.5", ""},
+		{addrs("203.0.113.5", "10.1.2.3"), false, true, "h resolves to 203.0.113.5 (and 1 address(es) siemsync refuses, not shown)", "10.1.2.3"},
+		{addrs("10.1.2.3", "::ffff:0:a01:203"), false, false, "h resolves only to addresses siemsync refuses", "10.1.2.3"},
+		{addrs("10.1.2.3"), true, true, "h resolves to 10.1.2.3", ""},
+		{nil, false, false, "h has no address records", ""},
+	} {
+		msg, ok := DescribeLookup("h", tt.addrs, tt.allowPrivate)
+		if ok != tt.ok || !strings.HasPrefix(msg, tt.want) || tt.hidden != "" && strings.Contains(msg, tt.hidden) {
+			t.Errorf("DescribeLookup(%v, %v) = %q, %v", tt.addrs, tt.allowPrivate, msg, ok)
+		}
+	}
+	err := &net.DNSError{Err: "server misbehaving", Name: "h", Server: "10.0.0.2:53"}
+	if msg := LookupFailure("h", err); strings.Contains(msg, "10.0.0.2") || strings.Contains(msg, "misbehaving") {
+		t.Errorf("LookupFailure shows the resolver: %s", msg)
 	}
 }

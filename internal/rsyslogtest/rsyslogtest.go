@@ -5,7 +5,8 @@
 // file the test reads back.
 //
 // It needs the Debian packages rsyslog, rsyslog-gnutls and rsyslog-openssl
-// (CI installs them) and skips the test only when they are not installed.
+// (.ci/run installs them). Where they are missing the test skips, and
+// fails under CI=true (internal/testenv).
 // Everything a Server creates lives in the test's temporary directories and
 // the rsyslogd process is stopped when the test ends.
 package rsyslogtest
@@ -22,6 +23,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/siemsync/siemsync/internal/testenv"
 )
 
 // Network stream drivers (Options.Driver).
@@ -63,8 +66,9 @@ type Server struct {
 	waitErr chan error
 }
 
-// Need skips the test unless rsyslogd and, for a TLS driver, its driver
-// module are installed, and returns the rsyslogd executable.
+// Need skips the test (fails it under CI=true) unless rsyslogd and, for a
+// TLS driver, its driver module are installed, and returns the rsyslogd
+// executable.
 func Need(t testing.TB, driver string) string {
 	t.Helper()
 	bin, err := exec.LookPath("rsyslogd")
@@ -77,7 +81,7 @@ func Need(t testing.TB, driver string) string {
 		}
 	}
 	if err != nil {
-		skip(t, "rsyslogd is not installed (apt-get install rsyslog rsyslog-gnutls rsyslog-openssl)")
+		testenv.Missing(t, "rsyslogd is not installed (apt-get install rsyslog rsyslog-gnutls rsyslog-openssl)")
 	}
 	if driver == DriverGnuTLS || driver == DriverOpenSSL {
 		found := false
@@ -88,7 +92,7 @@ func Need(t testing.TB, driver string) string {
 		}
 		if !found {
 			pkg := map[string]string{DriverGnuTLS: "rsyslog-gnutls", DriverOpenSSL: "rsyslog-openssl"}[driver]
-			skip(t, fmt.Sprintf("rsyslog's %s driver is not installed (apt-get install %s)", driver, pkg))
+			testenv.Missing(t, fmt.Sprintf("rsyslog's %s driver is not installed (apt-get install %s)", driver, pkg))
 		}
 	}
 	return bin
@@ -293,14 +297,4 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// skip skips a test that needs rsyslog where it is missing, except in CI
-// (CI=true), where .ci/run installs it and a skip would hide a lost test.
-func skip(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why + ": CI must run the rsyslog tests (.ci/run installs rsyslog)")
-	}
-	t.Skip(why + ": skipping the rsyslog integration test")
 }

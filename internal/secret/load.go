@@ -32,7 +32,7 @@ const MinPassphrase = 16
 // Without env, the key lives in the file dbPath+".key", created with mode
 // 0600 on first use and holding 32 random bytes in base64. A key file that
 // its group or others can read is refused, because anyone who can read it
-// can read every stored token.
+// can read every stored token, and so is one that another user owns.
 func Load(dbPath, env string) (*Cipher, error) {
 	if env != "" {
 		key, err := parseEnvKey(env)
@@ -79,6 +79,13 @@ func loadKeyFile(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err // fs.ErrNotExist means: create it
+	}
+	// A key file someone else planted (in a shared directory, before the
+	// first start) would let them decrypt every token sealed with it.
+	if uid, foreign := foreignOwner(fi); foreign {
+		return nil, fmt.Errorf("load secret key: key file %s belongs to user %d, not to the user siemsync runs as (%d): "+
+			"whoever owns it can decrypt the stored tokens. If you did not create it, delete it (siemsync makes a new one; "+
+			"then enter the integrations' tokens again); if it is yours, chown it to this user", path, uid, os.Geteuid())
 	}
 	// Windows has no Unix permission bits to check.
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {

@@ -111,24 +111,12 @@ func (c *checker) dns(ctx context.Context) bool {
 	}
 	ctx, cancel := context.WithTimeout(ctx, DefaultConnectTimeout)
 	defer cancel()
-	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, c.host)
-	var dnsErr *net.DNSError
-	switch {
-	case err == nil && len(addrs) == 0:
-		return c.add("dns", false, "%s has no address records: check the host name in the URL", c.host)
-	case err == nil:
-	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return c.add("dns", false, "cannot resolve %s: no such host; check the host name in the URL", c.host)
-	case errors.As(err, &dnsErr) && dnsErr.IsTimeout, errors.Is(err, context.DeadlineExceeded):
-		return c.add("dns", false, "looking up %s timed out: check this server's DNS settings", c.host)
-	default:
-		return c.add("dns", false, "cannot resolve %s: %v", c.host, err)
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", c.host)
+	if err != nil {
+		return c.add("dns", false, "%s", netguard.LookupFailure(c.host, err))
 	}
-	ips := make([]string, 0, len(addrs))
-	for _, a := range addrs {
-		ips = append(ips, a.IP.String())
-	}
-	return c.add("dns", true, "%s resolves to %s", c.host, strings.Join(ips, ", "))
+	msg, ok := netguard.DescribeLookup(c.host, addrs, c.opts.AllowPrivate)
+	return c.add("dns", ok, "%s", msg)
 }
 
 func (c *checker) tcp(ctx context.Context) bool {

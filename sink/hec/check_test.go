@@ -88,7 +88,7 @@ func TestCheck(t *testing.T) {
 		{name: "wrong port", env: closedPort, steps: []string{"url", "dns", "tcp"},
 			msg: "refused: nothing listens on that port; check the port in the URL (HEC listens on 8088 by default)"},
 		{name: "private destination", env: plain(hecrecv.Options{}, hecrecv.Fault{}), private: true, steps: []string{"url", "dns", "tcp"},
-			msg: "destination 127.0.0.1 is a loopback address; siemsync refuses loopback, private, link-local and cloud-metadata destinations unless the operator allows them with --allow-private-destinations"},
+			msg: "the destination is a loopback address; siemsync refuses loopback, private, link-local and cloud-metadata destinations unless the operator allows them with --allow-private-destinations"},
 
 		{name: "tls good", env: overTLS(&tls.Config{Certificates: []tls.Certificate{goodCert}}), mod: func(in *siemsync.Integration) { in.CAPEM = ca.PEM }, steps: allTLS},
 		{name: "tls wrong CA", env: overTLS(&tls.Config{Certificates: []tls.Certificate{goodCert}}), mod: func(in *siemsync.Integration) { in.CAPEM = splunkCA.PEM },
@@ -216,3 +216,23 @@ func abs(i int) int {
 }
 
 var fixedNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// TestCheckDNSSaysLittle: a host name that resolves inside the operator's
+// network is refused at the DNS step without showing what it resolved to.
+func TestCheckDNSSaysLittle(t *testing.T) {
+	t.Parallel()
+	in := integration("https://localhost:8088", nil)
+	steps := Check(t.Context(), in, Options{Hostname: "h"}, false)
+	last := steps[len(steps)-1]
+	if last.Name != "dns" || last.OK {
+		t.Fatalf("steps %+v: want the dns step to fail", steps)
+	}
+	for _, s := range steps {
+		if strings.Contains(s.Message, "127.0.0.1") || strings.Contains(s.Message, "::1") {
+			t.Errorf("step %s shows an internal address: %s", s.Name, s.Message)
+		}
+	}
+	if !strings.Contains(last.Message, "localhost resolves only to addresses siemsync refuses") {
+		t.Errorf("dns: %s", last.Message)
+	}
+}

@@ -82,10 +82,14 @@ func (s *Sink) appendEnvelope(b []byte, ev *siemsync.Event, replaceMeta, capStri
 		}
 	}
 	switch {
+	case ev.Audit != nil && s.ocsf:
+		b = s.appendOCSFAudit(b, ev, host, replaceMeta, limit)
 	case ev.Audit != nil:
 		b = appendAudit(b, ev, host, replaceMeta, limit)
 	case ev.Heartbeat != nil:
 		b = appendHeartbeat(b, ev.Heartbeat, host)
+	case s.ocsf:
+		b = s.appendOCSFJob(b, ev, host, limit)
 	default:
 		b = appendJob(b, ev, host, limit)
 	}
@@ -157,11 +161,7 @@ func appendAudit(b []byte, ev *siemsync.Event, host string, replaceMeta bool, li
 	case len(a.Metadata) == 0:
 		b = append(b, "null"...)
 	case replaceMeta:
-		b = append(b, `{"_siemsync_truncated":true,"original_bytes":`...)
-		b = strconv.AppendInt(b, int64(len(a.Metadata)), 10)
-		b = append(b, `,"preview":`...)
-		b = appendBytesString(b, a.Metadata, previewBytes)
-		b = append(b, '}')
+		b = appendTruncatedMeta(b, a.Metadata)
 	default:
 		// The store only holds what ingest accepted: a compact JSON object.
 		// Checking it again here would double the encoder's cost per event;

@@ -80,6 +80,10 @@ type Options struct {
 	// dialer and the integration's TLS settings. A cookie jar is added
 	// when it has none.
 	Client *http.Client
+	// Vendor, Product and Version name the product in OCSF events'
+	// metadata.product: the deployment's CEF vendor, product and version
+	// (default "siemsync", "siemsync" and siemsync's version).
+	Vendor, Product, Version string
 	// OnPost, when set, is called after every event POST (not ack
 	// queries) with what went on the wire; the benchmark measures request
 	// latency and compressed bytes with it. It must be quick and safe for
@@ -110,6 +114,10 @@ type Sink struct {
 	auditMeta     []byte // `,"source":…,"sourcetype":…[,"index":…],"event":`
 	jobMeta       []byte
 	heartbeatMeta []byte
+
+	ocsf        bool   // profile ocsf
+	ocsfProduct []byte // see ocsfProduct
+	productName string
 
 	client    *http.Client
 	transport *http.Transport // nil when Options.Client was given
@@ -179,6 +187,11 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 		s.host, _ = os.Hostname()
 	}
 	s.channel = cmp.Or(in.Channel, channelIfNeeded(in, raw))
+	s.ocsf = in.Profile == siemsync.ProfileOCSF
+	s.ocsfProduct, s.productName = ocsfProduct(opts), opts.Product
+	if s.productName == "" {
+		s.productName = "siemsync"
+	}
 	s.auditMeta = metaPrefix(in, siemsync.DefaultAuditSource)
 	s.jobMeta = metaPrefix(in, siemsync.DefaultJobSource)
 	hb := *in
@@ -225,8 +238,15 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 
 // noRedirect stops the client from following redirects: a 301/302 would
 // turn the POST into a GET, and following one would send the token to
-// wherever the destination points. The 3xx is reported instead.
-func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+// wherever the destination points. The 3xx is reported instead. For a
+// 307/308 the client has already made the next request's body (GetBody):
+// close it, or post would wait for it to be released.
+func noRedirect(next *http.Request, _ []*http.Request) error {
+	if next.Body != nil {
+		next.Body.Close()
+	}
+	return http.ErrUseLastResponse
+}
 
 // endpoints returns the event URL, the base for /ack and /health, and
 // whether the URL is the raw endpoint. A URL with an empty path (or "/")
@@ -508,7 +528,11 @@ func (s *Sink) post(ctx context.Context, target string, payload []byte, event bo
 
 	start := time.Now()
 	resp, err := s.client.Do(req)
-	defer waitBodies(&bodies)
+	defer func() {
+		if !waitBodies(&bodies) {
+			s.log.Warn().Msg("the HTTP transport did not release a request body within 10s")
+		}
+	}()
 	if err != nil {
 		s.observe(event, len(payload), 0, time.Since(start))
 		return answer{}, s.transportError(ctx, err)
@@ -549,16 +573,19 @@ func (b *trackedBody) Close() error {
 }
 
 // waitBodies waits for the transport to close every request body it was
-// given. It does promptly once the answer is read; the bound only guards
-// against a transport bug turning into a hung cycle.
-func waitBodies(wg *sync.WaitGroup) {
+// given, and reports whether it did. It does promptly once the answer is
+// read; the bound only guards against a transport bug turning into a hung
+// cycle.
+func waitBodies(wg *sync.WaitGroup) bool {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	select {
 	case <-done:
+		return true
 	case <-t.C:
+		return false
 	}
 }
 

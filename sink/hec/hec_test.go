@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/klauspost/compress/gzip"
+	"github.com/rs/zerolog"
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/hecrecv"
@@ -333,7 +335,7 @@ func TestSendTransportErrors(t *testing.T) {
 		{"private destination refused", func(t *testing.T) (string, Options, func(*siemsync.Integration)) {
 			_, srv := receiver(t, hecrecv.Options{})
 			return srv.URL, Options{}, nil
-		}, sink.Config, "destination 127.0.0.1 is a loopback address; siemsync refuses loopback, private, link-local and cloud-metadata destinations unless the operator allows them with --allow-private-destinations"},
+		}, sink.Config, "the destination is a loopback address; siemsync refuses loopback, private, link-local and cloud-metadata destinations unless the operator allows them with --allow-private-destinations"},
 		{"localhost name refused", func(t *testing.T) (string, Options, func(*siemsync.Integration)) {
 			_, srv := receiver(t, hecrecv.Options{})
 			return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), Options{}, nil
@@ -671,5 +673,25 @@ func TestCorruptMetadataIsRefusedAsBadEvent(t *testing.T) {
 	}
 	if r.Count() != 0 {
 		t.Errorf("receiver kept %d events of a refused batch", r.Count())
+	}
+}
+
+// TestTemporaryRedirectReleasesBody: a 307/308 is reported as a redirect
+// at once; the request body the client made for the redirect it does not
+// follow is released, so the send does not wait for it (it waited 10 s).
+func TestTemporaryRedirectReleasesBody(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{307, 308} {
+		srv := canned(t, status, "", map[string]string{"Location": "https://elsewhere.example.com/services/collector/event"})
+		var logs bytes.Buffer
+		s := sinkFor(t, integration(srv.URL, nil), Options{Logger: zerolog.New(&logs)})
+		err := s.Send(t.Context(), batch(s, "e", 3), 3)
+		var se *sink.Error
+		if !errors.As(err, &se) || !strings.Contains(se.Msg, fmt.Sprintf("redirects (HTTP %d)", status)) {
+			t.Errorf("%d: %v", status, err)
+		}
+		if strings.Contains(logs.String(), "did not release a request body") {
+			t.Errorf("%d: the request body made for the redirect was never released", status)
+		}
 	}
 }

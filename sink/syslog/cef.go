@@ -138,9 +138,14 @@ func escapedLen(r rune, header bool) int {
 	return utf8.RuneLen(r)
 }
 
+// Marker ends a value that was cut, so the reader of the SIEM knows it is
+// not the whole value. It counts in the value's limits.
+const Marker = '…'
+
 // truncate cleans s and cuts it to at most maxRunes characters and at most
 // maxBytes escaped bytes (maxBytes < 0: no byte limit), at a character
-// boundary, so an escape sequence or a UTF-8 sequence is never split.
+// boundary, so an escape sequence or a UTF-8 sequence is never split. A cut
+// value ends with Marker (or is empty when even the marker does not fit).
 func truncate(s string, header bool, maxRunes, maxBytes int) string {
 	if maxBytes < 0 && isClean(s, maxRunes) {
 		return s
@@ -161,7 +166,19 @@ func truncate(s string, header bool, maxRunes, maxBytes int) string {
 		}
 		size += l
 	}
-	return string(rs[:n])
+	if n == len(rs) {
+		return string(rs)
+	}
+	// Cut: make room for the marker.
+	markLen := utf8.RuneLen(Marker)
+	for n > 0 && (n+1 > maxRunes || maxBytes >= 0 && size+markLen > maxBytes) {
+		n--
+		size -= escapedLen(rs[n], header)
+	}
+	if n+1 > maxRunes || maxBytes >= 0 && size+markLen > maxBytes {
+		return ""
+	}
+	return string(append(rs[:n:n], Marker))
 }
 
 // escLen is the escaped length in bytes of an already cleaned value.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -75,29 +74,13 @@ func Check(ctx context.Context, in *siemsync.Integration, opts Options, sendTest
 	} else {
 		addrs, err := net.DefaultResolver.LookupNetIP(dctx, "ip", tgt.host)
 		if err != nil {
-			var de *net.DNSError
-			if errors.As(err, &de) && de.IsNotFound {
-				return fail(StepDNS, fmt.Sprintf("host %s not found: check the spelling of the address, and that siemsync's DNS can resolve it", tgt.host))
-			}
-			return fail(StepDNS, fmt.Sprintf("cannot resolve %s: %v", tgt.host, err))
+			return fail(StepDNS, netguard.LookupFailure(tgt.host, err))
 		}
-		var list []string
-		var refused error
-		allowed := 0
-		for _, a := range addrs {
-			list = append(list, a.Unmap().String())
-			if opts.AllowPrivate {
-				allowed++
-			} else if err := netguard.CheckAddr(a.Unmap()); err != nil {
-				refused = err
-			} else {
-				allowed++
-			}
+		msg, resolved := netguard.DescribeLookup(tgt.host, addrs, opts.AllowPrivate)
+		if !resolved {
+			return fail(StepDNS, msg)
 		}
-		if allowed == 0 && refused != nil {
-			return fail(StepDNS, fmt.Sprintf("%s resolves to %s: %v", tgt.host, strings.Join(list, ", "), refused))
-		}
-		ok(StepDNS, "%s resolves to %s", tgt.host, strings.Join(list, ", "))
+		ok(StepDNS, "%s", msg)
 	}
 
 	// tcp

@@ -67,6 +67,11 @@ const (
 	LimitVendor  = 63   // header Device Vendor and Device Product
 	LimitVersion = 31   // header Device Version
 	LimitOther   = 1023 // every other extension value
+	LimitIP      = 45   // src, c6a2: the longest IPv6 text without a zone
+
+	// limitNamePrefixBytes bounds the fixed part of the Name ("Job " and
+	// a status), which does not give way when the message is too long.
+	limitNamePrefixBytes = 64
 )
 
 // PRISeverity maps a CEF severity (0–10) to the RFC 5424 severity of the
@@ -207,7 +212,9 @@ func (e *encoder) auditRecord(ev *siemsync.Event) record {
 	}
 	var src, src6, badIP string
 	if a.IP != "" {
-		if ip, err := netip.ParseAddr(a.IP); err != nil {
+		// An address with a zone (refused by ingest, but perhaps stored
+		// before) is free text: it goes, cut, where bad addresses go.
+		if ip, err := netip.ParseAddr(a.IP); err != nil || ip.Zone() != "" {
 			badIP = a.IP
 		} else if ip.Is4() || ip.Is4In6() {
 			src = ip.Unmap().String()
@@ -223,8 +230,8 @@ func (e *encoder) auditRecord(ev *siemsync.Event) record {
 		{key: "rt", val: epochMillis(a.Time)},
 		{key: "externalId", val: a.ID, limit: LimitOther, shrink: 11},
 		{key: "suser", val: a.User, limit: LimitOther, shrink: 6},
-		{key: "src", val: src},
-		{key: "c6a2", val: src6, labelKey: "c6a2Label", label: "Source IPv6 Address"},
+		{key: "src", val: src, limit: LimitIP},
+		{key: "c6a2", val: src6, labelKey: "c6a2Label", label: "Source IPv6 Address", limit: LimitIP},
 		{key: "requestMethod", val: a.Method, limit: LimitOther, shrink: 4},
 		{key: "msg", val: a.Event, limit: LimitMsg, shrink: 2},
 		{key: "cs1", val: a.Account, labelKey: "cs1Label", label: "account", limit: LimitCustom, shrink: 8},
@@ -331,7 +338,7 @@ func (e *encoder) appendFrame(dst []byte, r *record) []byte {
 	// Clean and cut every value to its character limit.
 	nameLimit := LimitName - len([]rune(r.name))
 	r.nameVar = truncate(r.nameVar, true, max(nameLimit, 0), -1)
-	r.name = truncate(r.name, true, LimitName, -1)
+	r.name = truncate(r.name, true, LimitName, limitNamePrefixBytes)
 	for i := range r.ext {
 		f := &r.ext[i]
 		if f.limit > 0 {
@@ -362,6 +369,10 @@ func (e *encoder) appendFrame(dst []byte, r *record) []byte {
 // the shrink order: after metadata, msg (which repeats it), acl and method.
 const nameShrinkOrder = 5
 
+// lastShrinkOrder is the shrink order of values without one: they give
+// way only when everything else has.
+const lastShrinkOrder = 1000
+
 // shrinkFloor is how many escaped bytes of each value the first shrink
 // pass keeps.
 const shrinkFloor = 128
@@ -374,8 +385,13 @@ func (e *encoder) shrink(r *record, over int) {
 	}
 	var cands []cand
 	for i := range r.ext {
-		if r.ext[i].shrink > 0 {
-			cands = append(cands, cand{r.ext[i].shrink, &r.ext[i]})
+		switch f := &r.ext[i]; {
+		case f.shrink > 0:
+			cands = append(cands, cand{f.shrink, f})
+		case f.limit > 0:
+			// Every value with a limit gives way in the end, so that no
+			// value, whatever it holds, can keep the message over the cap.
+			cands = append(cands, cand{lastShrinkOrder, f})
 		}
 	}
 	cands = append(cands, cand{nameShrinkOrder, nil})

@@ -345,3 +345,28 @@ func wantClass(t *testing.T, err error, class sink.Class, msg string) {
 		t.Fatalf("error class %s %q, want %s containing %q", se.Class, se.Error(), class, msg)
 	}
 }
+
+// TestRsyslogPaddedRecordIsOneMessage: a record whose values are padded
+// to forge a second record past rsyslog's 8 KiB maxMessageSize (as the
+// README recommends configuring it) arrives as exactly one message, with
+// its id, account and user, and nothing else arrives.
+func TestRsyslogPaddedRecordIsOneMessage(t *testing.T) {
+	for _, framing := range []string{"octet", "lf"} {
+		t.Run(framing, func(t *testing.T) {
+			r := rsyslogtest.Start(t, rsyslogtest.Options{})
+			s := openSink(t, syslogIntegration(r.Addr(), "tcp", framing))
+			ev := trickyAudit()
+			ev.Audit.IP = forgingIP()
+			long := corpus(3)[2] // every value over its limit
+			long.Audit.IP = forgingIP()
+			sent := sendAll(t, s, []*siemsync.Event{ev, long}, 2)
+			checkArrived(t, r, sent)
+			for _, line := range r.Lines() {
+				m, err := ParseMessage(line)
+				if err != nil || m.AppName != AppName || strings.Contains(line, "Microsoft") && m.CEF.Vendor != "siemsync" {
+					t.Errorf("a message siemsync did not write: %.200q", line)
+				}
+			}
+		})
+	}
+}

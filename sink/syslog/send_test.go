@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,10 +22,11 @@ import (
 // goServer is a small syslog server in Go for cases rsyslog cannot be made
 // to produce on demand. handle runs for each accepted connection.
 type goServer struct {
-	ln   net.Listener
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	data bytes.Buffer
+	ln       net.Listener
+	accepted atomic.Int64 // connections accepted, counted before handle runs
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	data     bytes.Buffer
 }
 
 func newGoServer(t *testing.T, tlsCfg *tls.Config, handle func(c net.Conn, s *goServer)) *goServer {
@@ -45,6 +47,7 @@ func newGoServer(t *testing.T, tlsCfg *tls.Config, handle func(c net.Conn, s *go
 			if err != nil {
 				return
 			}
+			s.accepted.Add(1)
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
@@ -119,7 +122,12 @@ func TestSendPlainTCP(t *testing.T) {
 	if got := srv.received(); !bytes.Equal(got, append(append([]byte(nil), body...), body...)) {
 		t.Fatalf("server received %d bytes, want the two batches (%d bytes)", len(got), 2*len(body))
 	}
-	// Both batches went over one connection... and the request was observed.
+	// Both batches went over one connection (each connection is counted
+	// before its bytes can be read, so all of them are counted by now)...
+	if n := srv.accepted.Load(); n != 1 {
+		t.Errorf("server accepted %d connections, want 1 for both batches", n)
+	}
+	// ... and each batch was observed once.
 	if n := histogramCount(t, m); n != 2 {
 		t.Errorf("request duration observed %d times, want 2", n)
 	}
@@ -312,18 +320,23 @@ func TestCheckAddressAndConnect(t *testing.T) {
 	if len(steps) < 3 || !steps[1].OK || !strings.Contains(steps[1].Message, "resolves to") {
 		t.Fatalf("steps %+v", steps)
 	}
-	if steps[len(steps)-1].Name == StepSend && steps[len(steps)-1].OK {
-		deadline := time.Now().Add(5 * time.Second)
-		for !bytes.Contains(srv.received(), []byte("|900|siemsync test message|")) && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		got := srv.received()
-		if !bytes.HasSuffix(got, []byte("\n")) || bytes.Count(got, []byte("\n")) != 1 {
-			t.Errorf("test message is not one LF-framed line: %q", got)
-		}
-		if _, err := ParseMessage(strings.TrimSuffix(string(got), "\n")); err != nil {
-			t.Error(err)
-		}
+	checkSteps(t, steps, []string{StepAddress, StepDNS, StepTCP, StepSend}, "")
+	deadline := time.Now().Add(5 * time.Second)
+	for !bytes.HasSuffix(srv.received(), []byte("\n")) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := srv.received()
+	if !bytes.Contains(got, []byte("|900|siemsync test message|")) {
+		t.Errorf("the server did not receive the test message: %q", got)
+	}
+	if !bytes.HasSuffix(got, []byte("\n")) || bytes.Count(got, []byte("\n")) != 1 {
+		t.Errorf("test message is not one LF-framed line: %q", got)
+	}
+	if _, err := ParseMessage(strings.TrimSuffix(string(got), "\n")); err != nil {
+		t.Error(err)
+	}
+	if n := srv.accepted.Load(); n != 1 {
+		t.Errorf("server accepted %d connections, want 1 for the check", n)
 	}
 }
 

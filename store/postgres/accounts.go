@@ -24,6 +24,7 @@ func (db *DB) ListAccounts(ctx context.Context) ([]siemsync.Account, error) {
 
 // GetAccount returns one account, or an error wrapping siemsync.ErrNotFound.
 func (db *DB) GetAccount(ctx context.Context, id string) (siemsync.Account, error) {
+	id = siemsync.CanonicalID(id)
 	a, err := scanAccount(db.pool.QueryRow(ctx, `SELECT id, name, host, created_at, siem_enabled FROM accounts WHERE id = $1`, id))
 	if err != nil {
 		return a, fail("get account "+id, err)
@@ -34,6 +35,7 @@ func (db *DB) GetAccount(ctx context.Context, id string) (siemsync.Account, erro
 // UpdateAccount sets the account's name and/or host; nil keeps the stored
 // value.
 func (db *DB) UpdateAccount(ctx context.Context, id string, name, host *string) error {
+	id = siemsync.CanonicalID(id)
 	tag, err := db.pool.Exec(ctx, `UPDATE accounts SET name = coalesce($1, name), host = coalesce($2, host) WHERE id = $3`,
 		name, host, id)
 	if err != nil {
@@ -47,6 +49,7 @@ func (db *DB) UpdateAccount(ctx context.Context, id string, name, host *string) 
 
 // SetSIEMEnabled switches the SIEM feature of an account.
 func (db *DB) SetSIEMEnabled(ctx context.Context, id string, enabled bool) error {
+	id = siemsync.CanonicalID(id)
 	tag, err := db.pool.Exec(ctx, `UPDATE accounts SET siem_enabled = $1 WHERE id = $2`, enabled, id)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = siemsync.ErrNotFound

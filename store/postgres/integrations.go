@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,17 +19,18 @@ import (
 const configColumns = `name, kind, enabled, sources, url, token_enc, hec_index, sourcetype, source, ack, ack_timeout_ns,
 	address, protocol, framing, min_severity, ca_pem, client_cert_pem, client_key_enc, insecure_skip_verify,
 	server_name, gzip, max_batch_bytes, max_batch_events, max_in_flight,
-	channel, audit_events, job_statuses, job_types, heartbeat`
+	channel, audit_events, job_statuses, job_types, heartbeat, profile, notify_url_enc, notify_host, alert_after_ns`
 
 // next_due_at starts at the database clock: a new integration runs within
 // seconds on whichever worker leases it first.
 const sqlInsertIntegration = `INSERT INTO integrations (` + configColumns + `,
 		id, account, backfill_since, backfill_until, created_at, updated_at, next_due_at)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-		$24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $34, siemsync_now_ms())`
+		$24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $38, siemsync_now_ms())`
 
-// A NULL secret ($6, $18) keeps the stored one; clearing the certificate
-// ($17 = ”) clears the key.
+// A NULL secret ($6, $18, $31) keeps the stored one; clearing the
+// certificate ($17 = ”) clears the key, an empty notify_host ($32) the
+// webhook.
 const sqlUpdateIntegration = `UPDATE integrations SET
 		name = $1, kind = $2, enabled = $3, sources = $4, url = $5, token_enc = coalesce($6, token_enc),
 		hec_index = $7, sourcetype = $8, source = $9, ack = $10, ack_timeout_ns = $11,
@@ -35,18 +38,25 @@ const sqlUpdateIntegration = `UPDATE integrations SET
 		client_key_enc = CASE WHEN $18::bytea IS NOT NULL THEN $18 WHEN $17 = '' THEN NULL ELSE client_key_enc END,
 		insecure_skip_verify = $19, server_name = $20, gzip = $21, max_batch_bytes = $22, max_batch_events = $23,
 		max_in_flight = $24, channel = $25, audit_events = $26, job_statuses = $27, job_types = $28, heartbeat = $29,
+		profile = $30, notify_url_enc = CASE WHEN $31::bytea IS NOT NULL THEN $31 WHEN $32 = '' THEN NULL ELSE notify_url_enc END,
+		notify_host = $32, alert_after_ns = $33,
 		learned_batch_bytes = CASE WHEN max_batch_bytes = $22 THEN learned_batch_bytes ELSE 0 END,
 		next_due_at = CASE WHEN NOT enabled AND $3 THEN siemsync_now_ms() ELSE next_due_at END,
-		updated_at = $30
-	WHERE id = $31`
+		updated_at = $34
+	WHERE id = $35`
 
-func configArgs(in *siemsync.Integration, token, key []byte) []any {
+func configArgs(in *siemsync.Integration, token, key, notify []byte) []any {
+	notifyHost := in.NotifyHost
+	if in.NotifyURL != "" && notifyHost == "" {
+		notifyHost = siemsync.NotifyHostOf(in.NotifyURL)
+	}
 	return []any{
 		in.Name, string(in.Kind), in.Enabled, strings.Join(in.Sources, ","), in.URL, nilIfEmpty(token),
 		in.Index, in.Sourcetype, in.Source, in.Ack, int64(in.AckTimeout),
 		in.Address, in.Protocol, in.Framing, in.MinSeverity, in.CAPEM, in.ClientCertPEM, nilIfEmpty(key),
 		in.InsecureSkipVerify, in.ServerName, in.Gzip, in.MaxBatchBytes, in.MaxBatchEvents, in.MaxInFlight,
 		in.Channel, store.JSONList(in.AuditEvents), store.JSONList(in.JobStatuses), store.JSONList(in.JobTypes), in.Heartbeat,
+		in.Profile, nilIfEmpty(notify), notifyHost, int64(in.AlertAfter),
 	}
 }
 
@@ -66,11 +76,14 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 	}
 	now := db.nowMS()
 	token, key, err := store.SealSecrets(db.cipher, in)
+	notify, nerr := store.SealNotify(db.cipher, in)
+	err = cmp.Or(err, nerr)
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
+	in.Account = siemsync.CanonicalID(in.Account)
 	return db.inTx(ctx, "create integration", func(tx pgx.Tx) error {
-		num, err := ensureAccount(ctx, tx, in.Account, ms(now))
+		num, err := integrationAccount(ctx, tx, in, ms(now))
 		if err != nil {
 			return err
 		}
@@ -91,7 +104,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 				return fmt.Errorf("read backfill start of jobs: %w", err)
 			}
 		}
-		args := append(configArgs(in, token, key), in.ID, in.Account, since, auditEnd, ms(now))
+		args := append(configArgs(in, token, key, notify), in.ID, in.Account, since, auditEnd, ms(now))
 		_, err = tx.Exec(ctx, sqlInsertIntegration, args...)
 		if pgCode(err) == uniqueViolation {
 			return errNameTaken()
@@ -105,7 +118,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 			return fmt.Errorf("insert checkpoints: %w", err)
 		}
 		in.CreatedAt, in.UpdatedAt = now, now
-		in.TokenSet, in.ClientKeySet = token != nil, key != nil
+		in.TokenSet, in.ClientKeySet, in.NotifyURLSet = token != nil, key != nil, notify != nil
 		return nil
 	})
 }
@@ -115,10 +128,12 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) error {
 	now := db.nowMS()
 	token, key, err := store.SealSecrets(db.cipher, in)
+	notify, nerr := store.SealNotify(db.cipher, in)
+	err = cmp.Or(err, nerr)
 	if err != nil {
 		return fmt.Errorf("update integration %s: %w", in.ID, err)
 	}
-	args := append(configArgs(in, token, key), ms(now), in.ID)
+	args := append(configArgs(in, token, key, notify), ms(now), in.ID)
 	tag, err := db.pool.Exec(ctx, sqlUpdateIntegration, args...)
 	if pgCode(err) == uniqueViolation {
 		return errNameTaken()
@@ -193,14 +208,15 @@ func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
 const sqlSelectIntegration = `SELECT ` + configColumns + `,
 		i.id, i.account, backfill_since, created_at, updated_at,
 		last_complete, last_error, error_message, events_last_cycle,
-		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes, last_worker, filtered_last_cycle
+		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes, last_worker, filtered_last_cycle,
+		alert_state, alert_error
 	FROM integrations i`
 
 type integrationRow struct {
 	in                                 siemsync.Integration
 	sources, kind                      string
-	ackTimeout                         int64
-	token, key                         []byte
+	ackTimeout, alertAfter             int64
+	token, key, notify                 []byte
 	since                              *int64
 	created, updated                   int64
 	lastComplete, lastError            *int64
@@ -215,9 +231,10 @@ func (r *integrationRow) dest() []any {
 		&in.ClientCertPEM, &r.key, &in.InsecureSkipVerify, &in.ServerName, &in.Gzip, &in.MaxBatchBytes,
 		&in.MaxBatchEvents, &in.MaxInFlight,
 		&in.Channel, &r.auditEvents, &r.jobStatuses, &r.jobTypes, &in.Heartbeat,
+		&in.Profile, &r.notify, &in.NotifyHost, &r.alertAfter,
 		&in.ID, &in.Account, &r.since, &r.created, &r.updated,
 		&r.lastComplete, &r.lastError, &in.Status.ErrorMessage, &in.Status.EventsLastCycle, &in.Status.SetAside,
-		&in.LearnedBatchBytes, &in.Status.LastWorker, &in.Status.Filtered,
+		&in.LearnedBatchBytes, &in.Status.LastWorker, &in.Status.Filtered, &in.Status.Alert, &in.Status.AlertError,
 	}
 }
 
@@ -228,7 +245,8 @@ func (r *integrationRow) integration(now time.Time) *siemsync.Integration {
 		in.Sources = strings.Split(r.sources, ",")
 	}
 	in.AckTimeout = siemsync.Duration(r.ackTimeout)
-	in.TokenSet, in.ClientKeySet = len(r.token) > 0, len(r.key) > 0
+	in.AlertAfter = siemsync.Duration(r.alertAfter)
+	in.TokenSet, in.ClientKeySet, in.NotifyURLSet = len(r.token) > 0, len(r.key) > 0, len(r.notify) > 0
 	in.BackfillSince = timePtr(r.since)
 	in.CreatedAt, in.UpdatedAt = fromMS(r.created), fromMS(r.updated)
 	in.Status.LastComplete, in.Status.LastError = timePtr(r.lastComplete), timePtr(r.lastError)
@@ -258,6 +276,9 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 		if in.ClientKeyPEM, err = store.OpenSecret(db.cipher, "client key", r.key); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
+		if in.NotifyURL, err = store.OpenSecret(db.cipher, "webhook URL", r.notify); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
 	}
 	warnings, err := db.warnings(ctx, id)
 	if err != nil {
@@ -270,6 +291,7 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 // ListIntegrations returns the integrations of an account ("" for all),
 // ordered by account then name, without secrets.
 func (db *DB) ListIntegrations(ctx context.Context, account string) ([]*siemsync.Integration, error) {
+	account = siemsync.CanonicalID(account)
 	rows, err := db.pool.Query(ctx, sqlSelectIntegration+` WHERE $1 = '' OR i.account = $1 ORDER BY i.account, i.name`, account)
 	if err != nil {
 		return nil, fail("list integrations", err)
@@ -313,4 +335,21 @@ func (db *DB) warnings(ctx context.Context, id string) (map[string][]string, err
 		return nil, fmt.Errorf("read retention misses: %w", err)
 	}
 	return out, nil
+}
+
+// integrationAccount returns the num of a new integration's account. An
+// unknown account is created only when the caller asked for it.
+func integrationAccount(ctx context.Context, tx pgx.Tx, in *siemsync.Integration, now int64) (int32, error) {
+	if in.CreateAccount {
+		return ensureAccount(ctx, tx, in.Account, now)
+	}
+	var num int32
+	err := tx.QueryRow(ctx, `SELECT num FROM accounts WHERE id = $1`, in.Account).Scan(&num)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, siemsync.Invalid("account", "%s is not a known account: siemsync knows an account once ingest has stored one of its records. Check the UUID, or ask to create the account (API \"create_account\": true, CLI --create-account)", in.Account)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read account %s: %w", in.Account, err)
+	}
+	return num, nil
 }

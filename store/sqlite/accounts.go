@@ -31,6 +31,7 @@ func (db *DB) ListAccounts(ctx context.Context) ([]siemsync.Account, error) {
 
 // GetAccount returns one account, or an error wrapping siemsync.ErrNotFound.
 func (db *DB) GetAccount(ctx context.Context, id string) (siemsync.Account, error) {
+	id = siemsync.CanonicalID(id)
 	row := db.r.QueryRowContext(ctx, `SELECT id, name, host, created_at, siem_enabled FROM accounts WHERE id = ?`, id)
 	a, err := scanAccount(row)
 	if err != nil {
@@ -43,6 +44,18 @@ func (db *DB) GetAccount(ctx context.Context, id string) (siemsync.Account, erro
 // the stored value. Accounts are created by ingest, so an unknown id is an
 // error wrapping siemsync.ErrNotFound.
 func (db *DB) UpdateAccount(ctx context.Context, id string, name, host *string) error {
+	id = siemsync.CanonicalID(id)
+	for _, f := range []struct {
+		field string
+		v     *string
+	}{{"name", name}, {"host", host}} {
+		if f.v == nil {
+			continue
+		}
+		if err := siemsync.CheckText(f.field, *f.v); err != nil {
+			return err
+		}
+	}
 	return db.inTx(ctx, "update account "+id, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE accounts SET name = coalesce(?, name), host = coalesce(?, host) WHERE id = ?`,
 			name, host, id)
@@ -85,6 +98,7 @@ func scanAccount(s scanner) (siemsync.Account, error) {
 
 // ensureAccount creates the account on first sight and returns its num.
 func ensureAccount(ctx context.Context, tx *sql.Tx, id string, now int64) (int64, error) {
+	id = siemsync.CanonicalID(id)
 	_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`, id, now)
 	if err != nil {
 		return 0, fmt.Errorf("create account %s: %w", id, err)

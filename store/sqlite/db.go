@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"github.com/siemsync/siemsync/store"
 	"io/fs"
+	"os"
+	"runtime"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -98,6 +100,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := db.w.PingContext(ctx); err != nil {
 		db.w.Close()
 		return nil, db.fail("open database "+path, err)
+	}
+	if err := privateFiles(path); err != nil {
+		db.w.Close()
+		return nil, err
 	}
 	if err := migrate(ctx, db.w, migs); err != nil {
 		db.w.Close()
@@ -192,6 +198,32 @@ func (db *DB) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) er
 	}
 	if err := tx.Commit(); err != nil {
 		return db.fail(op, err)
+	}
+	return nil
+}
+
+// privateFiles makes the database and its WAL and shared-memory files
+// readable by their owner alone: they hold every tenant's audit data.
+// SQLite creates the WAL and SHM files with the database file's mode, so
+// once the database is 0600 the files it makes later are too; the process
+// umask (cmd/siemsync sets 077) closes the moment before the first chmod.
+func privateFiles(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil // no Unix permission bits
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("open database: %w", err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&^0o077); err != nil {
+				return fmt.Errorf("open database: %s has mode %04o and can be read by other users, and siemsync cannot change it (%w): run chmod 600 %s as its owner", p, perm, err, p)
+			}
+		}
 	}
 	return nil
 }

@@ -2,10 +2,13 @@ package sqlite
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/siemsync/siemsync/internal/testenv"
 )
 
 // White-box: the writer has one connection, so a PRAGMA run on it holds for
@@ -48,12 +51,12 @@ func TestDiskErrors(t *testing.T) {
 }
 
 // A database file the process may not write cannot be opened for writing;
-// the error must say so. Root ignores file modes, so this runs only as
-// another user.
+// the error must say so. Root ignores file modes, so as root the test runs
+// again as nobody.
 func TestOpenReadOnlyFile(t *testing.T) {
 	t.Parallel()
-	if os.Geteuid() == 0 {
-		t.Skip("root can write read-only files")
+	if testenv.RerunAsNobody(t) {
+		return
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.db")
@@ -63,16 +66,24 @@ func TestOpenReadOnlyFile(t *testing.T) {
 	}
 	db.Close()
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		os.Chmod(p, 0o444)
+		if err := os.Chmod(p, 0o444); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
 	}
-	os.Chmod(dir, 0o555)
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { os.Chmod(dir, 0o755) })
 	db, err = Open(t.Context(), path, Options{})
 	if err == nil {
 		db.Close()
 		t.Fatal("Open of a read-only database succeeded")
 	}
-	if !errors.Is(err, ErrReadOnly) && !strings.Contains(err.Error(), "unable to open") {
-		t.Errorf("Open = %v, want a read-only error", err)
+	var de *DiskError
+	if !errors.Is(err, ErrReadOnly) || !errors.As(err, &de) {
+		t.Fatalf("Open = %v, want %v", err, ErrReadOnly)
+	}
+	if want := "database is read-only: make " + path; !strings.Contains(err.Error(), want) {
+		t.Errorf("message %q does not say %q", err, want)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/store"
 )
@@ -368,6 +370,9 @@ func (in *Ingest) Job(j *siemsync.Job) (changed bool, err error) {
 		nullMS(j.Scheduled), nullMS(j.PlannedStart), nullMS(j.StartTime), nullMS(j.Paused), nullMS(j.EndTime),
 		j.Description, progress, j.Status, j.Type, j.User, j.Active(), in.now)
 	if err != nil {
+		if isJobOwnerAbort(err) {
+			return false, siemsync.Invalid("job", "%s belongs to another account: a job id is its account's for ever; give this job a new id", j.Job)
+		}
 		return false, in.db.fail("upsert job "+j.Job, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
@@ -376,6 +381,12 @@ func (in *Ingest) Job(j *siemsync.Job) (changed bool, err error) {
 	in.jobSeq = seq
 	j.Seq, j.ChangedAt = seq, fromMS(in.now)
 	return true, nil
+}
+
+// isJobOwnerAbort reports the abort of the job_owner trigger (migration
+// 0004_job_owner): an upsert that would move a job to another account.
+func isJobOwnerAbort(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_TRIGGER && strings.Contains(err.Error(), "job_owner:")
 }
 
 // Commit stores everything of the ingest.

@@ -28,6 +28,9 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 		if in.ClientKeyPEM, err = store.OpenSecret(db.cipher, "client key", r.key); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
+		if in.NotifyURL, err = store.OpenSecret(db.cipher, "webhook URL", r.notify); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
 	}
 	warnings, err := db.warnings(ctx, id)
 	if err != nil {
@@ -40,6 +43,7 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 // ListIntegrations returns the integrations of an account ("" for all),
 // ordered by account then name, with status and without secrets.
 func (db *DB) ListIntegrations(ctx context.Context, account string) ([]*siemsync.Integration, error) {
+	account = siemsync.CanonicalID(account)
 	rows, err := db.r.QueryContext(ctx, sqlSelectIntegration+` WHERE ?1 = '' OR i.account = ?1 ORDER BY i.account, i.name`, account)
 	if err != nil {
 		return nil, db.fail("list integrations", err)
@@ -89,5 +93,27 @@ func (db *DB) warnings(ctx context.Context, id string) (map[string][]string, err
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read retention misses: %w", err)
 	}
-	return out, nil
+	return out, db.gapWarnings(ctx, id, out)
+}
+
+// gapWarnings adds the backfill gaps of one integration ("" for all) to out.
+func (db *DB) gapWarnings(ctx context.Context, id string, out map[string][]string) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT integration, source, since_ms, count, from_ms, to_ms FROM backfill_gaps
+		WHERE ?1 = '' OR integration = ?1 ORDER BY integration, source`, id)
+	if err != nil {
+		return fmt.Errorf("read backfill gaps: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var integ, source string
+		var since, count, from, to int64
+		if err := rows.Scan(&integ, &source, &since, &count, &from, &to); err != nil {
+			return fmt.Errorf("read backfill gaps: %w", err)
+		}
+		out[integ] = append(out[integ], store.GapWarning(source, fromMS(since), count, fromMS(from), fromMS(to)))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read backfill gaps: %w", err)
+	}
+	return nil
 }

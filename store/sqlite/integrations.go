@@ -1,11 +1,15 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/siemsync/siemsync/store"
+	"net/url"
+	"strings"
 
 	"github.com/google/uuid"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -32,11 +36,14 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 	}
 	now := db.nowMS()
 	token, key, err := store.SealSecrets(db.cipher, in)
+	notify, nerr := store.SealNotify(db.cipher, in)
+	err = cmp.Or(err, nerr)
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
+	in.Account = siemsync.CanonicalID(in.Account)
 	return db.inTx(ctx, "create integration", func(tx *sql.Tx) error {
-		num, err := ensureAccount(ctx, tx, in.Account, ms(now))
+		num, err := integrationAccount(ctx, tx, in, ms(now))
 		if err != nil {
 			return err
 		}
@@ -57,7 +64,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 				return fmt.Errorf("read backfill start of jobs: %w", err)
 			}
 		}
-		args := append(configArgs(in, token, key), in.ID, in.Account, since, auditEnd, ms(now))
+		args := append(configArgs(in, token, key, notify), in.ID, in.Account, since, auditEnd, ms(now))
 		_, err = tx.ExecContext(ctx, sqlInsertIntegration, args...)
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 			return errNameTaken()
@@ -73,10 +80,38 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		if err != nil {
 			return fmt.Errorf("insert checkpoints: %w", err)
 		}
+		if in.BackfillSince != nil {
+			// Retention may have deleted part of what the backfill asks
+			// for before any integration of the account existed.
+			_, err = tx.ExecContext(ctx, `INSERT INTO backfill_gaps (integration, source, since_ms, count, from_ms, to_ms)
+				SELECT ?1, source, ?3, count, from_ms, to_ms FROM pruned
+				WHERE account_num = ?2 AND to_ms >= ?3 AND instr(',' || ?4 || ',', ',' || source || ',') > 0`,
+				in.ID, num, since, strings.Join(in.Sources, ","))
+			if err != nil {
+				return fmt.Errorf("record backfill gaps: %w", err)
+			}
+		}
 		in.CreatedAt, in.UpdatedAt = now, now
-		in.TokenSet, in.ClientKeySet = token != nil, key != nil
+		in.TokenSet, in.ClientKeySet, in.NotifyURLSet = token != nil, key != nil, notify != nil
 		return nil
 	})
+}
+
+// integrationAccount returns the num of a new integration's account. An
+// unknown account is created only when the caller asked for it.
+func integrationAccount(ctx context.Context, tx *sql.Tx, in *siemsync.Integration, now int64) (int64, error) {
+	if in.CreateAccount {
+		return ensureAccount(ctx, tx, in.Account, now)
+	}
+	var num int64
+	err := tx.QueryRowContext(ctx, `SELECT num FROM accounts WHERE id = ?`, in.Account).Scan(&num)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, siemsync.Invalid("account", "%s is not a known account: siemsync knows an account once ingest has stored one of its records. Check the UUID, or ask to create the account (API \"create_account\": true, CLI --create-account)", in.Account)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read account %s: %w", in.Account, err)
+	}
+	return num, nil
 }
 
 // UpdateIntegration replaces the configuration of an integration: every
@@ -87,11 +122,18 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) error {
 	now := db.nowMS()
 	token, key, err := store.SealSecrets(db.cipher, in)
+	notify, nerr := store.SealNotify(db.cipher, in)
+	err = cmp.Or(err, nerr)
 	if err != nil {
 		return fmt.Errorf("update integration %s: %w", in.ID, err)
 	}
-	args := append(configArgs(in, token, key), ms(now), in.ID)
+	args := append(configArgs(in, token, key, notify), ms(now), in.ID)
 	return db.inTx(ctx, "update integration "+in.ID, func(tx *sql.Tx) error {
+		if token == nil {
+			if err := tokenStaysWithHost(ctx, tx, in); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, sqlUpdateIntegration, args...)
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 			return errNameTaken()
@@ -105,6 +147,36 @@ func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) e
 		in.UpdatedAt = now
 		return saveScope(ctx, tx, in)
 	})
+}
+
+// tokenStaysWithHost refuses an update that keeps the stored token while
+// moving the URL to another host: the token was given for the old host,
+// and a changed URL (a typo, or someone else's edit) must not carry it
+// there.
+func tokenStaysWithHost(ctx context.Context, tx *sql.Tx, in *siemsync.Integration) error {
+	var oldURL string
+	var hasToken bool
+	err := tx.QueryRowContext(ctx, `SELECT url, token_enc IS NOT NULL FROM integrations WHERE id = ?`, in.ID).Scan(&oldURL, &hasToken)
+	if errors.Is(err, sql.ErrNoRows) {
+		return siemsync.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("read the stored URL: %w", err)
+	}
+	oldHost, newHost := urlHost(oldURL), urlHost(in.URL)
+	if hasToken && oldHost != "" && oldHost != newHost {
+		return siemsync.Invalid("token", "enter the token again: the URL's host changes from %s to %s, and the stored token is only sent to the host it was entered for", oldHost, newHost)
+	}
+	return nil
+}
+
+// urlHost is the lower-case host name of a URL, "" when it has none.
+func urlHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 }
 
 // SetEnabled turns an integration on or off. A disabled integration keeps

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,34 @@ func TestCreateIntegrationCheckpoints(t *testing.T) {
 	}
 }
 
+// TestCreateIntegrationUnknownAccount: an integration for an account the
+// store has never seen is refused unless the caller asks to create it; an
+// upper-case id names the canonical, lower-case account.
+func TestCreateIntegrationUnknownAccount(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	unasked := hecIntegration(strings.ToUpper(acctB), "first")
+	unasked.CreateAccount = false
+	err := f.db.CreateIntegration(t.Context(), unasked)
+	var fe *siemsync.FieldError
+	if !errors.As(err, &fe) || fe.Field != "account" || !strings.Contains(fe.Msg, acctB+" is not a known account") {
+		t.Fatalf("integration of an unknown account, not asked to create it: %v", err)
+	}
+	if accts, _ := f.db.ListAccounts(t.Context()); len(accts) != 0 {
+		t.Fatalf("refused create made accounts %+v", accts)
+	}
+	in := f.create(t, hecIntegration(strings.ToUpper(acctB), "first"))
+	if in.Account != acctB {
+		t.Errorf("account stored as %q, want the canonical %q", in.Account, acctB)
+	}
+	if list, _ := f.db.ListIntegrations(t.Context(), strings.ToUpper(acctB)); len(list) != 1 || list[0].Account != acctB {
+		t.Errorf("list by the upper-case id = %+v", list)
+	}
+	if _, err := f.db.GetAccount(t.Context(), acctB); err != nil {
+		t.Errorf("account not created: %v", err)
+	}
+}
+
 // The conformance suite checks what the API returns; this checks the file.
 func TestSecretsSealed(t *testing.T) {
 	t.Parallel()
@@ -106,5 +135,58 @@ func TestNoCipher(t *testing.T) {
 	defer db.Close()
 	if err := db.CreateIntegration(t.Context(), hecIntegration(acctA, "x")); !errors.Is(err, store.ErrNoCipher) {
 		t.Errorf("create without a cipher = %v, want ErrNoCipher", err)
+	}
+}
+
+// TestUpdateAccountRefusesControlCharacters: `accounts list` prints names
+// and hosts as they are, so they cannot hold a terminal escape sequence.
+func TestUpdateAccountRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.create(t, hecIntegration(acctA, "x"))
+	bad := "Acme\x1b]0;pwned\x07"
+	for _, args := range [][2]*string{{&bad, nil}, {nil, &bad}} {
+		err := f.db.UpdateAccount(t.Context(), acctA, args[0], args[1])
+		var fe *siemsync.FieldError
+		if !errors.As(err, &fe) || !strings.Contains(fe.Msg, "control characters") {
+			t.Errorf("UpdateAccount(%v, %v) = %v", args[0] != nil, args[1] != nil, err)
+		}
+	}
+	if a, _ := f.db.GetAccount(t.Context(), acctA); a.Name != "" || a.Host != "" {
+		t.Errorf("stored %+v", a)
+	}
+}
+
+// TestUpdateURLHostNeedsToken: an update that moves the URL to another
+// host must give the token again; the stored token is never sent to a host
+// it was not entered for. Another path or port on the same host keeps it.
+func TestUpdateURLHostNeedsToken(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	in := f.create(t, hecIntegration(acctA, "splunk"))
+	edit := func(url, token string) error {
+		up, err := f.db.GetIntegration(t.Context(), in.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		up.URL, up.Token = url, token
+		return f.db.UpdateIntegration(t.Context(), up)
+	}
+	err := edit("https://collector.attacker.example:8088", "")
+	var fe *siemsync.FieldError
+	if !errors.As(err, &fe) || fe.Field != "token" || !strings.Contains(fe.Msg, "splunk.example.com to collector.attacker.example") {
+		t.Fatalf("new host without the token: %v", err)
+	}
+	if got, _ := f.db.GetIntegration(t.Context(), in.ID, true); got.URL != "https://splunk.example.com:8088" || got.Token != "tok-splunk" {
+		t.Fatalf("refused update changed %s %q", got.URL, got.Token)
+	}
+	if err := edit("https://SPLUNK.example.com:443/services/collector", ""); err != nil {
+		t.Errorf("same host, another port and path: %v", err)
+	}
+	if err := edit("https://collector.example.net", "tok-new"); err != nil {
+		t.Errorf("new host with its token: %v", err)
+	}
+	if got, _ := f.db.GetIntegration(t.Context(), in.ID, true); got.URL != "https://collector.example.net" || got.Token != "tok-new" {
+		t.Errorf("stored %s %q", got.URL, got.Token)
 	}
 }

@@ -197,3 +197,42 @@ func openAtVersion(t *testing.T, n int) (string, *sql.DB) {
 	t.Cleanup(func() { raw.Close() })
 	return path, raw
 }
+
+// TestMigrateCanonicalAccounts: an integration created before the fix
+// with an upper-case account id (a second, empty account) moves to the
+// lower-case account ingest stores records under, starting where that
+// account's logs stood when the integration was created.
+func TestMigrateCanonicalAccounts(t *testing.T) {
+	t.Parallel()
+	path, raw := openAtVersion(t, 8) // before 0009_canonical_accounts
+	upper := strings.ToUpper(acctA)
+	_, err := raw.Exec(`INSERT INTO accounts (num, id, name, host, created_at) VALUES (1, ?1, '', 'eu-1', 0), (2, ?2, 'Acme', 'us-1', 50);
+		INSERT INTO jobs (seq, job, account_num, status, active, changed_at) VALUES
+			(5, 'j-before', 1, 'successful', 0, 100), (7, 'j-after', 1, 'successful', 0, 300);
+		INSERT INTO integrations (id, account, name, kind, enabled, sources, created_at, updated_at)
+			VALUES ('i1', ?2, 'splunk', 'splunk_hec', 1, 'audit,jobs', 200, 200);
+		INSERT INTO checkpoints (integration, source, seq, updated_at) VALUES ('i1', 'audit', 0, 200), ('i1', 'jobs', 0, 200);`,
+		acctA, upper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	accts, err := db.ListAccounts(t.Context())
+	if err != nil || len(accts) != 1 || accts[0].ID != acctA || accts[0].Name != "Acme" || accts[0].Host != "eu-1" {
+		t.Errorf("accounts = %+v, %v; want one, %s, named Acme, host eu-1", accts, err, acctA)
+	}
+	in, err := db.GetIntegration(t.Context(), "i1", false)
+	if err != nil || in.Account != acctA {
+		t.Fatalf("integration = %+v, %v", in, err)
+	}
+	cp, err := db.Checkpoints(t.Context(), "i1")
+	if err != nil || cp.Jobs != 5 {
+		t.Errorf("checkpoints = %+v, %v; want jobs at 5, the last change before the integration was created", cp, err)
+	}
+}

@@ -36,6 +36,13 @@ const sqlMisses = `WITH chunk AS (%s)
 		AND NOT (?3 = 'audit' AND i.backfill_since IS NOT NULL AND c.seq <= i.backfill_until AND c.t < i.backfill_since)
 	GROUP BY i.id`
 
+// sqlAddPruned accumulates what a chunk deletes of each account (WHERE
+// true: SQLite needs it before ON CONFLICT in an INSERT ... SELECT).
+const sqlAddPruned = `INSERT INTO pruned (account_num, source, count, from_ms, to_ms)
+	SELECT account_num, ?3, count(*), min(t), max(t) FROM (%s) WHERE true GROUP BY account_num
+	ON CONFLICT (account_num, source) DO UPDATE SET count = count + excluded.count,
+		from_ms = min(from_ms, excluded.from_ms), to_ms = max(to_ms, excluded.to_ms)`
+
 // sqlAddMiss accumulates losses into one row per integration and source.
 const sqlAddMiss = `INSERT INTO retention_misses (integration, source, count, from_ms, to_ms) VALUES (?, ?, ?, ?, ?)
 	ON CONFLICT (integration, source) DO UPDATE SET count = count + excluded.count,
@@ -97,6 +104,9 @@ func (db *DB) pruneChunk(ctx context.Context, source, table, chunk string, cut i
 				return fmt.Errorf("record missed records: %w", err)
 			}
 			missed += m.count
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(sqlAddPruned, chunk), cut, PruneChunk, source); err != nil {
+			return fmt.Errorf("record pruned records: %w", err)
 		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE seq IN (SELECT seq FROM (`+chunk+`))`, cut, PruneChunk)
 		if err != nil {

@@ -158,3 +158,52 @@ func TestPruneChunks(t *testing.T) {
 		t.Errorf("warnings = %q, want %q", got.Status.Warnings, want)
 	}
 }
+
+// TestBackfillAfterPruneWarns: records retention deleted while the account
+// had no integration (so no one "missed" them) are still reported to an
+// integration created later whose backfill reaches back to them.
+func TestBackfillAfterPruneWarns(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	f.ingestAudit(t, audit(acctA, "r0", 0), audit(acctA, "r10", 10), audit(acctA, "r30", 30))
+	f.clock.Set(t0.Add(5 * time.Minute))
+	f.ingestJobs(t, job(acctA, jobID(1), siemsync.JobSuccessful))
+	f.clock.Set(t0.Add(40 * time.Minute))
+	res, err := f.db.Prune(ctx, t0.Add(20*time.Minute))
+	if err != nil || res.Audit != 2 || res.Jobs != 1 || res.Missed != 0 {
+		t.Fatalf("Prune = %+v, %v", res, err)
+	}
+	create := func(name string, since *time.Time, sources ...string) []string {
+		in := hecIntegration(acctA, name)
+		in.BackfillSince = since
+		if len(sources) > 0 {
+			in.Sources = sources
+		}
+		f.create(t, in)
+		got, err := f.db.GetIntegration(ctx, in.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status.Warnings
+	}
+	at := func(m int) *time.Time { x := t0.Add(time.Duration(m) * time.Minute); return &x }
+	want := []string{
+		"the backfill from 2026-11-21T09:00:00Z cannot send this account's audit records that occurred up to 2026-11-21T10:10:00Z: retention deleted them (2, from 2026-11-21T10:00:00Z) before this integration was created",
+		"the backfill from 2026-11-21T09:00:00Z cannot send this account's job updates up to 2026-11-21T10:05:00Z: retention deleted them (1, from 2026-11-21T10:05:00Z) before this integration was created",
+	}
+	if got := create("all history", at(-60)); !slices.Equal(got, want) {
+		t.Errorf("backfill from before everything:\n got %q\nwant %q", got, want)
+	}
+	if got := create("audit from 10:05", at(5), siemsync.SourceAudit); !slices.Equal(got, []string{
+		"the backfill from 2026-11-21T10:05:00Z cannot send this account's audit records that occurred up to 2026-11-21T10:10:00Z: retention deleted them (up to 2, from 2026-11-21T10:05:00Z) before this integration was created",
+	}) {
+		t.Errorf("backfill from inside the pruned range: %q", got)
+	}
+	if got := create("after the pruned range", at(25)); len(got) != 0 {
+		t.Errorf("backfill after everything pruned: %q", got)
+	}
+	if got := create("no backfill", nil); len(got) != 0 {
+		t.Errorf("no backfill: %q", got)
+	}
+}

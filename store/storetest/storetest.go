@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"Accounts", testAccounts},
 		{"IntegrationLifecycle", testIntegrationLifecycle},
 		{"IntegrationNewAccount", testIntegrationNewAccount},
+		{"IntegrationUnknownAccount", testIntegrationUnknownAccount},
+		{"JobOwner", testJobOwner},
 		{"IntegrationNameConflict", testIntegrationNameConflict},
 		{"UpdateIntegration", testUpdateIntegration},
 		{"Secrets", testSecrets},
@@ -59,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"AccountKeys", testAccountKeys},
 		{"Sessions", testSessions},
 		{"SIEMFeature", testSIEMFeature},
+		{"ProfileAndAlerts", testProfileAndAlerts},
+		{"Replays", testReplays},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,6 +166,7 @@ func HECIntegration(account, name string) *siemsync.Integration {
 		Account: account, Name: name, Kind: siemsync.KindHEC, Enabled: true,
 		Sources: []string{siemsync.SourceAudit, siemsync.SourceJobs},
 		URL:     "https://splunk.example.com:8088", Token: "tok-" + name,
+		CreateAccount: true,
 	}
 	in.ApplyDefaults()
 	return in
