@@ -245,11 +245,11 @@ func checkNUL(a *siemsync.Audit) error {
 	for _, f := range [...]struct{ name, v string }{{"id", a.ID}, {"connector", a.Connector}, {"acl", a.ACL},
 		{"method", a.Method}, {"user", a.User}, {"ip", a.IP}, {"event", a.Event}} {
 		if strings.IndexByte(f.v, 0) >= 0 {
-			return &siemsync.FieldError{Field: f.name, Msg: "must not contain a NUL character (\\u0000)"}
+			return siemsync.Invalid(f.name, "must not contain a NUL character (\\u0000): PostgreSQL cannot store it")
 		}
 	}
 	if bytes.IndexByte(a.Metadata, 0) >= 0 {
-		return &siemsync.FieldError{Field: "metadata", Msg: "must not contain a NUL character (\\u0000)"}
+		return siemsync.Invalid("metadata", "must not contain a NUL character (\\u0000): PostgreSQL cannot store it")
 	}
 	return nil
 }
