@@ -18,7 +18,7 @@ import (
 const accountLockSpace = 0x5e5_0002
 
 // seqBlock is how many sequence numbers one nextval('audit_seq') reserves
-// (the sequence's INCREMENT BY): the most records one statement stores.
+// (the sequence's INCREMENT BY): the most records one flush stores.
 const seqBlock = 4096
 
 // Audit ingest goes in two steps. AuditBatch takes the advisory locks of
