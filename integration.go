@@ -251,3 +251,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	*d = Duration(v)
 	return nil
 }
+
+// NewIntegration returns a new integration with the defaults that the CLI,
+// the API and the page share: enabled, both sources, gzip on. The kind's own
+// defaults come from ApplyDefaults once the kind is known.
+func NewIntegration() *Integration {
+	return &Integration{Enabled: true, Gzip: true, Sources: []string{SourceAudit, SourceJobs}}
+}

@@ -314,3 +314,27 @@ func (in *Integration) validateTLS() error {
 
 // D returns the duration as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// What an update cannot change, refused with the same words by the CLI, the
+// API and the page.
+
+// CheckKindChange refuses a new kind: another destination kind is another
+// destination, so it is a new integration with its own start (now, or its
+// backfill time) and no secrets of the old kind left behind.
+func CheckKindChange(from, to Kind) error {
+	if from == to {
+		return nil
+	}
+	return Invalid("kind", "cannot change from %s to %s: add a new %s integration (it starts now or from its backfill time) and delete this one", from, to, to)
+}
+
+// CheckAccountChange refuses moving an integration to another account.
+func CheckAccountChange(from, to string) error {
+	if strings.EqualFold(from, to) {
+		return nil
+	}
+	return Invalid("account", "cannot change: create the integration again in the other account")
+}
+
+// ErrBackfillOnCreate refuses a backfill time on an update.
+var ErrBackfillOnCreate = Invalid("backfill_since", "can only be set when the integration is created")

@@ -1,17 +1,18 @@
 package siemsync
 
 import (
-	"runtime/debug"
 	"strings"
+
+	"github.com/siemsync/siemsync/internal/version"
 )
 
-// Version is siemsync's version: the module version of a released build,
-// "devel" for a build from a work tree.
+// Version is siemsync's version without the "v": the version stamped into a
+// release build (internal/version), else the module version of a `go
+// install`, else "devel" for a build from a work tree.
 func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path == "github.com/siemsync/siemsync" {
-		if v := bi.Main.Version; v != "" && v != "(devel)" {
-			return strings.TrimPrefix(v, "v")
-		}
+	v := version.String()
+	if strings.HasPrefix(v, "devel") {
+		return "devel"
 	}
-	return "devel"
+	return strings.TrimPrefix(v, "v")
 }

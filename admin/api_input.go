@@ -7,6 +7,16 @@ import (
 	"github.com/siemsync/siemsync"
 )
 
+// IntegrationPatch is the one description of a change to an integration that
+// the API (the body of POST and PATCH), the page and the command line share:
+// the CLI fills it from the flags it was given and calls Apply.
+type IntegrationPatch = integrationInput
+
+// Apply copies the fields set onto in; create says whether in is new.
+func (b *integrationInput) Apply(in *siemsync.Integration, create bool, now time.Time) error {
+	return b.apply(in, create, now)
+}
+
 // integrationInput is the body of POST and PATCH /integrations/{id}. Every
 // field is a pointer so that PATCH changes only what the client sent.
 // token and client_key_pem are write-only. Durations and times are read as
@@ -84,10 +94,13 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 	}
 	if b.Account != nil {
 		account := siemsync.CanonicalID(*b.Account)
-		if !create && account != in.Account {
-			return siemsync.Invalid("account", "cannot change: create the integration again in the other account")
+		if !create {
+			if err := siemsync.CheckAccountChange(in.Account, account); err != nil {
+				return err
+			}
+		} else {
+			in.Account = account
 		}
-		in.Account = account
 	}
 	if b.CreateAccount != nil {
 		if !create {
@@ -96,6 +109,11 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 		in.CreateAccount = *b.CreateAccount
 	}
 	if b.Kind != nil {
+		if !create {
+			if err := siemsync.CheckKindChange(in.Kind, siemsync.Kind(*b.Kind)); err != nil {
+				return err
+			}
+		}
 		in.Kind = siemsync.Kind(*b.Kind)
 	}
 	if b.Sources != nil {
@@ -156,7 +174,7 @@ func (b *integrationInput) apply(in *siemsync.Integration, create bool, now time
 	}
 	if b.BackfillSince != nil {
 		if !create {
-			return siemsync.Invalid("backfill_since", "can only be set when the integration is created")
+			return siemsync.ErrBackfillOnCreate
 		}
 		t, err := parseBackfill(*b.BackfillSince, now)
 		if err != nil {

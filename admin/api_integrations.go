@@ -58,7 +58,7 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 // account key's own account is the default account, and the only one
 // allowed.
 func (s *Server) newIntegration(w http.ResponseWriter, r *http.Request) (*siemsync.Integration, error) {
-	return s.newIntegrationFrom(w, r, &siemsync.Integration{Enabled: true, Gzip: true})
+	return s.newIntegrationFrom(w, r, siemsync.NewIntegration())
 }
 
 // newIntegrationFrom is newIntegration over in's defaults (a preview's has

@@ -58,7 +58,9 @@ func (s *Server) apiPreviewUnsaved(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Scoped as a create: an account key previews its own account only.
-	in, err := s.newIntegrationFrom(w, r, &siemsync.Integration{Enabled: true, Gzip: true, TokenSet: true})
+	draft := siemsync.NewIntegration()
+	draft.TokenSet = true
+	in, err := s.newIntegrationFrom(w, r, draft)
 	if err != nil {
 		s.writeErr(w, r, err)
 		return

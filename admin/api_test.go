@@ -2,16 +2,19 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/admin"
+	"github.com/siemsync/siemsync/internal/version"
 	"github.com/siemsync/siemsync/store"
 )
 
@@ -66,7 +69,9 @@ func TestHealthz(t *testing.T) {
 	b := setup(t)
 	for _, p := range []string{"/healthz", "/api/v1/healthz"} {
 		w := b.serve(httptest.NewRequest("GET", p, nil))
-		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"ok"`) {
+		var got struct{ Status, Version string }
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &got) != nil ||
+			got.Status != "ok" || got.Version != version.String() || got.Version == "" {
 			t.Fatalf("%s: %d %s", p, w.Code, w.Body)
 		}
 	}
@@ -290,11 +295,37 @@ func TestAPIPatch(t *testing.T) {
 	wantError(t, b.api("PATCH", path, ``), 400, "invalid", "")
 	wantError(t, b.api("PATCH", "/api/v1/integrations/nope", `{"name":"x"}`), 404, "not_found", "")
 
-	// Switching kind applies the new kind's defaults and checks its fields.
-	wantError(t, b.api("PATCH", path, `{"kind":"syslog_cef"}`), 400, "invalid", "address")
-	decode(t, b.api("PATCH", path, `{"kind":"syslog_cef","address":"siem.example.com:6514"}`), &in)
-	if in.Protocol != "tls" || in.Framing != "octet" {
-		t.Fatalf("syslog defaults: %+v", in)
+	// The kind is fixed, as on the page and the command line: a change is
+	// refused and changes nothing; naming the same kind is fine.
+	before := b.api("GET", path, "").Body.String()
+	w = b.api("PATCH", path, `{"kind":"syslog_cef","address":"siem.example.com:6514","name":"renamed"}`)
+	wantError(t, w, 400, "invalid", "kind")
+	if !strings.Contains(w.Body.String(), "add a new syslog_cef integration") {
+		t.Fatalf("kind change message: %s", w.Body)
+	}
+	if after := b.api("GET", path, "").Body.String(); after != before {
+		t.Fatalf("a refused kind change changed the integration:\n%s\n%s", before, after)
+	}
+	decode(t, b.api("PATCH", path, `{"kind":"splunk_hec","name":"same kind"}`), &in)
+	if in.Kind != siemsync.KindHEC || in.Name != "same kind" || !in.TokenSet {
+		t.Fatalf("same-kind patch: %+v", in)
+	}
+}
+
+// TestAPICreateDefaults: a create with only the required fields gets the
+// defaults the CLI and the page give: enabled, both sources, gzip.
+func TestAPICreateDefaults(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	body := hecBody()
+	delete(body, "sources")
+	delete(body, "gzip")
+	delete(body, "enabled")
+	var in siemsync.Integration
+	decode(t, b.api("GET", "/api/v1/integrations/"+b.create(body), ""), &in)
+	def := siemsync.NewIntegration()
+	if !slices.Equal(in.Sources, []string{"audit", "jobs"}) || !slices.Equal(in.Sources, def.Sources) || !in.Enabled || !in.Gzip {
+		t.Fatalf("defaults: sources %v enabled %v gzip %v", in.Sources, in.Enabled, in.Gzip)
 	}
 }
 

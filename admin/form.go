@@ -69,8 +69,10 @@ type integrationForm struct {
 const maxPEMUpload = 256 << 10
 
 func newForm(account string) *integrationForm {
+	def := siemsync.NewIntegration()
 	return &integrationForm{
-		Account: account, Kind: string(siemsync.KindHEC), Enabled: true, Audit: true, Jobs: true, Gzip: true,
+		Account: account, Kind: string(siemsync.KindHEC), Enabled: def.Enabled, Gzip: def.Gzip,
+		Audit: def.HasSource(siemsync.SourceAudit), Jobs: def.HasSource(siemsync.SourceJobs),
 		Protocol: "tls", Framing: siemsync.DefaultSyslogFraming, MinSeverity: "0",
 		Sourcetype:     siemsync.DefaultSourcetype,
 		MaxBatchBytes:  strconv.Itoa(siemsync.DefaultMaxBatchBytes),
@@ -210,6 +212,11 @@ func (f *integrationForm) apply(in *siemsync.Integration, create bool, now time.
 				f.fail("backfill_since", fieldMsg(err))
 			}
 			in.BackfillSince = t
+		}
+	}
+	if !create {
+		if err := siemsync.CheckKindChange(in.Kind, siemsync.Kind(f.Kind)); err != nil {
+			f.fail("kind", fieldMsg(err))
 		}
 	}
 	in.Name, in.Kind = f.Name, siemsync.Kind(f.Kind)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/version"
 	"github.com/siemsync/siemsync/store"
 )
 
@@ -21,6 +22,7 @@ type baseView struct {
 	KeyUser  string
 	CSRF     string
 	AssetVer string
+	Version  string // shown in the footer once signed in
 	Flashes  []flash
 	// Refresh reloads the page every so many seconds (a replay's progress
 	// bar); 0: never.
@@ -31,7 +33,7 @@ type baseView struct {
 func (s *Server) base(title string, se *session) baseView {
 	v := baseView{Title: title, AssetVer: s.assetVer}
 	if se != nil {
-		v.SignedIn, v.CSRF = true, se.csrf
+		v.SignedIn, v.CSRF, v.Version = true, se.csrf, version.String()
 		v.Flashes = s.flashes.pop(se.nonce)
 		v.Egress = s.cfg.Egress
 		if !se.who.admin() {

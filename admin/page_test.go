@@ -16,6 +16,7 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/admin"
+	"github.com/siemsync/siemsync/internal/version"
 	"github.com/siemsync/siemsync/store"
 )
 
@@ -148,6 +149,10 @@ func TestPageLogin(t *testing.T) {
 	}
 	w := b.serve(httptest.NewRequest("GET", "/login", nil))
 	wantBody(t, w, "Admin token or account key", `type="password"`)
+	footer := `<footer class="wrap footer">siemsync ` + version.String() + `</footer>`
+	if strings.Contains(w.Body.String(), footer) {
+		t.Fatal("the sign-in page shows the version to anyone")
+	}
 
 	w = b.postLogin("wrong")
 	if w.Code != http.StatusUnauthorized || len(w.Result().Cookies()) != 0 {
@@ -166,6 +171,7 @@ func TestPageLogin(t *testing.T) {
 	if strings.Contains(c.Value, adminToken) {
 		t.Fatal("cookie carries the token")
 	}
+	wantBody(t, br.get("/"), footer)
 	if w := br.get("/login"); w.Code != http.StatusSeeOther {
 		t.Fatalf("signed-in login page: %d", w.Code)
 	}
@@ -344,7 +350,22 @@ func TestPageCreateEdit(t *testing.T) {
 		t.Fatalf("edited %+v", in)
 	}
 	w = br.get("/integrations/" + id + "/edit")
-	wantBody(t, w, "Remove the client certificate and key")
+	wantBody(t, w, "Remove the client certificate and key", `name="kind" value="splunk_hec" checked hidden`,
+		"fixed: for another destination, add a new integration")
+	if strings.Contains(w.Body.String(), `value="syslog_cef"`) {
+		t.Fatal("the edit form offers another kind")
+	}
+
+	// A kind change posted anyway is refused at the kind field, as by the
+	// API and the CLI, and nothing changes.
+	k := hecForm()
+	k.Set("kind", "syslog_cef")
+	k.Set("address", "siem.example.com:6514")
+	w = br.postMultipart("/integrations/"+id+"/edit", k, nil)
+	wantBody(t, w, `id="kind-error"`, "cannot change from splunk_hec to syslog_cef")
+	if in, _ := b.st.GetIntegration(context.Background(), id, true); in.Kind != siemsync.KindHEC || in.Token != hecToken || in.Address != "" {
+		t.Fatalf("a refused kind change changed the integration: %+v", in)
+	}
 
 	// An edit with an error keeps the stored token and key untouched.
 	e.Set("url", "")

@@ -27,6 +27,7 @@ import (
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/audittrail"
 	"github.com/siemsync/siemsync/internal/metrics"
+	"github.com/siemsync/siemsync/internal/version"
 	"github.com/siemsync/siemsync/store"
 )
 
@@ -229,7 +230,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": version.String()})
 }
 
 // tokenOK compares a presented admin token with the configured hash in

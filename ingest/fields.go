@@ -145,6 +145,9 @@ func (p *parser) timeField(name string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(b))
+	if err == nil && !strictRFC3339(b) {
+		err = errors.New("not RFC 3339")
+	}
 	if err != nil {
 		return time.Time{}, fieldErr(name, "must be an RFC 3339 time such as %s, not %s", exampleTime, quote(b))
 	}
@@ -154,6 +157,21 @@ func (p *parser) timeField(name string) (time.Time, error) {
 		return time.Time{}, fieldErr(name, "must be between years 0001 and 9999 in UTC, not %s", quote(b))
 	}
 	return t, nil
+}
+
+// strictRFC3339 refuses what time.Parse lets through but RFC 3339 (and the
+// schema in schema/) does not: a comma before the fraction, and an offset
+// beyond 23:59.
+func strictRFC3339(b []byte) bool {
+	if bytes.IndexByte(b, ',') >= 0 {
+		return false
+	}
+	if n := len(b); n >= 6 && (b[n-6] == '+' || b[n-6] == '-') {
+		hh := int(b[n-5]-'0')*10 + int(b[n-4]-'0')
+		mm := int(b[n-2]-'0')*10 + int(b[n-1]-'0')
+		return hh <= 23 && mm <= 59
+	}
+	return true
 }
 
 // validUUID checks the canonical 8-4-4-4-12 hex form.

@@ -2,7 +2,9 @@ package store
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/siemsync/siemsync"
@@ -105,4 +107,35 @@ func GapWarning(source string, since time.Time, count int64, from, to time.Time)
 	}
 	return fmt.Sprintf("the backfill from %s cannot send this account's %s up to %s: retention deleted them (%s, from %s) before this integration was created",
 		since.Format(time.RFC3339Nano), what, to.Format(time.RFC3339Nano), n, from.Format(time.RFC3339Nano))
+}
+
+// UnknownAccount is the refusal of an integration for an account the
+// store has never seen, when the caller did not ask to create it.
+func UnknownAccount(id string) error {
+	return siemsync.Invalid("account", "%s is not a known account: siemsync knows an account once ingest has stored one of its records. Check the UUID, or ask to create the account (API \"create_account\": true, CLI --create-account)", id)
+}
+
+// JobOfAnotherAccount is the refusal of an upsert of a job id that
+// another account's job has: a job belongs to its account for ever.
+func JobOfAnotherAccount(job string) error {
+	return siemsync.Invalid("job", "%s belongs to another account: a job id is its account's for ever; give this job a new id", job)
+}
+
+// TokenStaysWithHost refuses an update that keeps a stored HEC token while
+// the URL moves to another host: the token was given for the old host.
+func TokenStaysWithHost(oldURL, newURL string, hasToken bool) error {
+	oldHost, newHost := urlHost(oldURL), urlHost(newURL)
+	if hasToken && oldHost != "" && oldHost != newHost {
+		return siemsync.Invalid("token", "enter the token again: the URL's host changes from %s to %s, and the stored token is only sent to the host it was entered for", oldHost, newHost)
+	}
+	return nil
+}
+
+// urlHost is the lower-case host name of a URL, "" when it has none.
+func urlHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 }

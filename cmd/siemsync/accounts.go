@@ -4,43 +4,75 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/audittrail"
+	"github.com/siemsync/siemsync/store"
 )
 
-func cmdAccounts(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: siemsync accounts list [--json] | accounts update ACCOUNT [--name N] [--host H] [--siem=true|false] | accounts keys add|list|revoke")
+// storeCmd is a command that runs with the store open.
+func storeCmd(a *app, c *cobra.Command, run func(ctx context.Context, db store.Backend, args []string) error) *cobra.Command {
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		db, err := a.openStore(cmd.Context(), false)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return run(cmd.Context(), db, args)
 	}
-	fs := newFlagSet("accounts", &a.g, a.env, a.stderr)
-	asJSON := fs.Bool("json", false, "print JSON (list, keys list, keys add)")
-	name := fs.String("name", "", "account display name (update); key name (keys add)")
-	host := fs.String("host", "", "host name of the environment where the account lives (update); empty: the server's --host-name")
-	siem := fs.Bool("siem", true, "the SIEM feature of the account (update): false stops its integrations and keeps their checkpoints")
-	pos, err := a.args(fs, args, -1, "")
-	if err != nil {
-		return err
+	return c
+}
+
+func newAccountsCmd(a *app) *cobra.Command {
+	return group("accounts", "list accounts, set their name, host and SIEM feature, manage their API keys",
+		newAccountsListCmd(a), newAccountsUpdateCmd(a), newAccountKeysCmd(a))
+}
+
+func newAccountKeysCmd(a *app) *cobra.Command {
+	keysCmd := func(use, short, example string, n int, flags func(*cobra.Command, *string, *bool)) *cobra.Command {
+		var name string
+		var asJSON bool
+		c := storeCmd(a, &cobra.Command{Use: use, Short: short, Example: example, Args: nArgs(n)},
+			func(ctx context.Context, db store.Backend, args []string) error {
+				return a.accountKeys(ctx, db, append([]string{strings.Fields(use)[0]}, args...), name, asJSON)
+			})
+		if flags != nil {
+			flags(c, &name, &asJSON)
+		}
+		return c
 	}
-	if len(pos) == 0 {
-		return usagef("usage: siemsync accounts list|update")
-	}
-	db, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	switch pos[0] {
-	case "keys":
-		return a.accountKeys(ctx, db, pos[1:], *name, *asJSON)
-	case "list":
+	return group("keys", "an account's API keys (self-service): add, list, revoke",
+		keysCmd("add ACCOUNT --name N [--json]", "create a key; it is printed once, only its hash is stored",
+			"  siemsync accounts keys add 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --name ci", 1,
+			func(c *cobra.Command, name *string, asJSON *bool) {
+				c.Flags().StringVar(name, "name", "", "the key's name")
+				c.Flags().BoolVar(asJSON, "json", false, "print JSON")
+			}),
+		keysCmd("list ACCOUNT [--json]", "list an account's keys",
+			"  siemsync accounts keys list 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90", 1,
+			func(c *cobra.Command, _ *string, asJSON *bool) {
+				c.Flags().BoolVar(asJSON, "json", false, "print JSON")
+			}),
+		keysCmd("revoke ACCOUNT ID", "revoke a key", "  siemsync accounts keys revoke 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 7", 2, nil),
+	)
+}
+
+func newAccountsListCmd(a *app) *cobra.Command {
+	var asJSON bool
+	c := storeCmd(a, &cobra.Command{
+		Use: "list [--json]", Short: "list accounts (they appear on first ingest or integration)",
+		Example: "  siemsync accounts list --json", Args: nArgs(0),
+	}, func(ctx context.Context, db store.Backend, _ []string) error {
 		list, err := db.ListAccounts(ctx)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if asJSON {
 			if list == nil {
 				list = []siemsync.Account{}
 			}
@@ -53,69 +85,79 @@ func cmdAccounts(ctx context.Context, a *app, args []string) error {
 				map[bool]string{true: "on", false: "off"}[acc.SIEMEnabled], acc.CreatedAt.UTC().Format(time.RFC3339))
 		}
 		return tw.Flush()
-	case "update":
-		if len(pos) != 2 {
-			return usagef("usage: siemsync accounts update ACCOUNT [--name N] [--host H]")
-		}
-		pos[1] = siemsync.CanonicalID(pos[1])
-		set := setFlags(fs)
+	})
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func newAccountsUpdateCmd(a *app) *cobra.Command {
+	var name, host string
+	var siem bool
+	c := &cobra.Command{
+		Use: "update ACCOUNT [--name N] [--host H] [--siem=true|false]", Short: "set an account's display name, host and SIEM feature",
+		Example: "  siemsync accounts update 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --name \"Acme Corp\" --host eu-1.example.net\n" +
+			"  siemsync accounts update 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --siem=false",
+		Args: nArgs(1),
+	}
+	run := func(ctx context.Context, db store.Backend, args []string) error {
+		set := changed(c.Flags())
 		var np, hp *string
 		if set["name"] {
-			np = name
+			np = &name
 		}
 		if set["host"] {
-			hp = host
+			hp = &host
 		}
 		if np == nil && hp == nil && !set["siem"] {
 			return usagef("accounts update: give --name, --host and/or --siem")
 		}
 		if np != nil || hp != nil {
-			if err := db.UpdateAccount(ctx, pos[1], np, hp); err != nil {
-				return fmt.Errorf("account %s: %w", pos[1], err)
+			if err := db.UpdateAccount(ctx, args[0], np, hp); err != nil {
+				return fmt.Errorf("account %s: %w", args[0], err)
 			}
 		}
 		if set["siem"] {
-			if err := a.setSIEM(ctx, db, pos[1], *siem); err != nil {
+			if err := a.setSIEM(ctx, db, args[0], siem); err != nil {
 				return err
 			}
 		}
-		fmt.Fprintf(a.stdout, "updated %s\n", pos[1])
+		fmt.Fprintf(a.stdout, "updated %s\n", args[0])
 		return nil
 	}
-	return usagef("unknown accounts command %q: use list, update or keys", pos[0])
+	storeCmd(a, c, run)
+	c.Flags().StringVar(&name, "name", "", "account display name")
+	c.Flags().StringVar(&host, "host", "", "host name of the environment where the account lives; empty: the server's --host-name")
+	c.Flags().BoolVar(&siem, "siem", true, "the SIEM feature of the account: false stops its integrations and keeps their checkpoints")
+	return c
 }
 
-func cmdSetAside(ctx context.Context, a *app, args []string) error {
-	const use = "siemsync setaside list ID | setaside retry ID | setaside drop ID [EVENT ...|--all]"
-	fs := newFlagSet("setaside", &a.g, a.env, a.stderr)
-	asJSON := fs.Bool("json", false, "print JSON (list)")
-	all := fs.Bool("all", false, "drop every set-aside event of the integration")
-	var f syncFlags
-	a.addSyncFlags(fs, &f)
-	pos, err := a.args(fs, args, -1, "")
-	if err != nil {
-		return err
-	}
-	if len(pos) < 2 {
-		return usagef("usage: %s", use)
-	}
-	db, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	id := pos[1]
-	in, err := db.GetIntegration(ctx, id, false)
-	if err != nil {
-		return fmt.Errorf("integration %s: %w", id, err)
-	}
-	switch pos[0] {
-	case "list":
-		list, err := db.ListSetAside(ctx, id)
+func newSetAsideCmd(a *app) *cobra.Command {
+	return group("setaside", "events a destination rejected: list, retry, drop",
+		newSetAsideListCmd(a), newSetAsideRetryCmd(a), newSetAsideDropCmd(a))
+}
+
+// setAsideCmd is a setaside command on one integration, which must exist.
+func setAsideCmd(a *app, c *cobra.Command, run func(ctx context.Context, db store.Backend, in *siemsync.Integration, args []string) error) *cobra.Command {
+	return storeCmd(a, c, func(ctx context.Context, db store.Backend, args []string) error {
+		in, err := db.GetIntegration(ctx, args[0], false)
+		if err != nil {
+			return fmt.Errorf("integration %s: %w", args[0], err)
+		}
+		return run(ctx, db, in, args[1:])
+	})
+}
+
+func newSetAsideListCmd(a *app) *cobra.Command {
+	var asJSON bool
+	c := setAsideCmd(a, &cobra.Command{
+		Use: "list ID [--json]", Short: "list an integration's set-aside events",
+		Example: "  siemsync setaside list 6f1c… --json", Args: nArgs(1),
+	}, func(ctx context.Context, db store.Backend, in *siemsync.Integration, _ []string) error {
+		list, err := db.ListSetAside(ctx, in.ID)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if asJSON {
 			return writeJSON(a.stdout, list)
 		}
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
@@ -124,17 +166,38 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", s.ID, s.Source, s.Seq, s.EventID, s.CreatedAt.UTC().Format(time.RFC3339), s.Reason)
 		}
 		return tw.Flush()
-	case "retry":
-		delivered, remaining, err := a.newSyncer(db, f, nil, nil).RetrySetAside(ctx, id)
+	})
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func newSetAsideRetryCmd(a *app) *cobra.Command {
+	var f syncFlags
+	c := setAsideCmd(a, &cobra.Command{
+		Use: "retry ID", Short: "send an integration's set-aside events again",
+		Example: "  siemsync setaside retry 6f1c…", Args: nArgs(1),
+	}, func(ctx context.Context, db store.Backend, in *siemsync.Integration, _ []string) error {
+		delivered, remaining, err := a.newSyncer(db, f, nil, nil).RetrySetAside(ctx, in.ID)
 		fmt.Fprintf(a.stdout, "%d delivered, %d still set aside\n", delivered, remaining)
 		if err == nil {
 			a.record(ctx, db, audittrail.Change{Account: in.Account, Event: audittrail.SetAsideRetried, Integration: in,
 				Extra: map[string]any{"delivered": delivered, "remaining": remaining}})
 		}
 		return err
-	case "drop":
+	})
+	a.addSyncFlags(c.Flags(), &f)
+	return c
+}
+
+func newSetAsideDropCmd(a *app) *cobra.Command {
+	var all bool
+	c := setAsideCmd(a, &cobra.Command{
+		Use: "drop ID [EVENT ...|--all]", Short: "forget set-aside events (they are not sent)",
+		Example: "  siemsync setaside drop 6f1c… 17 18\n  siemsync setaside drop 6f1c… --all", Args: minArgs(1),
+	}, func(ctx context.Context, db store.Backend, in *siemsync.Integration, events []string) error {
+		id := in.ID
 		var ids []int64
-		if *all {
+		if all {
 			list, err := db.ListSetAside(ctx, id)
 			if err != nil {
 				return err
@@ -143,7 +206,7 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 				ids = append(ids, s.ID)
 			}
 		}
-		for _, p := range pos[2:] {
+		for _, p := range events {
 			n, err := strconv.ParseInt(p, 10, 64)
 			if err != nil {
 				return usagef("setaside drop: %q is not a set-aside id (see 'siemsync setaside list %s')", p, id)
@@ -163,21 +226,23 @@ func cmdSetAside(ctx context.Context, a *app, args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "%d dropped\n", n)
 		return nil
-	}
-	return usagef("usage: %s", use)
+	})
+	c.Flags().BoolVar(&all, "all", false, "drop every set-aside event of the integration")
+	return c
 }
 
-func cmdPrune(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("prune", &a.g, a.env, a.stderr)
-	retention := fs.Duration("retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "remove records older than this (env SIEMSYNC_RETENTION)")
-	_, db, err := a.open(ctx, fs, args, 0, "siemsync prune [--retention 720h]")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	res, err := db.Prune(ctx, time.Now().Add(-*retention))
-	if err != nil {
-		return err
-	}
-	return writeJSON(a.stdout, res)
+func newPruneCmd(a *app) *cobra.Command {
+	var retention time.Duration
+	c := storeCmd(a, &cobra.Command{
+		Use: "prune [--retention 720h]", Short: "apply the retention now",
+		Example: "  siemsync prune --retention 168h", Args: nArgs(0),
+	}, func(ctx context.Context, db store.Backend, _ []string) error {
+		res, err := db.Prune(ctx, time.Now().Add(-retention))
+		if err != nil {
+			return err
+		}
+		return writeJSON(a.stdout, res)
+	})
+	c.Flags().DurationVar(&retention, "retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "remove records older than this (env SIEMSYNC_RETENTION)")
+	return c
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -31,6 +30,9 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    zerolog.Logger
+	// transports keeps HEC connections open from one cycle to the next
+	// (see hec.Transports); one per process.
+	transports *hec.Transports
 }
 
 // setup builds the logger once the command's flags are parsed.
@@ -54,40 +56,21 @@ func (a *app) setup() error {
 	return nil
 }
 
-// args parses a command's flags, checks that it got n positional
-// arguments (any number when n < 0), and builds the logger.
-func (a *app) args(fs *flag.FlagSet, args []string, n int, use string) ([]string, error) {
-	pos, err := parse(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if n >= 0 && len(pos) != n {
-		return nil, usagef("usage: %s", use)
-	}
-	return pos, a.setup()
-}
-
-// open is args followed by openStore: most commands need both.
-func (a *app) open(ctx context.Context, fs *flag.FlagSet, args []string, n int, use string) ([]string, store.Backend, error) {
-	pos, err := a.args(fs, args, n, use)
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := a.openStore(ctx)
-	return pos, db, err
-}
-
 // openStore opens the store --db names with the secrets cipher: the key
 // comes from SIEMSYNC_SECRET_KEY or, for a SQLite file, from a key file
-// beside the database that is created on first use.
-func (a *app) openStore(ctx context.Context) (store.Backend, error) {
+// beside the database that is created on first use. Only a command that may
+// create a SQLite store (serve, ingest, demo), or --create, makes a new one:
+// a mistyped --db is refused instead of silently starting an empty store.
+func (a *app) openStore(ctx context.Context, mayCreate bool) (store.Backend, error) {
 	keyBeside := a.g.db
 	if postgres.IsURL(a.g.db) {
 		keyBeside = "" // workers share the database: they must share the key too
+	} else if err := checkStorePath(a.g.db, mayCreate || a.g.create); err != nil {
+		return nil, err
 	}
 	c, err := secret.Load(keyBeside, a.env("SIEMSYNC_SECRET_KEY"))
 	if err != nil {
-		return nil, fmt.Errorf("load secret key: %w", err)
+		return nil, fmt.Errorf("load secret key: %w", explainFS(a.g.db, err))
 	}
 	return openStore(ctx, a.g.db, c)
 }
@@ -103,7 +86,7 @@ func openStore(ctx context.Context, dsn string, c store.Cipher) (store.Backend, 
 	}
 	db, err := sqlite.Open(ctx, dsn, sqlite.Options{Cipher: c})
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", dsn, err)
+		return nil, explainFS(dsn, err) // sqlite's errors name the path
 	}
 	return db, nil
 }
@@ -118,7 +101,7 @@ type sinkConfig struct {
 func (a *app) hecOptions(sc sinkConfig) hec.Options {
 	return hec.Options{
 		AllowPrivate: a.g.allowPrivate, RequestTimeout: sc.requestTimeout, MaxEventBytes: sc.maxEventBytes,
-		Hostname: a.g.hostName, Metrics: sc.metrics, Logger: a.log,
+		Hostname: a.g.hostName, Metrics: sc.metrics, Logger: a.log, Transports: a.transports,
 		// OCSF metadata.product names the deployment's product, as the CEF header does.
 		Vendor: a.g.cefVendor, Product: a.g.cefProduct, Version: a.g.cefVersion,
 	}

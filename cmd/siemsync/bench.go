@@ -5,17 +5,29 @@ import (
 	"errors"
 
 	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
 
 	"github.com/siemsync/siemsync/internal/bench"
 	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/store/postgres"
 )
 
-// cmdBench measures the pipeline: see internal/bench.
-func cmdBench(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("bench", &a.g, a.env, a.stderr)
+func newBenchCmd(a *app) *cobra.Command {
 	var c bench.Config
-	var asJSON, quiet bool
+	var asJSON, quiet, noGzip bool
+	cmd := &cobra.Command{
+		Use:   "bench [--drain N | --integrations K --per-integration M [--hec-latency D]] [--hec URL --token T] [--json]",
+		Short: "measure the pipeline (ingest, store, encode, send) in one process",
+		Example: `  siemsync bench                                          # drain 1,000,000 records
+  siemsync bench --integrations 10000 --per-integration 10 --hec-latency 100ms
+  siemsync bench --hec https://splunk.example.com:8088 --token T --drain 100000`,
+		Args: nArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c.NoGzip = noGzip
+			return a.bench(cmd.Context(), c, changed(cmd.Flags()), asJSON, quiet)
+		},
+	}
+	fs := cmd.Flags()
 	fs.IntVar(&c.Drain, "drain", bench.DefaultDrain, "drain mode: ingest `N` synthetic audit records, then send them all with one cycle of one integration")
 	fs.IntVar(&c.Integrations, "integrations", 0, "integrations mode: `K` integrations in K accounts, one full cycle of all of them")
 	fs.IntVar(&c.PerIntegration, "per-integration", 10, "integrations mode: `M` new records per integration")
@@ -24,7 +36,7 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&c.HECURL, "hec", "", "send to this real HEC `URL` instead of the built-in receiver")
 	fs.StringVar(&c.Token, "token", "", "HEC token for --hec")
 	fs.BoolVar(&c.InsecureSkipVerify, "insecure-skip-verify", false, "with --hec: do not verify the HEC's certificate")
-	noGzip := fs.Bool("no-gzip", false, "send uncompressed batches")
+	fs.BoolVar(&noGzip, "no-gzip", false, "send uncompressed batches")
 	fs.IntVar(&c.MaxBatchBytes, "max-batch-bytes", 0, "uncompressed bytes per batch (default 4 MiB)")
 	fs.IntVar(&c.MaxBatchEvents, "max-batch-events", 0, "events per batch (default 10000)")
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", 0, "requests in flight per cycle (default 4)")
@@ -38,11 +50,11 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile (live objects, half way through the sync phase) to `FILE`")
 	fs.BoolVar(&asJSON, "json", false, "print the results as one JSON object")
 	fs.BoolVar(&quiet, "quiet", false, "no progress display")
-	_, err := a.args(fs, args, 0, "siemsync bench [--drain N | --integrations K --per-integration M [--hec-latency D]] [--hec URL --token T] [--json]")
-	if err != nil {
-		return err
-	}
-	set := setFlags(fs)
+	return noStore(cmd)
+}
+
+// bench measures the pipeline: see internal/bench.
+func (a *app) bench(ctx context.Context, c bench.Config, set map[string]bool, asJSON, quiet bool) error {
 	if set["drain"] && set["integrations"] {
 		return usagef("--drain and --integrations are two modes: pick one")
 	}
@@ -61,9 +73,9 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	if postgres.IsURL(a.g.db) {
 		c.Open = func(ctx context.Context, ci store.Cipher) (store.Backend, error) { return openStore(ctx, a.g.db, ci) }
 	}
-	c.NoGzip = *noGzip
 	c.AllowPrivate = a.g.allowPrivate
 	c.Hostname = a.g.hostName
+	c.Transports = a.transports
 	// Per-cycle results are the bench's output; only warnings are logged.
 	c.Logger = a.log.Level(max(zerolog.WarnLevel, a.log.GetLevel()))
 	if !quiet {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/spf13/cobra"
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/ingest"
@@ -24,23 +25,43 @@ import (
 // cmdDemo runs everything on one machine with no Splunk: a temporary store,
 // a local HEC-compatible receiver, two accounts with live activity, an
 // enabled integration per account, and the admin page.
-func cmdDemo(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("demo", &a.g, a.env, a.stderr)
-	var f serveFlags
-	a.addServeFlags(fs, &f)
-	keep := fs.Bool("keep", false, "keep the temporary directory at exit")
-	rate := fs.Duration("every", 2*time.Second, "how often new activity is generated")
-	_, err := a.args(fs, args, 0, "siemsync demo [--listen ADDR] [--schedule SPEC]")
-	if err != nil {
-		return err
+func newDemoCmd(a *app) *cobra.Command {
+	var f demoFlags
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "everything on one machine: store, HEC receiver, activity, admin page",
+		Long: `Run everything on one machine with no Splunk: a temporary store, a local
+HEC-compatible receiver, two accounts with live activity and an hour of history,
+an enabled integration per account (backfilling that hour), and the admin page.
+The store is removed at exit unless --keep is given.`,
+		Example: "  siemsync demo\n  siemsync demo --listen 127.0.0.1:9090 --keep",
+		Args:    nArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			set := changed(cmd.Flags())
+			if !set["schedule"] && a.env("SIEMSYNC_SCHEDULE") == "" {
+				f.schedule = "@every 15s"
+			}
+			if !set["log-format"] && a.env("SIEMSYNC_LOG_FORMAT") == "" {
+				a.g.logFormat = "console"
+			}
+			return a.demo(cmd.Context(), f)
+		},
 	}
-	set := setFlags(fs)
-	if !set["schedule"] && a.env("SIEMSYNC_SCHEDULE") == "" {
-		f.schedule = "@every 15s"
-	}
-	if !set["log-format"] && a.env("SIEMSYNC_LOG_FORMAT") == "" {
-		a.g.logFormat = "console"
-	}
+	a.addServeFlags(c.Flags(), &f.serveFlags)
+	c.Flags().BoolVar(&f.keep, "keep", false, "keep the temporary directory at exit")
+	c.Flags().DurationVar(&f.every, "every", 2*time.Second, "how often new activity is generated")
+	// The demo has its own store and receiver on loopback.
+	return ignoresGlobals(c, "db", "create", "allow-private-destinations")
+}
+
+type demoFlags struct {
+	serveFlags
+	keep  bool
+	every time.Duration
+}
+
+func (a *app) demo(ctx context.Context, df demoFlags) error {
+	f, keep, rate := df.serveFlags, &df.keep, &df.every
 	a.g.allowPrivate = true           // the receiver is on loopback
 	if err := a.setup(); err != nil { // again: the log format may have changed
 		return err
@@ -53,13 +74,13 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 		defer os.RemoveAll(dir)
 	}
 	a.g.db = filepath.Join(dir, "siemsync.db")
-	db, err := a.openStore(ctx)
+	db, err := a.openStore(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	if f.adminToken == "" {
-		f.adminToken = "demo-" + randomHex(12)
+		f.adminToken = a.env.str("SIEMSYNC_ADMIN_TOKEN", "demo-"+randomHex(12))
 	}
 	hecToken := uuid.NewString()
 	recv := hecrecv.New(hecrecv.Options{Tokens: []string{hecToken}})
@@ -125,7 +146,7 @@ func (d *demo) seed(ctx context.Context, hecURL, token string) error {
 	if err := d.ingest(ctx, audit, jobs); err != nil {
 		return err
 	}
-	since := now.Add(-2 * time.Hour)
+	since := now.Add(-time.Hour) // the hour of history seeded above
 	for i, acc := range d.accounts {
 		name := names[i]
 		if err := d.db.UpdateAccount(ctx, acc, &name, nil); err != nil {

@@ -155,7 +155,7 @@ func jsonString(raw json.RawMessage) (string, bool) {
 func TestE2EHECPortDefault(t *testing.T) {
 	t.Parallel()
 	in := newInstall(t, hecrecv.Options{})
-	id := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--create-account", "--name", "p", "--kind", "splunk_hec",
+	id := strings.TrimSpace(in.ok("", "--create", "integrations", "add", "--account", accA, "--name", "p", "--kind", "splunk_hec",
 		"--url", "https://splunk.example.com/services/collector", "--token", hecToken, "--sources", "audit"))
 	if s, raw := in.show(id); s.URL != "https://splunk.example.com:8088/services/collector" {
 		t.Errorf("stored url: %s", raw)
@@ -238,7 +238,7 @@ func TestE2EFilters(t *testing.T) {
 func TestE2EIdleCycleChecksDestination(t *testing.T) {
 	t.Parallel()
 	in := newInstall(t, hecrecv.Options{})
-	good := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--create-account", "--name", "good", "--kind", "splunk_hec",
+	good := strings.TrimSpace(in.ok("", "--create", "integrations", "add", "--account", accA, "--name", "good", "--kind", "splunk_hec",
 		"--url", in.url, "--token", hecToken, "--sources", "audit"))
 	if code, row, stderr := in.syncOnce(); code != 0 || !row.OK {
 		t.Fatalf("idle cycle, good token: exit %d %+v\n%s", code, row, stderr)

@@ -296,7 +296,7 @@ func TestE2EReingestDuplicatesNothing(t *testing.T) {
 func TestE2EIntegrationsCLI(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
-	id := e.addHEC(accA, "--index", "main")
+	id := e.addHEC(accA, "--index", "main", "--create") // the first command on a new store
 	for _, args := range [][]string{{"integrations", "show", id, "--json"}, {"integrations", "show", "--json", id}, {"--log-format", "console", "integrations", "show", "--json", id}} {
 		var in map[string]any
 		if err := json.Unmarshal([]byte(e.ok("", args...)), &in); err != nil {

@@ -6,18 +6,30 @@ import (
 	"io"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"github.com/siemsync/siemsync/ingest"
 	"github.com/siemsync/siemsync/store"
 )
 
-func cmdIngest(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("ingest", &a.g, a.env, a.stderr)
-	const use = "siemsync ingest audit|jobs FILE|-"
-	pos, err := a.args(fs, args, 2, use)
-	if err != nil {
-		return err
+func newIngestCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ingest audit|jobs FILE|-",
+		Short: "load NDJSON records into the store (all or nothing)",
+		Long: `Load NDJSON records into the store: one JSON object per line, as described by
+schema/audit.schema.json and schema/job.schema.json. Either every line is
+stored or none is; an error names the line and the field.`,
+		Example: `  siemsync ingest audit examples/audit.ndjson
+  export-jobs | siemsync ingest jobs -`,
+		Args:      nArgs(2),
+		ValidArgs: []string{"audit", "jobs"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.ingest(cmd.Context(), cmd.UseLine(), args[0], args[1])
+		},
 	}
-	kind, path := pos[0], pos[1]
+}
+
+func (a *app) ingest(ctx context.Context, use, kind, path string) error {
 	var load func(context.Context, store.Ingester, io.Reader, ingest.Options) (store.IngestResult, error)
 	switch kind {
 	case "audit":
@@ -36,7 +48,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 		defer f.Close()
 		r = f
 	}
-	db, err := a.openStore(ctx)
+	db, err := a.openStore(ctx, true)
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,16 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/admin"
 )
 
 // integrationFlags are the settings of add and update. On update only the
@@ -24,18 +26,32 @@ type integrationFlags struct {
 	ackTimeout, alertAfter                                   time.Duration
 }
 
-func (f *integrationFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.account, "account", "", "account `UUID`")
+// register adds the flags of add, or of update (create false): update
+// leaves out what cannot change after creation.
+func (f *integrationFlags) register(fs *pflag.FlagSet, create bool) {
+	def := siemsync.NewIntegration() // the API's and the page's defaults too
+	fs.StringVar(&f.account, "account", "", "account `UUID` (required)")
+	fs.StringVar(&f.kind, "kind", "", "splunk_hec or syslog_cef (required)")
+	fs.StringVar(&f.backfillSince, "backfill-since", "", "also send history from this RFC 3339 `time` (default: from now on)")
+	if create {
+		fs.BoolVar(&f.disabled, "disabled", !def.Enabled, "create the integration disabled")
+		fs.BoolVar(&f.createAccount, "create-account", false, "make the account if siemsync has no record of it yet")
+	} else {
+		// Fixed at creation: accepted only to refuse a change with the
+		// words the API and the page use, so not listed in help.
+		for _, name := range []string{"account", "kind", "backfill-since"} {
+			fs.MarkHidden(name)
+		}
+	}
 	fs.StringVar(&f.name, "name", "", "name, unique within the account")
-	fs.StringVar(&f.kind, "kind", "", "splunk_hec or syslog_cef")
-	fs.StringVar(&f.sources, "sources", "audit,jobs", "data sources: audit, jobs or audit,jobs")
+	fs.StringVar(&f.sources, "sources", strings.Join(def.Sources, ","), "data sources: audit, jobs or audit,jobs")
 	fs.StringVar(&f.url, "url", "", "HEC URL, e.g. https://splunk.example.com:8088 (means /services/collector/event)")
 	fs.StringVar(&f.token, "token", "", "HEC token (prefer --token-file or SIEMSYNC_HEC_TOKEN: command lines are visible to other users)")
 	fs.StringVar(&f.tokenFile, "token-file", "", "read the HEC token from `FILE` (- for stdin)")
 	fs.StringVar(&f.index, "index", "", "Splunk index (default: the token's default index)")
 	fs.StringVar(&f.sourcetype, "sourcetype", "", "sourcetype (default _json)")
 	fs.StringVar(&f.source, "source", "", "source (default siemsync:audit / siemsync:job)")
-	fs.BoolVar(&f.gzip, "gzip", true, "gzip request bodies")
+	fs.BoolVar(&f.gzip, "gzip", def.Gzip, "gzip request bodies")
 	fs.IntVar(&f.maxBatchBytes, "max-batch-bytes", siemsync.DefaultMaxBatchBytes, "largest request body, uncompressed")
 	fs.IntVar(&f.maxBatchEvents, "max-batch-events", siemsync.DefaultMaxBatchEvents, "most events per request")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "requests kept in flight at once (default 4 for HEC, 1 for syslog)")
@@ -55,137 +71,98 @@ func (f *integrationFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.clientKey, "client-key", "", "PEM `FILE` of the client private key (mTLS)")
 	fs.StringVar(&f.serverName, "server-name", "", "expect this name in the server certificate instead of the URL's host")
 	fs.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the server certificate (shown as a warning)")
-	fs.BoolVar(&f.disabled, "disabled", false, "create the integration disabled")
-	fs.StringVar(&f.backfillSince, "backfill-since", "", "on create: also send history from this RFC 3339 time")
-	fs.BoolVar(&f.createAccount, "create-account", false, "on create: make the account if siemsync has no record of it yet")
 	fs.StringVar(&f.profile, "profile", siemsync.ProfileSiemsync, "event fields: siemsync or ocsf (OCSF API Activity / Scheduled Job Activity; splunk_hec only)")
 	fs.StringVar(&f.notifyURL, "notify-url", "", "webhook `URL` told once when the integration fails for --alert-after and once when it recovers (\"\" removes it)")
 	fs.DurationVar(&f.alertAfter, "alert-after", siemsync.DefaultAlertAfter, "alert when the integration has not delivered for this long")
 }
 
-// apply copies the flags that were given (all of them when every is true)
-// onto in, reading the files they name.
-func (f *integrationFlags) apply(in *siemsync.Integration, set map[string]bool, every bool, stdin io.Reader, getenv env) error {
-	has := func(name string) bool { return every || set[name] }
-	str := map[string]struct {
-		dst *string
-		v   string
-	}{
-		"account": {&in.Account, f.account}, "name": {&in.Name, f.name}, "url": {&in.URL, f.url},
-		"index": {&in.Index, f.index}, "sourcetype": {&in.Sourcetype, f.sourcetype}, "source": {&in.Source, f.source},
-		"address": {&in.Address, f.address}, "protocol": {&in.Protocol, f.protocol}, "framing": {&in.Framing, f.framing},
-		"server-name": {&in.ServerName, f.serverName}, "channel": {&in.Channel, f.channel},
-		"profile": {&in.Profile, f.profile},
+// patch describes the flags that were given as the integration patch the API
+// and the page use, reading the files they name. kind is the integration's
+// kind (the one given, or the stored one on update): SIEMSYNC_HEC_TOKEN is a
+// HEC integration's token when no --token or --token-file is given.
+func (f *integrationFlags) patch(set map[string]bool, kind siemsync.Kind, stdin io.Reader, getenv env) (*admin.IntegrationPatch, error) {
+	var p admin.IntegrationPatch
+	given(set, "account", f.account, &p.Account)
+	given(set, "name", f.name, &p.Name)
+	given(set, "kind", f.kind, &p.Kind)
+	given(set, "url", f.url, &p.URL)
+	given(set, "index", f.index, &p.Index)
+	given(set, "sourcetype", f.sourcetype, &p.Sourcetype)
+	given(set, "source", f.source, &p.Source)
+	given(set, "address", f.address, &p.Address)
+	given(set, "protocol", f.protocol, &p.Protocol)
+	given(set, "framing", f.framing, &p.Framing)
+	given(set, "server-name", f.serverName, &p.ServerName)
+	given(set, "backfill-since", f.backfillSince, &p.BackfillSince)
+	given(set, "ack-timeout", f.ackTimeout.String(), &p.AckTimeout)
+	given(set, "gzip", f.gzip, &p.Gzip)
+	given(set, "ack", f.ack, &p.Ack)
+	given(set, "insecure-skip-verify", f.insecure, &p.InsecureSkipVerify)
+	given(set, "disabled", !f.disabled, &p.Enabled)
+	given(set, "max-batch-bytes", f.maxBatchBytes, &p.MaxBatchBytes)
+	given(set, "max-batch-events", f.maxBatchEvents, &p.MaxBatchEvents)
+	given(set, "min-severity", f.minSeverity, &p.MinSeverity)
+	given(set, "max-in-flight", f.maxInFlight, &p.MaxInFlight)
+	given(set, "channel", f.channel, &p.Channel)
+	given(set, "audit-events", csv(f.auditEvents), &p.AuditEvents)
+	given(set, "job-statuses", csv(f.jobStatuses), &p.JobStatuses)
+	given(set, "job-types", csv(f.jobTypes), &p.JobTypes)
+	given(set, "heartbeat", f.heartbeat, &p.Heartbeat)
+	given(set, "create-account", f.createAccount, &p.CreateAccount)
+	given(set, "profile", f.profile, &p.Profile)
+	given(set, "notify-url", f.notifyURL, &p.NotifyURL)
+	given(set, "alert-after", f.alertAfter.String(), &p.AlertAfter)
+	given(set, "sources", csv(f.sources), &p.Sources)
+	token, err := f.hecToken(set, kind, stdin, getenv)
+	if err != nil {
+		return nil, err
 	}
-	for name, s := range str {
-		if has(name) {
-			*s.dst = s.v
-		}
+	if token != "" { // "" keeps the stored token, as in the API
+		p.Token = &token
 	}
-	in.Account = siemsync.CanonicalID(in.Account)
-	if has("create-account") {
-		in.CreateAccount = f.createAccount
-	}
-	if has("kind") {
-		in.Kind = siemsync.Kind(f.kind)
-	}
-	if has("sources") {
-		in.Sources = csv(f.sources)
-	}
-	if has("gzip") {
-		in.Gzip = f.gzip
-	}
-	if has("ack") {
-		in.Ack = f.ack
-	}
-	if has("ack-timeout") {
-		in.AckTimeout = siemsync.Duration(f.ackTimeout)
-	}
-	if has("insecure-skip-verify") {
-		in.InsecureSkipVerify = f.insecure
-	}
-	if has("max-batch-bytes") {
-		in.MaxBatchBytes = f.maxBatchBytes
-	}
-	if has("max-batch-events") {
-		in.MaxBatchEvents = f.maxBatchEvents
-	}
-	if has("max-in-flight") {
-		in.MaxInFlight = f.maxInFlight
-	}
-	if has("min-severity") {
-		in.MinSeverity = f.minSeverity
-	}
-	if has("notify-url") {
-		in.NotifyURL, in.NotifyURLSet = f.notifyURL, f.notifyURL != ""
-	}
-	if has("alert-after") {
-		in.AlertAfter = siemsync.Duration(f.alertAfter)
-	}
-	lists := map[string]struct {
-		dst *[]string
-		v   string
-	}{"audit-events": {&in.AuditEvents, f.auditEvents}, "job-statuses": {&in.JobStatuses, f.jobStatuses}, "job-types": {&in.JobTypes, f.jobTypes}}
-	for name, l := range lists {
-		if has(name) {
-			*l.dst = csv(l.v)
-		}
-	}
-	if has("heartbeat") {
-		in.Heartbeat = f.heartbeat
-	}
-	if err := f.applySecrets(in, set, stdin, getenv); err != nil {
-		return err
-	}
-	return f.applyFiles(in, set)
-}
-
-func (f *integrationFlags) applySecrets(in *siemsync.Integration, set map[string]bool, stdin io.Reader, getenv env) error {
-	switch {
-	case set["token"] && set["token-file"]:
-		return usagef("give --token or --token-file, not both")
-	case set["token"]:
-		in.Token = f.token
-	case set["token-file"]:
-		b, err := readInput(f.tokenFile, stdin)
-		if err != nil {
-			return fmt.Errorf("--token-file: %w", err)
-		}
-		in.Token = strings.TrimSpace(string(b))
-	case getenv("SIEMSYNC_HEC_TOKEN") != "" && in.Kind == siemsync.KindHEC:
-		in.Token = getenv("SIEMSYNC_HEC_TOKEN")
-	}
-	return nil
-}
-
-func (f *integrationFlags) applyFiles(in *siemsync.Integration, set map[string]bool) error {
-	files := []struct {
+	for _, x := range []struct {
 		flag, path string
-		dst        *string
-	}{{"ca-file", f.caFile, &in.CAPEM}, {"client-cert", f.clientCert, &in.ClientCertPEM}, {"client-key", f.clientKey, &in.ClientKeyPEM}}
-	for _, x := range files {
+		dst        **string
+	}{{"ca-file", f.caFile, &p.CAPEM}, {"client-cert", f.clientCert, &p.ClientCertPEM}, {"client-key", f.clientKey, &p.ClientKeyPEM}} {
 		if !set[x.flag] {
 			continue
 		}
-		if x.path == "" {
-			*x.dst = ""
-			continue
+		var pem []byte
+		if x.path != "" {
+			if pem, err = os.ReadFile(x.path); err != nil {
+				return nil, fmt.Errorf("--%s: %w", x.flag, err)
+			}
 		}
-		b, err := os.ReadFile(x.path)
-		if err != nil {
-			return fmt.Errorf("--%s: %w", x.flag, err)
-		}
-		*x.dst = string(b)
+		given(set, x.flag, string(pem), x.dst)
 	}
-	if set["backfill-since"] && f.backfillSince != "" {
-		t, err := time.Parse(time.RFC3339, f.backfillSince)
-		if err != nil {
-			return usagef("--backfill-since: %q is not an RFC 3339 time such as 2026-11-01T00:00:00Z", f.backfillSince)
-		}
-		t = t.UTC()
-		in.BackfillSince = &t
+	return &p, nil
+}
+
+// given points *dst at v when the flag name was given.
+func given[T any](set map[string]bool, name string, v T, dst **T) {
+	if set[name] {
+		*dst = &v
 	}
-	return nil
+}
+
+// hecToken is the HEC token given by --token, --token-file or, for a HEC
+// integration, SIEMSYNC_HEC_TOKEN; "" when none.
+func (f *integrationFlags) hecToken(set map[string]bool, kind siemsync.Kind, stdin io.Reader, getenv env) (string, error) {
+	switch {
+	case set["token"] && set["token-file"]:
+		return "", usagef("give --token or --token-file, not both")
+	case set["token"]:
+		return f.token, nil
+	case set["token-file"]:
+		b, err := readInput(f.tokenFile, stdin)
+		if err != nil {
+			return "", fmt.Errorf("--token-file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	case kind == siemsync.KindHEC:
+		return getenv("SIEMSYNC_HEC_TOKEN"), nil
+	}
+	return "", nil
 }
 
 func readInput(path string, stdin io.Reader) ([]byte, error) {
@@ -193,12 +170,6 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 		return io.ReadAll(io.LimitReader(stdin, 1<<20))
 	}
 	return os.ReadFile(path)
-}
-
-func setFlags(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	return set
 }
 
 // flagError words a field error in terms of the command-line flag.

@@ -3,70 +3,77 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/audittrail"
 	"github.com/siemsync/siemsync/store"
 )
 
-func cmdIntegrations(ctx context.Context, a *app, args []string) error {
-	sub, rest := "", args
-	for i, x := range args {
-		if !strings.HasPrefix(x, "-") {
-			sub, rest = x, append(append([]string{}, args[:i]...), args[i+1:]...)
-			break
-		}
-	}
-	switch sub {
-	case "add":
-		return integrationsAdd(ctx, a, rest)
-	case "update":
-		return integrationsUpdate(ctx, a, rest)
-	case "list":
-		return integrationsList(ctx, a, rest)
-	case "show":
-		return integrationsShow(ctx, a, rest)
-	case "enable", "disable":
-		return integrationsToggle(ctx, a, rest, sub == "enable")
-	case "delete":
-		return integrationsDelete(ctx, a, rest)
-	case "test":
-		return integrationsTest(ctx, a, rest)
-	case "preview":
-		return integrationsPreview(ctx, a, rest)
-	case "replay":
-		return integrationsReplay(ctx, a, rest)
-	}
-	return usagef("usage: siemsync integrations add|list|show|update|enable|disable|delete|test|preview|replay")
+func newIntegrationsCmd(a *app) *cobra.Command {
+	return group("integrations", "add, list, show, update, enable, disable, delete, test, preview, replay integrations",
+		newIntegrationsAddCmd(a), newIntegrationsListCmd(a), newIntegrationsShowCmd(a), newIntegrationsUpdateCmd(a),
+		newIntegrationsToggleCmd(a, true), newIntegrationsToggleCmd(a, false), newIntegrationsDeleteCmd(a),
+		newIntegrationsTestCmd(a), newIntegrationsPreviewCmd(a), newIntegrationsReplayCmd(a))
 }
 
-func integrationsAdd(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("integrations add", &a.g, a.env, a.stderr)
+func newIntegrationsAddCmd(a *app) *cobra.Command {
 	var f integrationFlags
-	f.register(fs)
-	_, err := a.args(fs, args, 0, "siemsync integrations add --account A --name N --kind splunk_hec|syslog_cef ...")
+	c := &cobra.Command{
+		Use:   "add --account UUID --name NAME --kind splunk_hec|syslog_cef [flags]",
+		Short: "create an integration and print its id",
+		Example: `  siemsync integrations add --account 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --name "Splunk Cloud" \
+    --kind splunk_hec --url https://http-inputs-acme.splunkcloud.com --token-file hec.token
+  siemsync integrations add --account 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --name QRadar --kind syslog_cef \
+    --address qradar.example.com:6514 --ca-file ca.pem --sources audit`,
+		Args: nArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return integrationsAdd(cmd.Context(), a, &f, changed(cmd.Flags()))
+		},
+	}
+	f.register(c.Flags(), true)
+	return c
+}
+
+func newIntegrationsUpdateCmd(a *app) *cobra.Command {
+	var f integrationFlags
+	c := &cobra.Command{
+		Use:   "update ID [flags]",
+		Short: "change the flags given, keep the rest",
+		Long: `Change the settings given as flags and keep the rest. The account, kind and
+backfill start are fixed at creation (delete and add again to change them); use
+enable/disable for the toggle.`,
+		Example: `  siemsync integrations update 6f1c… --index security --max-batch-bytes 1048576
+  siemsync integrations update 6f1c… --token-file new.token`,
+		Args: nArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return integrationsUpdate(cmd.Context(), a, args[0], &f, changed(cmd.Flags()))
+		},
+	}
+	f.register(c.Flags(), false)
+	return c
+}
+
+func integrationsAdd(ctx context.Context, a *app, f *integrationFlags, set map[string]bool) error {
+	p, err := f.patch(set, siemsync.Kind(f.kind), a.stdin, a.env)
 	if err != nil {
 		return err
 	}
-	set := setFlags(fs)
-	in := &siemsync.Integration{Enabled: !f.disabled}
-	if err := f.apply(in, set, true, a.stdin, a.env); err != nil {
-		return err
-	}
-	if in.Kind != siemsync.KindSyslog {
-		in.Protocol, in.Framing = "", ""
+	in := siemsync.NewIntegration() // the API's and the page's defaults
+	if err := p.Apply(in, true, time.Now()); err != nil {
+		return flagError(err)
 	}
 	in.ApplyDefaults()
 	if err := in.Validate(); err != nil {
 		return flagError(err)
 	}
-	db, err := a.openStore(ctx)
+	db, err := a.openStore(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -79,32 +86,25 @@ func integrationsAdd(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-func integrationsUpdate(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("integrations update", &a.g, a.env, a.stderr)
-	var f integrationFlags
-	f.register(fs)
-	pos, err := a.args(fs, args, 1, "siemsync integrations update ID [flags]")
-	if err != nil {
-		return err
-	}
-	set := setFlags(fs)
-	for _, fixed := range []string{"account", "kind", "backfill-since", "disabled", "create-account"} {
-		if set[fixed] {
-			return usagef("--%s cannot be changed by update (use enable/disable for the toggle; delete and add for the rest)", fixed)
-		}
-	}
-	db, err := a.openStore(ctx)
+func integrationsUpdate(ctx context.Context, a *app, id string, f *integrationFlags, set map[string]bool) error {
+	db, err := a.openStore(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	in, err := db.GetIntegration(ctx, pos[0], false)
+	in, err := db.GetIntegration(ctx, id, false)
 	if err != nil {
-		return fmt.Errorf("integration %s: %w", pos[0], err)
+		return fmt.Errorf("integration %s: %w", id, err)
+	}
+	p, err := f.patch(set, in.Kind, a.stdin, a.env)
+	if err != nil {
+		return err
 	}
 	before := *in
-	if err := f.apply(in, set, false, a.stdin, a.env); err != nil {
-		return err
+	// Apply refuses a change of what is fixed at creation (account, kind,
+	// backfill start) with the API's words.
+	if err := p.Apply(in, false, time.Now()); err != nil {
+		return flagError(err)
 	}
 	in.ApplyDefaults()
 	if err := in.Validate(); err != nil {
@@ -120,20 +120,34 @@ func integrationsUpdate(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-func integrationsList(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("integrations list", &a.g, a.env, a.stderr)
-	account := fs.String("account", "", "only this account's integrations")
-	asJSON := fs.Bool("json", false, "print JSON")
-	_, db, err := a.open(ctx, fs, args, 0, "siemsync integrations list [--account A] [--json]")
+func newIntegrationsListCmd(a *app) *cobra.Command {
+	var account string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "list [--account UUID] [--json]",
+		Short:   "list integrations with their last status",
+		Example: "  siemsync integrations list --account 3f0c2a5e-8d7b-4c1e-9f60-2b7a1d4e5c90 --json",
+		Args:    nArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return integrationsList(cmd.Context(), a, account, asJSON)
+		},
+	}
+	c.Flags().StringVar(&account, "account", "", "only this account's integrations")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func integrationsList(ctx context.Context, a *app, account string, asJSON bool) error {
+	db, err := a.openStore(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	list, err := db.ListIntegrations(ctx, *account)
+	list, err := db.ListIntegrations(ctx, account)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		if list == nil {
 			list = []*siemsync.Integration{}
 		}
@@ -171,36 +185,29 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// oneID parses a command that takes one integration id.
-// oneID parses a command that takes one integration id and opens the store.
-func oneID(ctx context.Context, a *app, name string, args []string, extra func(*flag.FlagSet)) (string, store.Backend, error) {
-	fs := newFlagSet("integrations "+name, &a.g, a.env, a.stderr)
-	if extra != nil {
-		extra(fs)
-	}
-	pos, db, err := a.open(ctx, fs, args, 1, "siemsync integrations "+name+" ID")
-	if err != nil {
-		return "", nil, err
-	}
-	return pos[0], db, nil
+// idCmd is a command that takes one integration id: run gets it with the
+// store open.
+func idCmd(a *app, use, short, example string, run func(ctx context.Context, db store.Backend, id string) error) *cobra.Command {
+	return storeCmd(a, &cobra.Command{Use: use + " ID", Short: short, Example: example, Args: nArgs(1)},
+		func(ctx context.Context, db store.Backend, args []string) error { return run(ctx, db, args[0]) })
 }
 
-func integrationsShow(ctx context.Context, a *app, args []string) error {
+func newIntegrationsShowCmd(a *app) *cobra.Command {
 	var asJSON bool
-	id, db, err := oneID(ctx, a, "show", args, func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") })
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	in, err := db.GetIntegration(ctx, id, false)
-	if err != nil {
-		return fmt.Errorf("integration %s: %w", id, err)
-	}
-	in.Status.Warnings = append(in.Status.Warnings, in.ConfigWarnings(time.Now())...)
-	if asJSON {
-		return writeJSON(a.stdout, in)
-	}
-	return printIntegration(a.stdout, in)
+	c := idCmd(a, "show", "settings and status of one integration", "  siemsync integrations show 6f1c… --json",
+		func(ctx context.Context, db store.Backend, id string) error {
+			in, err := db.GetIntegration(ctx, id, false)
+			if err != nil {
+				return fmt.Errorf("integration %s: %w", id, err)
+			}
+			in.Status.Warnings = append(in.Status.Warnings, in.ConfigWarnings(time.Now())...)
+			if asJSON {
+				return writeJSON(a.stdout, in)
+			}
+			return printIntegration(a.stdout, in)
+		})
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
 }
 
 func printIntegration(w io.Writer, in *siemsync.Integration) error {
@@ -265,61 +272,60 @@ func or(s, def string) string {
 	return s
 }
 
-func integrationsToggle(ctx context.Context, a *app, args []string, enabled bool) error {
+func newIntegrationsToggleCmd(a *app, enabled bool) *cobra.Command {
 	name := map[bool]string{true: "enable", false: "disable"}[enabled]
-	id, db, err := oneID(ctx, a, name, args, nil)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	in, err := db.GetIntegration(ctx, id, false)
-	if err == nil {
-		err = db.SetEnabled(ctx, id, enabled)
-	}
-	if err != nil {
-		return fmt.Errorf("integration %s: %w", id, err)
-	}
-	if in.Enabled != enabled {
-		ev := audittrail.IntegrationDisabled
-		if enabled {
-			ev = audittrail.IntegrationEnabled
-		}
-		a.recordIntegration(ctx, db, ev, in, nil)
-	}
-	fmt.Fprintf(a.stdout, "%sd %s\n", name, id)
-	return nil
+	return idCmd(a, name, name+" an integration's syncing", "  siemsync integrations "+name+" 6f1c…",
+		func(ctx context.Context, db store.Backend, id string) error {
+			in, err := db.GetIntegration(ctx, id, false)
+			if err == nil {
+				err = db.SetEnabled(ctx, id, enabled)
+			}
+			if err != nil {
+				return fmt.Errorf("integration %s: %w", id, err)
+			}
+			if in.Enabled != enabled {
+				ev := audittrail.IntegrationDisabled
+				if enabled {
+					ev = audittrail.IntegrationEnabled
+				}
+				a.recordIntegration(ctx, db, ev, in, nil)
+			}
+			fmt.Fprintf(a.stdout, "%sd %s\n", name, id)
+			return nil
+		})
 }
 
-func integrationsDelete(ctx context.Context, a *app, args []string) error {
-	id, db, err := oneID(ctx, a, "delete", args, nil)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	in, err := db.GetIntegration(ctx, id, false)
-	if err == nil {
-		err = db.DeleteIntegration(ctx, id)
-	}
-	if err != nil {
-		return fmt.Errorf("integration %s: %w", id, err)
-	}
-	a.recordIntegration(ctx, db, audittrail.IntegrationDeleted, in, nil)
-	fmt.Fprintf(a.stdout, "deleted %s\n", id)
-	return nil
+func newIntegrationsDeleteCmd(a *app) *cobra.Command {
+	return idCmd(a, "delete", "delete an integration, its checkpoints and set-aside events", "  siemsync integrations delete 6f1c…",
+		func(ctx context.Context, db store.Backend, id string) error {
+			in, err := db.GetIntegration(ctx, id, false)
+			if err == nil {
+				err = db.DeleteIntegration(ctx, id)
+			}
+			if err != nil {
+				return fmt.Errorf("integration %s: %w", id, err)
+			}
+			a.recordIntegration(ctx, db, audittrail.IntegrationDeleted, in, nil)
+			fmt.Fprintf(a.stdout, "deleted %s\n", id)
+			return nil
+		})
 }
 
-func integrationsTest(ctx context.Context, a *app, args []string) error {
+func newIntegrationsTestCmd(a *app) *cobra.Command {
 	var send, asJSON bool
 	var timeout time.Duration
-	id, db, err := oneID(ctx, a, "test", args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&send, "send-test-event", false, "also send one visible test event")
-		fs.BoolVar(&asJSON, "json", false, "print the steps as JSON")
-		fs.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
-	})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	c := idCmd(a, "test", "Test connection: DNS, connect, TLS, authenticate (and optionally send one event)",
+		"  siemsync integrations test 6f1c… --send-test-event",
+		func(ctx context.Context, db store.Backend, id string) error {
+			return integrationsTest(ctx, a, db, id, send, asJSON, timeout)
+		})
+	c.Flags().BoolVar(&send, "send-test-event", false, "also send one visible test event")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the steps as JSON")
+	c.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
+	return c
+}
+
+func integrationsTest(ctx context.Context, a *app, db store.Backend, id string, send, asJSON bool, timeout time.Duration) error {
 	in, err := db.GetIntegration(ctx, id, true)
 	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)

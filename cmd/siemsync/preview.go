@@ -2,26 +2,31 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
+	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/sync"
 )
+
+func newIntegrationsPreviewCmd(a *app) *cobra.Command {
+	var limit int
+	var f syncFlags
+	c := idCmd(a, "preview", "print the exact bytes the next events would be sent as; nothing is sent",
+		"  siemsync integrations preview 6f1c… --limit 5",
+		func(ctx context.Context, db store.Backend, id string) error {
+			return integrationsPreview(ctx, a, db, id, limit, f)
+		})
+	c.Flags().IntVar(&limit, "limit", 10, fmt.Sprintf("preview the next N events (1-%d)", sync.MaxPreviewEvents))
+	a.addSyncFlags(c.Flags(), &f)
+	return c
+}
 
 // integrationsPreview writes the exact bytes the integration would send
 // next to stdout (HEC lines or syslog frames), and a summary to stderr.
 // Nothing is sent and no checkpoint moves.
-func integrationsPreview(ctx context.Context, a *app, args []string) error {
-	var limit int
-	var f syncFlags
-	id, db, err := oneID(ctx, a, "preview", args, func(fs *flag.FlagSet) {
-		fs.IntVar(&limit, "limit", 10, fmt.Sprintf("preview the next N events (1-%d)", sync.MaxPreviewEvents))
-		a.addSyncFlags(fs, &f)
-	})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+func integrationsPreview(ctx context.Context, a *app, db store.Backend, id string, limit int, f syncFlags) error {
 	in, err := db.GetIntegration(ctx, id, true)
 	if err != nil {
 		return fmt.Errorf("integration %s: %w", id, err)

@@ -9,21 +9,41 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/siemsync/siemsync/internal/hecrecv"
 )
 
 // cmdReceiver runs the HEC-compatible receiver on its own: a development
 // tool to point integrations at, which prints or saves what arrives.
-func cmdReceiver(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("hec-receiver", &a.g, a.env, a.stderr)
-	listen := fs.String("listen", "127.0.0.1:8088", "address to listen on")
-	token := fs.String("token", "", "accepted HEC token (empty: any token)")
-	ack := fs.Bool("ack", false, "require indexer acknowledgement (channel + ackId), like a useACK token")
-	out := fs.String("out", "-", "write every received event as NDJSON to `FILE` (- for stdout)")
-	_, err := a.args(fs, args, 0, "siemsync hec-receiver [--listen ADDR] [--token T] [--out FILE]")
-	if err != nil {
-		return err
+func newReceiverCmd(a *app) *cobra.Command {
+	var f receiverFlags
+	c := &cobra.Command{
+		Use:   "hec-receiver [--listen ADDR] [--token T] [--ack] [--out FILE]",
+		Short: "a local HEC-compatible receiver (development tool)",
+		Long: `Run a Splunk HEC-compatible receiver that prints or saves every event it gets:
+a destination to try integrations against. It listens on loopback, so an
+integration pointing at it needs --allow-private-destinations (or
+SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS=true) on every siemsync command.`,
+		Example: "  siemsync hec-receiver --listen 127.0.0.1:8088 --token 00000000-0000-0000-0000-000000000001 --out received.ndjson",
+		Args:    nArgs(0),
+		RunE:    func(cmd *cobra.Command, _ []string) error { return a.receiver(cmd.Context(), f) },
 	}
+	fs := c.Flags()
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8088", "address to listen on")
+	fs.StringVar(&f.token, "token", "", "accepted HEC token (empty: any token)")
+	fs.BoolVar(&f.ack, "ack", false, "require indexer acknowledgement (channel + ackId), like a useACK token")
+	fs.StringVar(&f.out, "out", "-", "write every received event as NDJSON to `FILE` (- for stdout)")
+	return ignoresGlobals(c, "db", "create", "allow-private-destinations", "host-name")
+}
+
+type receiverFlags struct {
+	listen, token, out string
+	ack                bool
+}
+
+func (a *app) receiver(ctx context.Context, f receiverFlags) error {
+	listen, token, ack, out := &f.listen, &f.token, &f.ack, &f.out
 	opts := hecrecv.Options{Ack: *ack, Logger: a.log}
 	if *token != "" {
 		opts.Tokens = []string{*token}
@@ -39,15 +59,22 @@ func cmdReceiver(ctx context.Context, a *app, args []string) error {
 		srv.Close()
 	}()
 	fmt.Fprintf(a.stderr, "HEC receiver on http://%s/services/collector/event\n", ln.Addr())
-	go writeReceived(ctx, recv, *out)
+	written := make(chan struct{})
+	go func() {
+		writeReceived(ctx, recv, *out)
+		close(written)
+	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-written // closed by ctx: the last events are written before exit
 	return nil
 }
 
 // writeReceived appends every event the receiver got to path (- for
-// stdout), polling once a second, until ctx ends.
+// stdout), polling once a second, until ctx ends; then it writes what came
+// in since the last poll, so a receiver stopped right after a sync has
+// written everything it received.
 func writeReceived(ctx context.Context, recv *hecrecv.Receiver, path string) {
 	w := os.Stdout
 	if path != "-" {
@@ -59,18 +86,22 @@ func writeReceived(ctx context.Context, recv *hecrecv.Receiver, path string) {
 		w = f
 	}
 	done := 0
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	flush := func() {
 		events := recv.Events()
 		for _, e := range events[min(done, len(events)):] {
 			w.Write(append(e.Raw, '\n'))
 		}
 		done = len(events)
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			flush()
+			return
+		case <-t.C:
+			flush()
+		}
 	}
 }

@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/sync"
@@ -24,22 +25,25 @@ func (a *app) newReplays(db store.Backend, s *sync.Syncer, f syncFlags) *sync.Re
 	return sync.NewReplays(s, db, f.workerID, f.leaseTTL)
 }
 
+func newIntegrationsReplayCmd(a *app) *cobra.Command {
+	var since, until string
+	var f syncFlags
+	c := idCmd(a, "replay", "send a window of records again, beside the live checkpoint, with a progress bar",
+		"  siemsync integrations replay 6f1c… --since 2026-11-24T00:00:00Z --until 2026-11-25T00:00:00Z",
+		func(ctx context.Context, db store.Backend, id string) error {
+			return integrationsReplay(ctx, a, db, id, since, until, f)
+		})
+	c.Flags().StringVar(&since, "since", "", "send again what happened from this RFC 3339 time")
+	c.Flags().StringVar(&until, "until", "", "… until this RFC 3339 time (default: now)")
+	a.addSyncFlags(c.Flags(), &f)
+	return c
+}
+
 // integrationsReplay starts a replay and follows it: it runs the replay
 // itself unless a serve process already does, and shows its progress (a
 // bar on a terminal, plain lines otherwise) until it ends. Interrupted, it
 // leaves the replay running: serve (or another replay command) resumes it.
-func integrationsReplay(ctx context.Context, a *app, args []string) error {
-	var since, until string
-	var f syncFlags
-	id, db, err := oneID(ctx, a, "replay", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&since, "since", "", "send again what happened from this RFC 3339 time")
-		fs.StringVar(&until, "until", "", "… until this RFC 3339 time (default: now)")
-		a.addSyncFlags(fs, &f)
-	})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+func integrationsReplay(ctx context.Context, a *app, db store.Backend, id, since, until string, f syncFlags) error {
 	from, to, err := replayFlags(since, until, time.Now())
 	if err != nil {
 		return err

@@ -79,7 +79,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 
 	// Command line: every command that shows, tests or uses the integration.
-	id := strings.TrimSpace(in.ok("", "integrations", "add", "--account", accA, "--create-account", "--name", "splunk", "--kind", "splunk_hec",
+	id := strings.TrimSpace(in.ok("", "--create", "integrations", "add", "--account", accA, "--name", "splunk", "--kind", "splunk_hec",
 		"--url", in.url, "--token", hecToken, "--sources", "audit,jobs",
 		"--ca-file", filepath.Join(in.dir, "ca.pem"),
 		"--client-cert", filepath.Join(in.dir, "client.crt"), "--client-key", filepath.Join(in.dir, "client.key")))

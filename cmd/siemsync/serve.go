@@ -8,6 +8,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/siemsync/siemsync/admin"
 	"github.com/siemsync/siemsync/ingest"
 	"github.com/siemsync/siemsync/internal/metrics"
@@ -39,7 +41,8 @@ func (a *app) addServeFlags(fs interface {
 	fs.StringVar(&f.listen, "listen", a.env.str("SIEMSYNC_LISTEN", "127.0.0.1:8080"), "admin page and API address (env SIEMSYNC_LISTEN)")
 	fs.StringVar(&f.schedule, "schedule", a.env.str("SIEMSYNC_SCHEDULE", sync.DefaultSchedule), "cron spec or @every D (env SIEMSYNC_SCHEDULE)")
 	fs.IntVar(&f.concurrency, "concurrency", a.env.integer("SIEMSYNC_CONCURRENCY", sync.DefaultConcurrency), "cycles run at once (env SIEMSYNC_CONCURRENCY)")
-	fs.StringVar(&f.adminToken, "admin-token", a.env("SIEMSYNC_ADMIN_TOKEN"), "admin API/page token (env SIEMSYNC_ADMIN_TOKEN); generated and printed once if unset")
+	// The default is not shown in help: it would print the token.
+	fs.StringVar(&f.adminToken, "admin-token", "", "admin API/page token (env SIEMSYNC_ADMIN_TOKEN); generated and printed once if unset")
 	fs.DurationVar(&f.retention, "retention", a.env.duration("SIEMSYNC_RETENTION", defaultRetention), "prune records older than this, hourly (env SIEMSYNC_RETENTION; 0 keeps everything)")
 	fs.DurationVar(&f.grace, "shutdown-grace", a.env.duration("SIEMSYNC_SHUTDOWN_GRACE", 30*time.Second), "on SIGTERM, wait this long for in-flight batches (env SIEMSYNC_SHUTDOWN_GRACE)")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", a.env("SIEMSYNC_TRUSTED_PROXIES"), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client, for sign-in throttling (env SIEMSYNC_TRUSTED_PROXIES)")
@@ -48,16 +51,25 @@ func (a *app) addServeFlags(fs interface {
 	a.addSyncFlags(fs, &f.sync)
 }
 
-func cmdServe(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("serve", &a.g, a.env, a.stderr)
+func newServeCmd(a *app) *cobra.Command {
 	var f serveFlags
-	a.addServeFlags(fs, &f)
-	_, db, err := a.open(ctx, fs, args, 0, "siemsync serve [--listen ADDR] [--schedule SPEC] [--concurrency N]")
-	if err != nil {
-		return err
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "scheduler + admin page + REST API until SIGINT/SIGTERM",
+		Example: `  siemsync --db /var/lib/siemsync/siemsync.db serve --listen 127.0.0.1:8080 --schedule '@every 5m'
+  SIEMSYNC_ADMIN_TOKEN="$(cat /run/secrets/admin)" siemsync serve`,
+		Args: nArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := a.openStore(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return a.serve(cmd.Context(), db, f, nil)
+		},
 	}
-	defer db.Close()
-	return a.serve(ctx, db, f, nil)
+	a.addServeFlags(c.Flags(), &f)
+	return c
 }
 
 // serve runs the scheduler, the retention pruner and the admin server until
@@ -66,20 +78,36 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 // server, and return so the caller closes the store. ready, when not nil,
 // receives the admin URL once the server listens.
 func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready func(url string)) error {
+	if f.adminToken == "" {
+		f.adminToken = a.env("SIEMSYNC_ADMIN_TOKEN")
+	}
 	m := metrics.New()
 	notifier := a.newNotifier(db)
 	defer notifier.Wait() // alerts in flight at shutdown (each bounded by its timeout)
 	syncer := a.newSyncer(db, f.sync, m, notifier)
+	// Everything that can fail on the operator's input (the schedule, the
+	// trusted proxies, the listen address) is checked before the admin
+	// token is generated: a generated token is shown once, so it must not
+	// be lost to a failed start.
+	sched, err := sync.NewScheduler(syncer, f.schedule, f.concurrency, a.log.With().Str("component", "scheduler").Logger())
+	if err != nil {
+		return usagef("--schedule: %v", err)
+	}
+	proxies, err := admin.ParseTrustedProxies(f.trustedProxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v: give CIDR prefixes such as 10.0.0.0/8,192.0.2.10", err)
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", f.listen, err)
+	}
+	defer ln.Close() // for the early returns; Serve closes it otherwise
 	hash, generated, err := admin.EnsureToken(ctx, db, f.adminToken)
 	if err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
 	if generated != "" {
 		fmt.Fprintf(a.stdout, "admin token (shown once; only its hash is stored): %s\n", generated)
-	}
-	proxies, err := admin.ParseTrustedProxies(f.trustedProxies)
-	if err != nil {
-		return usagef("--trusted-proxies: %v: give CIDR prefixes such as 10.0.0.0/8,192.0.2.10", err)
 	}
 	sc := sinkConfig{requestTimeout: f.sync.requestTimeout, maxEventBytes: f.sync.maxEventBytes, metrics: m}
 	replays := a.newReplays(db, syncer, f.sync)
@@ -91,14 +119,6 @@ func (a *app) serve(ctx context.Context, db store.Backend, f serveFlags, ready f
 	})
 	if err != nil {
 		return fmt.Errorf("admin server: %w", err)
-	}
-	sched, err := sync.NewScheduler(syncer, f.schedule, f.concurrency, a.log.With().Str("component", "scheduler").Logger())
-	if err != nil {
-		return usagef("--schedule: %v", err)
-	}
-	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", f.listen, err)
 	}
 	srv := admin.NewHTTPServer(handler, admin.DefaultLimits)
 	srvErr := make(chan error, 1)

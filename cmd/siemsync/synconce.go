@@ -7,29 +7,44 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/sync"
 )
 
-func cmdSync(ctx context.Context, a *app, args []string) error {
-	fs := newFlagSet("sync", &a.g, a.env, a.stderr)
-	var once, asJSON bool
-	var id string
-	var f syncFlags
-	var concurrency int
-	fs.BoolVar(&once, "once", false, "run one cycle of every enabled integration and exit (the only mode; use serve for the schedule)")
-	fs.StringVar(&id, "integration", "", "run only this integration `ID`")
-	fs.IntVar(&concurrency, "concurrency", a.env.integer("SIEMSYNC_CONCURRENCY", 32), "cycles run at once (env SIEMSYNC_CONCURRENCY)")
-	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
-	a.addSyncFlags(fs, &f)
-	_, err := a.args(fs, args, 0, "siemsync sync --once [--integration ID]")
-	if err != nil {
-		return err
+type syncOnceFlags struct {
+	once, asJSON bool
+	id           string
+	concurrency  int
+	sync         syncFlags
+}
+
+func newSyncCmd(a *app) *cobra.Command {
+	var f syncOnceFlags
+	c := &cobra.Command{
+		Use:   "sync --once [--integration ID]",
+		Short: "one cycle for every enabled integration (or one), then exit",
+		Example: `  siemsync sync --once                       # every enabled integration
+  siemsync sync --once --integration 6f1c… --json`,
+		Args: nArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.syncOnce(cmd.Context(), f) },
 	}
+	fs := c.Flags()
+	fs.BoolVar(&f.once, "once", false, "run one cycle of every enabled integration and exit (the only mode; use serve for the schedule)")
+	fs.StringVar(&f.id, "integration", "", "run only this integration `ID`")
+	fs.IntVar(&f.concurrency, "concurrency", a.env.integer("SIEMSYNC_CONCURRENCY", 32), "cycles run at once (env SIEMSYNC_CONCURRENCY)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the summary as JSON")
+	a.addSyncFlags(fs, &f.sync)
+	return c
+}
+
+func (a *app) syncOnce(ctx context.Context, f syncOnceFlags) error {
+	once, asJSON, id, concurrency := f.once, f.asJSON, f.id, f.concurrency
 	if !once {
 		return usagef("sync runs one cycle and exits: pass --once (use 'siemsync serve' to sync on a schedule)")
 	}
-	db, err := a.openStore(ctx)
+	db, err := a.openStore(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -46,7 +61,7 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 		ids = []string{id}
 	}
 	notifier := a.newNotifier(db)
-	s := a.newSyncer(db, f, nil, notifier)
+	s := a.newSyncer(db, f.sync, nil, notifier)
 	results, err := s.RunAll(ctx, ids, concurrency)
 	notifier.Wait() // an alert this run triggered is sent before the process exits
 	if err != nil && len(results) == 0 {

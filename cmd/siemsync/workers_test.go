@@ -49,7 +49,7 @@ func TestWorkersShareOnePostgres(t *testing.T) {
 			recv.SetFault(hecrecv.Fault{Delay: 20 * time.Millisecond})
 			srv := httptest.NewServer(recv)
 			t.Cleanup(srv.Close)
-			id := strings.TrimSpace(in.ok("", "integrations", "add", "--account", acct(a), "--name", fmt.Sprintf("splunk-%d", i),
+			id := strings.TrimSpace(in.ok("", "integrations", "add", "--account", acct(a), "--create-account", "--name", fmt.Sprintf("splunk-%d", i),
 				"--kind", "splunk_hec", "--url", srv.URL, "--token", hecToken, "--sources", "audit",
 				"--backfill-since", "2000-01-01T00:00:00Z", "--max-batch-events", strconv.Itoa(batch), "--max-in-flight", "1"))
 			integs = append(integs, integ{id: id, acct: a, recv: recv})

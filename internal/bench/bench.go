@@ -101,6 +101,10 @@ type Config struct {
 	ProfilePhase string
 	MemProfile   string
 
+	// Transports is the HEC transport cache the syncer uses, as serve's
+	// does (nil: a cache of the bench's own).
+	Transports *hec.Transports
+
 	Hostname string
 	Logger   zerolog.Logger
 	// Progress receives the progress display (nil: none); a terminal
@@ -180,6 +184,10 @@ func (r *runner) open(ctx context.Context) (store.Backend, error) {
 // returns an error (with the partial result) when anything failed,
 // including the final count check.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Transports == nil {
+		cfg.Transports = hec.NewTransports(hec.TransportOptions{})
+		defer cfg.Transports.Close()
+	}
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
@@ -462,7 +470,7 @@ func (r *runner) syncer() *ssync.Syncer {
 	met := metrics.New()
 	opts := hec.Options{
 		AllowPrivate: allow, Hostname: r.cfg.Hostname, Metrics: met, Logger: r.cfg.Logger,
-		OnPost: r.m.onPost,
+		OnPost: r.m.onPost, Transports: r.cfg.Transports,
 	}
 	return ssync.New(ssync.Config{
 		Store: r.db,

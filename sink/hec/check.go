@@ -39,6 +39,9 @@ const (
 // accepted.
 func Check(ctx context.Context, in *siemsync.Integration, opts Options, sendTestEvent bool) []siemsync.Step {
 	c := &checker{in: in, opts: opts}
+	// Test connection proves that a new connection can be made now (DNS,
+	// TCP, the certificate as it is today): never one kept from a cycle.
+	c.opts.Transports = nil
 	if c.opts.RequestTimeout <= 0 || c.opts.RequestTimeout > checkRequestTimeout {
 		c.opts.RequestTimeout = checkRequestTimeout
 	}

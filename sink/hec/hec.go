@@ -31,7 +31,6 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/metrics"
-	"github.com/siemsync/siemsync/internal/netguard"
 	"github.com/siemsync/siemsync/internal/tlsconf"
 	"github.com/siemsync/siemsync/sink"
 )
@@ -84,6 +83,11 @@ type Options struct {
 	// metadata.product: the deployment's CEF vendor, product and version
 	// (default "siemsync", "siemsync" and siemsync's version).
 	Vendor, Product, Version string
+	// Transports, when set, is the process's cache of transports: the
+	// sink takes its destination's from it, and its connections outlive
+	// the sink (see Transports). Nil: the sink has a transport of its own,
+	// closed with it.
+	Transports *Transports
 	// OnPost, when set, is called after every event POST (not ack
 	// queries) with what went on the wire; the benchmark measures request
 	// latency and compressed bytes with it. It must be quick and safe for
@@ -120,7 +124,7 @@ type Sink struct {
 	productName string
 
 	client    *http.Client
-	transport *http.Transport // nil when Options.Client was given
+	transport *http.Transport // the sink's own; nil with Options.Client or Options.Transports
 	tlsCfg    *tls.Config     // nil for http:// or with Options.Client
 	private   bool            // Options.AllowPrivate
 	metrics   *metrics.Metrics
@@ -212,29 +216,39 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 		return s, nil
 	}
 	u, _ := url.Parse(eventURL)
-	tlsCfg, err := tlsconf.Client(in, u.Hostname())
-	if err != nil {
-		return nil, &sink.Error{Class: sink.Config, Code: -1, Msg: err.Error()}
-	}
-	if u.Scheme == "https" {
-		s.tlsCfg = tlsCfg
-	}
+	https := u.Scheme == "https"
 	s.private = opts.AllowPrivate
-	s.transport = &http.Transport{
-		// No proxy: a proxy would connect on our behalf, out of reach of
-		// the netguard check on the destination address.
-		Proxy:                 nil,
-		DialContext:           netguard.Dialer(opts.AllowPrivate, DefaultConnectTimeout).DialContext,
-		TLSClientConfig:       tlsCfg,
-		TLSHandshakeTimeout:   DefaultConnectTimeout,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
+	tlsCfg := func() (*tls.Config, error) {
+		cfg, err := tlsconf.Client(in, u.Hostname())
+		if err != nil {
+			return nil, &sink.Error{Class: sink.Config, Code: -1, Msg: err.Error()}
+		}
+		return cfg, nil
 	}
-	s.client = &http.Client{Transport: s.transport, Jar: jar, CheckRedirect: noRedirect}
+	var tr *http.Transport
+	if opts.Transports != nil {
+		key := keyFor(u.Scheme+"://"+u.Host, https, in, opts.AllowPrivate)
+		if tr, err = opts.Transports.get(key, tlsCfg); err != nil {
+			return nil, err
+		}
+	} else {
+		cfg, err := tlsCfg()
+		if err != nil {
+			return nil, err
+		}
+		tr = newTransport(opts.AllowPrivate, cfg, ownTransport)
+		s.transport = tr
+	}
+	if https {
+		s.tlsCfg = tr.TLSClientConfig
+	}
+	s.client = &http.Client{Transport: tr, Jar: jar, CheckRedirect: noRedirect}
 	return s, nil
 }
+
+// ownTransport bounds the transport of a sink without Options.Transports:
+// it lives for one cycle.
+var ownTransport = TransportOptions{IdleConnTimeout: 90 * time.Second, MaxIdlePerDestination: 4}
 
 // noRedirect stops the client from following redirects: a 301/302 would
 // turn the POST into a GET, and following one would send the token to
@@ -307,12 +321,13 @@ func (s *Sink) Channel() string { return s.channel }
 // EventURL is the URL batches are posted to.
 func (s *Sink) EventURL() string { return s.eventURL }
 
-// Close closes idle connections.
+// Close closes the idle connections of the sink's own transport. The
+// connections of a shared transport (Options.Transports) stay open for the
+// next cycle, and those of a caller's client (Options.Client) are the
+// caller's.
 func (s *Sink) Close() error {
 	if s.transport != nil {
 		s.transport.CloseIdleConnections()
-	} else {
-		s.client.CloseIdleConnections()
 	}
 	return nil
 }

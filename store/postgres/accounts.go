@@ -36,6 +36,16 @@ func (db *DB) GetAccount(ctx context.Context, id string) (siemsync.Account, erro
 // value.
 func (db *DB) UpdateAccount(ctx context.Context, id string, name, host *string) error {
 	id = siemsync.CanonicalID(id)
+	for _, f := range []struct {
+		field string
+		v     *string
+	}{{"name", name}, {"host", host}} {
+		if f.v != nil {
+			if err := siemsync.CheckText(f.field, *f.v); err != nil {
+				return err
+			}
+		}
+	}
 	tag, err := db.pool.Exec(ctx, `UPDATE accounts SET name = coalesce($1, name), host = coalesce($2, host) WHERE id = $3`,
 		name, host, id)
 	if err != nil {
@@ -72,6 +82,7 @@ func scanAccount(r pgx.Row) (siemsync.Account, error) {
 
 // ensureAccount creates the account on first sight and returns its num.
 func ensureAccount(ctx context.Context, tx pgx.Tx, id string, now int64) (int32, error) {
+	id = siemsync.CanonicalID(id)
 	// Two statements: an INSERT that waited for a concurrent insert of
 	// the same account sees nothing in its own snapshot; the SELECT after
 	// it takes a new one.

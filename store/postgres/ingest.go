@@ -56,9 +56,10 @@ const sqlUpsertJob = `INSERT INTO jobs AS j (seq, job, account_num, connector, s
 		progress = excluded.progress, status = excluded.status, type = excluded.type, user_name = excluded.user_name,
 		active = excluded.active, changed_at = excluded.changed_at,
 		ended_at = CASE WHEN excluded.active THEN NULL ELSE coalesce(j.ended_at, excluded.changed_at) END
-	WHERE j.account_num = excluded.account_num AND (j.account_num, j.connector, j.scheduled, j.planned_start, j.start_time, j.paused, j.end_time,
+	WHERE j.account_num = excluded.account_num
+		AND (j.connector, j.scheduled, j.planned_start, j.start_time, j.paused, j.end_time,
 			j.description, j.progress, j.status, j.type, j.user_name)
-		IS DISTINCT FROM (excluded.account_num, excluded.connector, excluded.scheduled, excluded.planned_start,
+		IS DISTINCT FROM (excluded.connector, excluded.scheduled, excluded.planned_start,
 			excluded.start_time, excluded.paused, excluded.end_time, excluded.description, excluded.progress,
 			excluded.status, excluded.type, excluded.user_name)
 	RETURNING seq`
@@ -367,14 +368,14 @@ func (in *Ingest) Job(j *siemsync.Job) (bool, error) {
 		nullMS(j.Scheduled), nullMS(j.PlannedStart), nullMS(j.StartTime), nullMS(j.Paused), nullMS(j.EndTime),
 		j.Description, progress, j.Status, j.Type, j.User, j.Active(), in.now).Scan(&seq)
 	if err == pgx.ErrNoRows {
-		// Unchanged, or another account's job: the upsert locked the row,
-		// so its owner cannot change before this transaction ends.
+		// Unchanged, or another account's job, which the WHERE keeps
+		// as it is: a job belongs to its account for ever.
 		var owner int32
 		if err := in.tx.QueryRow(in.ctx, `SELECT account_num FROM jobs WHERE job = $1`, j.Job).Scan(&owner); err != nil {
 			return false, fail("read owner of job "+j.Job, err)
 		}
 		if owner != n {
-			return false, siemsync.Invalid("job", "%s belongs to another account: a job id is its account's for ever; give this job a new id", j.Job)
+			return false, store.JobOfAnotherAccount(j.Job)
 		}
 		return false, nil
 	}

@@ -123,6 +123,23 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 	})
 }
 
+// integrationAccount returns the num of a new integration's account,
+// creating an unknown account only when the caller asked for it.
+func integrationAccount(ctx context.Context, tx pgx.Tx, in *siemsync.Integration, now int64) (int32, error) {
+	if in.CreateAccount {
+		return ensureAccount(ctx, tx, in.Account, now)
+	}
+	var num int32
+	err := tx.QueryRow(ctx, `SELECT num FROM accounts WHERE id = $1`, in.Account).Scan(&num)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, store.UnknownAccount(in.Account)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read account %s: %w", in.Account, err)
+	}
+	return num, nil
+}
+
 // UpdateIntegration replaces the configuration of an integration (as
 // store/sqlite does).
 func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) error {
@@ -134,15 +151,29 @@ func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) e
 		return fmt.Errorf("update integration %s: %w", in.ID, err)
 	}
 	args := append(configArgs(in, token, key, notify), ms(now), in.ID)
-	tag, err := db.pool.Exec(ctx, sqlUpdateIntegration, args...)
-	if pgCode(err) == uniqueViolation {
-		return errNameTaken()
-	}
-	if err == nil && tag.RowsAffected() == 0 {
-		err = siemsync.ErrNotFound
-	}
+	err = db.inTx(ctx, "update integration "+in.ID, func(tx pgx.Tx) error {
+		if token == nil {
+			var oldURL string
+			var hasToken bool
+			err := tx.QueryRow(ctx, `SELECT url, token_enc IS NOT NULL FROM integrations WHERE id = $1 FOR UPDATE`, in.ID).Scan(&oldURL, &hasToken)
+			if err != nil {
+				return err
+			}
+			if err := store.TokenStaysWithHost(oldURL, in.URL, hasToken); err != nil {
+				return err
+			}
+		}
+		tag, err := tx.Exec(ctx, sqlUpdateIntegration, args...)
+		if pgCode(err) == uniqueViolation {
+			return errNameTaken()
+		}
+		if err == nil && tag.RowsAffected() == 0 {
+			err = siemsync.ErrNotFound
+		}
+		return err
+	})
 	if err != nil {
-		return fail("update integration "+in.ID, err)
+		return err
 	}
 	in.UpdatedAt = now
 	return nil
@@ -335,21 +366,4 @@ func (db *DB) warnings(ctx context.Context, id string) (map[string][]string, err
 		return nil, fmt.Errorf("read retention misses: %w", err)
 	}
 	return out, nil
-}
-
-// integrationAccount returns the num of a new integration's account. An
-// unknown account is created only when the caller asked for it.
-func integrationAccount(ctx context.Context, tx pgx.Tx, in *siemsync.Integration, now int64) (int32, error) {
-	if in.CreateAccount {
-		return ensureAccount(ctx, tx, in.Account, now)
-	}
-	var num int32
-	err := tx.QueryRow(ctx, `SELECT num FROM accounts WHERE id = $1`, in.Account).Scan(&num)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, siemsync.Invalid("account", "%s is not a known account: siemsync knows an account once ingest has stored one of its records. Check the UUID, or ask to create the account (API \"create_account\": true, CLI --create-account)", in.Account)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read account %s: %w", in.Account, err)
-	}
-	return num, nil
 }

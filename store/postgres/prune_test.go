@@ -29,8 +29,8 @@ func TestPruneDropsDayPartitions(t *testing.T) {
 				Time: day.AddDate(0, 0, d).Add(time.Duration(h) * time.Hour), Event: "e"})
 		}
 	}
-	in := &siemsync.Integration{Account: acct, CreateAccount: true, Name: "n", Kind: siemsync.KindHEC, Enabled: true,
-		Sources: []string{siemsync.SourceAudit}, URL: "https://hec.example.com"}
+	in := &siemsync.Integration{Account: acct, Name: "n", Kind: siemsync.KindHEC, Enabled: true,
+		Sources: []string{siemsync.SourceAudit}, URL: "https://hec.example.com", CreateAccount: true}
 	if err := db.CreateIntegration(ctx, in); err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	var err error
 	// _txlock=immediate: a write transaction takes the write lock at BEGIN,
 	// so it cannot fail half way because another process wrote meanwhile.
-	db.w, err = sql.Open("sqlite", dsn(path,
+	db.w = openDB(dsn(path,
 		"_pragma=busy_timeout(10000)", "_pragma=journal_mode(wal)",
 		"_pragma=foreign_keys(1)", "_pragma=synchronous(normal)", "_txlock=immediate",
 		// A large page cache keeps a big ingest transaction from spilling
@@ -92,9 +92,6 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		// The WAL is checkpointed in the background (checkpointWAL); the
 		// writer does it itself only past walSafetyFrames.
 		fmt.Sprintf("_pragma=wal_autocheckpoint(%d)", walSafetyFrames)))
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
 	db.w.SetMaxOpenConns(1)
 	db.w.SetConnMaxIdleTime(0)
 	if err := db.w.PingContext(ctx); err != nil {
@@ -110,12 +107,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, db.fail("migrate database "+path, err)
 	}
 
-	db.r, err = sql.Open("sqlite", dsn(path,
+	db.r = openDB(dsn(path,
 		"_pragma=busy_timeout(10000)", "_pragma=foreign_keys(1)", "_query_only=1"))
-	if err != nil {
-		db.w.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
 	db.r.SetMaxOpenConns(DefaultReaders)
 	db.r.SetMaxIdleConns(DefaultReaders)
 	if err := db.r.PingContext(ctx); err != nil {

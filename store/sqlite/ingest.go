@@ -371,7 +371,7 @@ func (in *Ingest) Job(j *siemsync.Job) (changed bool, err error) {
 		j.Description, progress, j.Status, j.Type, j.User, j.Active(), in.now)
 	if err != nil {
 		if isJobOwnerAbort(err) {
-			return false, siemsync.Invalid("job", "%s belongs to another account: a job id is its account's for ever; give this job a new id", j.Job)
+			return false, store.JobOfAnotherAccount(j.Job)
 		}
 		return false, in.db.fail("upsert job "+j.Job, err)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/siemsync/siemsync/store"
-	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
@@ -106,7 +105,7 @@ func integrationAccount(ctx context.Context, tx *sql.Tx, in *siemsync.Integratio
 	var num int64
 	err := tx.QueryRowContext(ctx, `SELECT num FROM accounts WHERE id = ?`, in.Account).Scan(&num)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, siemsync.Invalid("account", "%s is not a known account: siemsync knows an account once ingest has stored one of its records. Check the UUID, or ask to create the account (API \"create_account\": true, CLI --create-account)", in.Account)
+		return 0, store.UnknownAccount(in.Account)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read account %s: %w", in.Account, err)
@@ -163,20 +162,7 @@ func tokenStaysWithHost(ctx context.Context, tx *sql.Tx, in *siemsync.Integratio
 	if err != nil {
 		return fmt.Errorf("read the stored URL: %w", err)
 	}
-	oldHost, newHost := urlHost(oldURL), urlHost(in.URL)
-	if hasToken && oldHost != "" && oldHost != newHost {
-		return siemsync.Invalid("token", "enter the token again: the URL's host changes from %s to %s, and the stored token is only sent to the host it was entered for", oldHost, newHost)
-	}
-	return nil
-}
-
-// urlHost is the lower-case host name of a URL, "" when it has none.
-func urlHost(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	return store.TokenStaysWithHost(oldURL, in.URL, hasToken)
 }
 
 // SetEnabled turns an integration on or off. A disabled integration keeps
