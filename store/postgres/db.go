@@ -9,7 +9,8 @@
 //     held from the first sequence number it draws to its commit, so that a
 //     cycle that read past seq N never misses a record committed later with
 //     a seq <= N (SPEC 6.3);
-//   - bulk audit ingest goes through COPY into a temporary table;
+//   - audit ingest checks ids under the account locks and COPYs the fresh
+//     records into audit_ids and audit, a block of sequence numbers at a time;
 //   - audit records are partitioned by day of occurrence and retention drops
 //     whole partitions.
 package postgres

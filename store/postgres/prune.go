@@ -167,7 +167,7 @@ func recordMisses(ctx context.Context, tx pgx.Tx, source, doomed string, cut int
 // forgetIDs deletes the idempotency keys of the doomed audit records.
 func forgetIDs(ctx context.Context, tx pgx.Tx, doomed string, cut int64) error {
 	_, err := tx.Exec(ctx, `DELETE FROM audit_ids d USING (`+doomed+`) c
-		WHERE d.account_num = c.account_num AND d.id = c.id`, cut)
+		WHERE d.account_num = c.account_num AND d.id = c.id COLLATE "C"`, cut)
 	if err != nil {
 		return fmt.Errorf("forget audit ids: %w", err)
 	}
