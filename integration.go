@@ -135,6 +135,17 @@ type Integration struct {
 	normErr error
 }
 
+// Lag is how far delivery is behind at now: the time since the last
+// successful cycle, or since creation when none succeeded yet. The
+// status, the lag metric and the alerts all measure it this way.
+func (in *Integration) Lag(now time.Time) time.Duration {
+	since := in.CreatedAt
+	if in.Status.LastComplete != nil {
+		since = *in.Status.LastComplete
+	}
+	return max(0, now.Sub(since))
+}
+
 // HasSource reports whether the integration sends the given data source.
 func (in *Integration) HasSource(s string) bool {
 	for _, x := range in.Sources {

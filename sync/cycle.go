@@ -81,11 +81,7 @@ func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Leas
 	if m := s.cfg.Metrics; m != nil {
 		lag := 0.0
 		if res.Err != nil {
-			since := in.CreatedAt
-			if in.Status.LastComplete != nil {
-				since = *in.Status.LastComplete
-			}
-			lag = s.cfg.Now().Sub(since).Seconds()
+			lag = in.Lag(s.cfg.Now()).Seconds()
 		}
 		m.Lag.WithLabelValues(in.ID).Set(lag)
 	}

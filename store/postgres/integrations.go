@@ -281,11 +281,7 @@ func (r *integrationRow) integration(now time.Time) *siemsync.Integration {
 	in.BackfillSince = timePtr(r.since)
 	in.CreatedAt, in.UpdatedAt = fromMS(r.created), fromMS(r.updated)
 	in.Status.LastComplete, in.Status.LastError = timePtr(r.lastComplete), timePtr(r.lastError)
-	since := in.CreatedAt
-	if in.Status.LastComplete != nil {
-		since = *in.Status.LastComplete
-	}
-	in.Status.LagSeconds = max(0, now.Sub(since).Seconds())
+	in.Status.LagSeconds = in.Lag(now).Seconds()
 	in.AuditEvents, in.JobStatuses, in.JobTypes = store.ReadList(r.auditEvents), store.ReadList(r.jobStatuses), store.ReadList(r.jobTypes)
 	return &in
 }
