@@ -26,17 +26,7 @@ func (r *retryState) ready(ctx context.Context, now func() time.Time) error {
 	r.mu.Lock()
 	d := r.pause.Sub(now())
 	r.mu.Unlock()
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("wait to retry: %w", context.Cause(ctx))
-	}
+	return sleep(ctx, d)
 }
 
 // reset starts the backoff over after a success; the budget's deadline
@@ -65,6 +55,14 @@ func (r *retryState) wait(ctx context.Context, cfg Config, err error, se *sink.E
 	r.mu.Unlock()
 	if now.Add(d).After(deadline) {
 		return fmt.Errorf("the destination did not accept the batch within the %s retry budget (last answer: %w); the next cycle resends everything not yet accepted", cfg.RetryBudget, err)
+	}
+	return sleep(ctx, d)
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
