@@ -47,9 +47,9 @@ func TestServeAndCronSyncOnce(t *testing.T) {
 					Skipped bool   `json:"skipped"`
 					Error   string `json:"error"`
 				}
-				_ = json.Unmarshal([]byte(stdout), &rows)
+				jerr := json.Unmarshal([]byte(stdout), &rows)
 				mu.Lock()
-				if code != 0 {
+				if code != 0 || jerr != nil {
 					exitCodes = append(exitCodes, fmt.Sprintf("worker %d run %d: exit %d %s %s", w, i, code, stdout, stderr))
 				}
 				for _, r := range rows {
