@@ -50,7 +50,9 @@ func newBenchCmd(a *app) *cobra.Command {
 	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile (live objects, half way through the sync phase) to `FILE`")
 	fs.BoolVar(&asJSON, "json", false, "print the results as one JSON object")
 	fs.BoolVar(&quiet, "quiet", false, "no progress display")
-	return noStore(cmd)
+	// --db stays visible: a postgres:// URL there is the database to
+	// measure; anything else means the temporary SQLite store.
+	return ignoresGlobals(cmd, "create")
 }
 
 // bench measures the pipeline: see internal/bench.
@@ -69,6 +71,9 @@ func (a *app) bench(ctx context.Context, c bench.Config, set map[string]bool, as
 	}
 	if c.HECURL != "" && c.HECLatency > 0 {
 		return usagef("--hec-latency simulates latency on the built-in receiver; a real HEC has its own")
+	}
+	if set["db"] && !postgres.IsURL(a.g.db) {
+		return usagef("bench measures a temporary SQLite store, or the PostgreSQL database of --db postgres://…; %q is not a PostgreSQL URL", a.g.db)
 	}
 	if postgres.IsURL(a.g.db) {
 		c.Open = func(ctx context.Context, ci store.Cipher) (store.Backend, error) { return openStore(ctx, a.g.db, ci) }

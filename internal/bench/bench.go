@@ -215,6 +215,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	r.dbPath = filepath.Join(dir, "bench.db")
+	r.res.Store = "SQLite"
+	if cfg.Open != nil {
+		r.res.Store = "PostgreSQL"
+	}
 	if r.db, err = r.open(ctx); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func WriteTable(w io.Writer, r *Result) error {
 	fmt.Fprintln(tw)
 
 	in := r.Ingest
-	fmt.Fprintf(tw, "INGEST (NDJSON → SQLite)\n")
+	fmt.Fprintf(tw, "INGEST (NDJSON → %s)\n", r.Store)
 	row(tw, "records", "%s in %s", group(in.Records), plural(in.Transactions, "transaction"))
 	row(tw, "time", "%s", secs(in.Seconds))
 	row(tw, "rate", "%s records/s  (%.1f MB/s of NDJSON, avg %d B/record)", group(int64(in.RecordsPerSec)), in.NDJSONMBps, div(in.NDJSONBytes, in.Records))

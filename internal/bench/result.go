@@ -14,6 +14,7 @@ type Result struct {
 	Mode        string  `json:"mode"` // drain or integrations
 	Machine     Machine `json:"machine"`
 	Destination string  `json:"destination"` // "built-in receiver" or the HEC URL
+	Store       string  `json:"store"`       // "SQLite" or "PostgreSQL"
 
 	Records        int64   `json:"records"`
 	Integrations   int     `json:"integrations"`
