@@ -38,9 +38,12 @@ const seqBlock = 4096
 const sqlProbeIDs = `SELECT s.i::int FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS s (account_num, id, i)
 	WHERE EXISTS (SELECT 1 FROM audit_ids d WHERE d.account_num = s.account_num AND d.id = s.id COLLATE "C")`
 
-// auditCopyColumns are the columns flush COPYs into audit.
-var auditCopyColumns = []string{"seq", "account_num", "id", "time_ms", "connector", "acl", "method", "user_name", "ip",
-	"metadata", "event", "ingested_at"}
+// The COPYs of flush, in the binary format (copybin.go).
+const (
+	sqlCopyIDs   = `COPY audit_ids (account_num, id) FROM STDIN (FORMAT binary)`
+	sqlCopyAudit = `COPY audit (seq, account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at)
+		FROM STDIN (FORMAT binary)`
+)
 
 // sqlUpsertJob upserts a job; an upsert identical to the stored job
 // changes nothing and returns no row. The nextval it draws then is lost,
@@ -269,12 +272,34 @@ func (in *Ingest) flush() (int64, error) {
 	if err := in.tx.QueryRow(in.ctx, `SELECT nextval('audit_seq')`).Scan(&base); err != nil {
 		return 0, fail("draw audit sequence numbers", err)
 	}
-	src := &pendingSource{recs: in.pending, i: -1}
-	if _, err := in.tx.CopyFrom(in.ctx, pgx.Identifier{"audit_ids"}, []string{"account_num", "id"}, src); err != nil {
+	recs, now := in.pending, in.now
+	ids := newCopyReader(len(recs), func(b []byte, i int) []byte {
+		b = copyFields(b, 2)
+		b = copyInt4(b, recs[i].num)
+		return copyText(b, recs[i].a.ID)
+	})
+	if _, err := in.tx.Conn().PgConn().CopyFrom(in.ctx, ids, sqlCopyIDs); err != nil {
 		return 0, fail(fmt.Sprintf("store audit ids %s…%s", first, last), err)
 	}
-	src = &pendingSource{recs: in.pending, i: -1, base: base, now: in.now, full: true}
-	if _, err := in.tx.CopyFrom(in.ctx, pgx.Identifier{"audit"}, auditCopyColumns, src); err != nil {
+	rows := newCopyReader(len(recs), func(b []byte, i int) []byte {
+		a := &recs[i].a
+		b = copyFields(b, 12)
+		b = copyInt8(b, base+int64(i))
+		b = copyInt4(b, recs[i].num)
+		b = copyText(b, a.ID)
+		b = copyInt8(b, ms(a.Time))
+		for _, f := range [...]string{a.Connector, a.ACL, a.Method, a.User, a.IP} {
+			b = copyText(b, f)
+		}
+		if a.Metadata == nil {
+			b = copyNull(b)
+		} else {
+			b = copyText(b, []byte(a.Metadata))
+		}
+		b = copyText(b, a.Event)
+		return copyInt8(b, now)
+	})
+	if _, err := in.tx.Conn().PgConn().CopyFrom(in.ctx, rows, sqlCopyAudit); err != nil {
 		return 0, fail(fmt.Sprintf("store audit records %s…%s", first, last), err)
 	}
 	seq := base + int64(len(in.pending)) - 1
@@ -287,44 +312,6 @@ func (in *Ingest) flush() (int64, error) {
 	in.pending = in.pending[:0]
 	return seq, nil
 }
-
-// pendingSource feeds pending records to CopyFrom: their ids (audit_ids) or
-// whole rows (full). Values points into the record and the source, so a
-// row costs no allocation; pgx encodes a row before asking for the next.
-type pendingSource struct {
-	recs      []pendingAudit
-	i         int
-	base, now int64
-	full      bool
-	seq, t    int64
-	num       int32
-	meta      []byte
-	vals      [12]any
-}
-
-func (s *pendingSource) Next() bool {
-	s.i++
-	return s.i < len(s.recs)
-}
-
-func (s *pendingSource) Values() ([]any, error) {
-	p := &s.recs[s.i]
-	a := &p.a
-	s.num = p.num
-	if !s.full {
-		s.vals[0], s.vals[1] = &s.num, &a.ID
-		return s.vals[:2], nil
-	}
-	s.seq, s.t = s.base+int64(s.i), ms(a.Time)
-	s.meta = a.Metadata
-	s.vals = [12]any{&s.seq, &s.num, &a.ID, &s.t, &a.Connector, &a.ACL, &a.Method, &a.User, &a.IP, &s.meta, &a.Event, &s.now}
-	if a.Metadata == nil {
-		s.vals[9] = nil // NULL
-	}
-	return s.vals[:], nil
-}
-
-func (s *pendingSource) Err() error { return nil }
 
 // see locks the partitions this transaction has not inserted into yet. A
 // partition another connection attached after this transaction locked the
