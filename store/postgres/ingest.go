@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,7 +24,7 @@ const seqBlock = 4096
 
 // Audit ingest goes in two steps. AuditBatch takes the advisory locks of
 // the batch's accounts, asks which of its ids their accounts already have
-// (sqlProbeIDs) and keeps the rest, in input order, as pending; it knows
+// (sqlProbeIDs, by their idHash: pack.go) and keeps the rest, in input order, as pending; it knows
 // then exactly how many it stores. flush then draws one block of sequence
 // numbers (a record's seq is the block's start plus its place among the
 // pending records, so seqs follow input order) and COPYs the pending
@@ -33,16 +34,16 @@ const seqBlock = 4096
 // record, half of the ingest's CPU in the garbage collector), and inserts
 // a page of rows at a time. Nothing can race the probe: this transaction
 // holds the advisory lock of every account it probed, and audit_ids'
-// primary key backs that up. audit_ids.id is in the "C" collation
-// (migration 0003): comparisons must name it to use the index.
-const sqlProbeIDs = `SELECT s.i::int FROM unnest($1::int[], $2::text[]) WITH ORDINALITY AS s (account_num, id, i)
-	WHERE EXISTS (SELECT 1 FROM audit_ids d WHERE d.account_num = s.account_num AND d.id = s.id COLLATE "C")`
+// primary key backs that up. Both the probe and the COPY into audit_ids go
+// in key order: neighbouring keys share index pages still in the CPU's
+// caches (a third less PostgreSQL time for audit_ids than in input order).
+const sqlProbeIDs = `SELECT s.i::int FROM unnest($1::int[], $2::uuid[]) WITH ORDINALITY AS s (account_num, id_hash, i)
+	WHERE EXISTS (SELECT 1 FROM audit_ids d WHERE d.account_num = s.account_num AND d.id_hash = s.id_hash)`
 
 // The COPYs of flush, in the binary format (copybin.go).
 const (
-	sqlCopyIDs   = `COPY audit_ids (account_num, id) FROM STDIN (FORMAT binary)`
-	sqlCopyAudit = `COPY audit (seq, account_num, id, time_ms, connector, acl, method, user_name, ip, metadata, event, ingested_at)
-		FROM STDIN (FORMAT binary)`
+	sqlCopyIDs   = `COPY audit_ids (account_num, id_hash) FROM STDIN (FORMAT binary)`
+	sqlCopyAudit = `COPY audit (seq, time_ms, ingested_at, account_num, id_hash, rec) FROM STDIN (FORMAT binary)`
 )
 
 // sqlUpsertJob upserts a job; an upsert identical to the stored job
@@ -87,20 +88,24 @@ type Ingest struct {
 	seen     map[idKey]struct{} // keys of the pending records
 	// Reused probe arguments and candidates.
 	probeNums []int32
-	probeIDs  []string
+	probeIDs  []idHash
 	cand      []pendingAudit
+	order     []int32 // places in cand or pending, in key order
+	buf       []byte  // scratch: an id to hash, a record to pack
 }
 
-// pendingAudit is a record AuditBatch found fresh, and its account's num.
+// pendingAudit is a record AuditBatch found fresh, its account's num and
+// its id's hash.
 type pendingAudit struct {
 	num int32
+	h   idHash
 	a   siemsync.Audit
 }
 
 // idKey is the idempotency key of an audit record.
 type idKey struct {
 	account int32
-	id      string
+	h       idHash
 }
 
 // BeginIngest starts an ingest transaction. Cancelling ctx rolls it back.
@@ -187,14 +192,15 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		var h idHash
+		in.buf, h = hashID(in.buf, a.ID)
 		// A second copy of an id among the pending records is a
 		// duplicate of the first; flushed ones the probe finds.
-		if _, dup := in.seen[idKey{n, a.ID}]; dup {
+		if _, dup := in.seen[idKey{n, h}]; dup {
 			continue
 		}
-		in.seen[idKey{n, a.ID}] = struct{}{}
-		in.cand = append(in.cand, pendingAudit{num: n, a: *a})
-		in.probeNums, in.probeIDs = append(in.probeNums, n), append(in.probeIDs, a.ID)
+		in.seen[idKey{n, h}] = struct{}{}
+		in.cand = append(in.cand, pendingAudit{num: n, h: h, a: *a})
 		if len(nums) == 0 || nums[len(nums)-1] != n {
 			nums = append(nums, n)
 		}
@@ -216,6 +222,10 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 	if err := in.lock(nums); err != nil {
 		return 0, err
 	}
+	in.order = keyOrder(in.order, in.cand)
+	for _, k := range in.order {
+		in.probeNums, in.probeIDs = append(in.probeNums, in.cand[k].num), append(in.probeIDs, in.cand[k].h)
+	}
 	rows, err := in.tx.Query(in.ctx, sqlProbeIDs, in.probeNums, in.probeIDs)
 	if err != nil {
 		return 0, fail(fmt.Sprintf("look up audit ids %s…%s", recs[0].ID, recs[len(recs)-1].ID), err)
@@ -224,11 +234,14 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 	if err != nil {
 		return 0, fail(fmt.Sprintf("look up audit ids %s…%s", recs[0].ID, recs[len(recs)-1].ID), err)
 	}
+	for j, i := range taken {
+		taken[j] = in.order[i-1] + 1
+	}
 	slices.Sort(taken)
 	stored := 0
 	for i := range in.cand {
 		if _, found := slices.BinarySearch(taken, int32(i+1)); found {
-			delete(in.seen, idKey{in.cand[i].num, in.cand[i].a.ID}) // the probe finds it again
+			delete(in.seen, idKey{in.cand[i].num, in.cand[i].h}) // the probe finds it again
 			continue
 		}
 		if len(in.pending) == seqBlock {
@@ -241,6 +254,23 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 	}
 	clear(in.cand) // drop references to the records' text
 	return stored, nil
+}
+
+// keyOrder returns the places of recs sorted by (account, id hash), the
+// order of audit_ids' primary key, in dst's storage.
+func keyOrder(dst []int32, recs []pendingAudit) []int32 {
+	dst = dst[:0]
+	for i := range recs {
+		dst = append(dst, int32(i))
+	}
+	slices.SortFunc(dst, func(x, y int32) int {
+		a, b := &recs[x], &recs[y]
+		if a.num != b.num {
+			return int(a.num - b.num)
+		}
+		return bytes.Compare(a.h[:], b.h[:])
+	})
+	return dst
 }
 
 // checkNUL refuses text PostgreSQL cannot store, naming the field, before
@@ -273,31 +303,28 @@ func (in *Ingest) flush() (int64, error) {
 		return 0, fail("draw audit sequence numbers", err)
 	}
 	recs, now := in.pending, in.now
+	// Ids go in in key order, records in seq order.
+	order := keyOrder(in.order, recs)
+	in.order = order
 	ids := newCopyReader(len(recs), func(b []byte, i int) []byte {
+		p := &recs[order[i]]
 		b = copyFields(b, 2)
-		b = copyInt4(b, recs[i].num)
-		return copyText(b, recs[i].a.ID)
+		b = copyInt4(b, p.num)
+		return copyText(b, p.h[:])
 	})
 	if _, err := in.tx.Conn().PgConn().CopyFrom(in.ctx, ids, sqlCopyIDs); err != nil {
 		return 0, fail(fmt.Sprintf("store audit ids %s…%s", first, last), err)
 	}
 	rows := newCopyReader(len(recs), func(b []byte, i int) []byte {
-		a := &recs[i].a
-		b = copyFields(b, 12)
+		p := &recs[i]
+		b = copyFields(b, 6)
 		b = copyInt8(b, base+int64(i))
-		b = copyInt4(b, recs[i].num)
-		b = copyText(b, a.ID)
-		b = copyInt8(b, ms(a.Time))
-		for _, f := range [...]string{a.Connector, a.ACL, a.Method, a.User, a.IP} {
-			b = copyText(b, f)
-		}
-		if a.Metadata == nil {
-			b = copyNull(b)
-		} else {
-			b = copyText(b, []byte(a.Metadata))
-		}
-		b = copyText(b, a.Event)
-		return copyInt8(b, now)
+		b = copyInt8(b, ms(p.a.Time))
+		b = copyInt8(b, now)
+		b = copyInt4(b, p.num)
+		b = copyText(b, p.h[:])
+		b = binary.BigEndian.AppendUint32(b, uint32(packedLen(&p.a)))
+		return appendPacked(b, &p.a)
 	})
 	if _, err := in.tx.Conn().PgConn().CopyFrom(in.ctx, rows, sqlCopyAudit); err != nil {
 		return 0, fail(fmt.Sprintf("store audit records %s…%s", first, last), err)
@@ -306,7 +333,7 @@ func (in *Ingest) flush() (int64, error) {
 	// seen holds the keys of the pending records (and, within AuditBatch,
 	// of the batch's candidates): from now on the probe finds these.
 	for i := range in.pending {
-		delete(in.seen, idKey{in.pending[i].num, in.pending[i].a.ID})
+		delete(in.seen, idKey{in.pending[i].num, in.pending[i].h})
 	}
 	clear(in.pending)
 	in.pending = in.pending[:0]

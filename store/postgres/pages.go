@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -11,7 +11,9 @@ import (
 	"github.com/siemsync/siemsync/store"
 )
 
-const sqlAuditColumns = `seq, time_ms, id, connector, acl, method, user_name, ip, metadata, event`
+// sqlAuditColumns are what a page reads of a record: its text is packed
+// (pack.go) into rec.
+const sqlAuditColumns = `seq, time_ms, rec`
 
 // sqlPlanPage opens the page's transaction and makes the planner read
 // the account's index of every partition in seq order and merge them,
@@ -56,35 +58,49 @@ func (db *DB) AuditPage(ctx context.Context, q store.AuditQuery, dst []siemsync.
 	if err != nil {
 		return dst, fail("read audit page", err)
 	}
-	var (
-		a      siemsync.Audit
-		timeMS int64
-		meta   []byte
-		// The page's metadata goes into shared chunks rather than one
-		// allocation per record (as in store/sqlite).
-		chunk []byte
-		next  = 4 << 10
-	)
-	_, err = pgx.ForEachRow(rows, []any{&a.Seq, &timeMS, &a.ID, &a.Connector, &a.ACL, &a.Method, &a.User, &a.IP, &meta, &a.Event}, func() error {
-		a.Account, a.Time, a.Metadata = q.Account, fromMS(timeMS), nil
-		if meta != nil {
-			if cap(chunk)-len(chunk) < len(meta) {
-				chunk = make([]byte, 0, max(next, len(meta)))
-				next = min(2*next, 256<<10)
-			}
-			start := len(chunk)
-			chunk = append(chunk, meta...)
-			a.Metadata = json.RawMessage(chunk[start:len(chunk):len(chunk)])
-		}
-		dst = append(dst, a)
-		meta = meta[:0]
-		return nil
-	})
+	dst, err = readAuditPage(rows, q.Account, dst)
 	if err != nil {
 		return dst, fail("read audit page", err)
 	}
 	if _, err := br.Exec(); err != nil {
 		return dst, fail("read audit page", err)
+	}
+	return dst, nil
+}
+
+// readAuditPage appends the records of rows (sqlAuditColumns) to dst. The
+// packed texts of the page are copied into one buffer, which becomes one
+// string; every text field is a slice of it: one allocation a page rather
+// than seven a record. The columns are decoded from their binary form
+// without pgx's Scan.
+func readAuditPage(rows pgx.Rows, account string, dst []siemsync.Audit) ([]siemsync.Audit, error) {
+	defer rows.Close()
+	start := len(dst)
+	var (
+		text   []byte
+		fields []packedFields
+		offs   []int
+	)
+	for rows.Next() {
+		v := rows.RawValues()
+		if len(v) != 3 || len(v[0]) != 8 || len(v[1]) != 8 || v[2] == nil {
+			return dst, fmt.Errorf("unexpected audit page row (%d columns)", len(v))
+		}
+		seq := int64(binary.BigEndian.Uint64(v[0]))
+		f, err := unpack(v[2], seq)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, siemsync.Audit{Seq: seq, Account: account, Time: fromMS(int64(binary.BigEndian.Uint64(v[1])))})
+		fields, offs = append(fields, f), append(offs, len(text))
+		text = append(text, v[2]...)
+	}
+	if err := rows.Err(); err != nil {
+		return dst, err
+	}
+	s := string(text)
+	for i := range fields {
+		fields[i].fill(&dst[start+i], s, text, offs[i])
 	}
 	return dst, nil
 }
