@@ -81,31 +81,41 @@ type Ingest struct {
 	ctx      context.Context
 	tx       pgx.Tx
 	now      int64
-	accounts map[string]int32   // accounts created or found, by id
-	locked   map[int32]bool     // accounts whose advisory lock this transaction holds
-	parts    map[string]bool    // audit partitions this transaction has locked
-	pending  []pendingAudit     // fresh records not yet copied, in input order
-	seen     map[idKey]struct{} // keys of the pending records
-	// Reused probe arguments and candidates.
+	accounts map[string]int32 // accounts created or found, by id
+	locked   map[int32]bool   // accounts whose advisory lock this transaction holds
+	parts    map[string]bool  // audit partitions this transaction has locked
+	pending  []pendingAudit   // fresh records not yet copied, in input order
+	// guess is whether the next batch's ids are copied into audit_ids
+	// before asking whether they are there (storeIDs).
+	guess     bool
+	savepoint bool // the savepoint of storeIDs is set
+	// Reused per batch: candidates, their order by key, whether each is
+	// fresh, the probe's arguments and scratch space.
+	cand      []pendingAudit
+	order     []int32
+	fresh     []bool
 	probeNums []int32
 	probeIDs  []idHash
-	cand      []pendingAudit
-	order     []int32 // places in cand or pending, in key order
-	buf       []byte  // scratch: an id to hash, a record to pack
+	buf       []byte
 }
 
-// pendingAudit is a record AuditBatch found fresh, its account's num and
-// its id's hash.
+// pendingAudit is a record of AuditBatch, its account's num and its id's
+// hash.
 type pendingAudit struct {
 	num int32
 	h   idHash
 	a   siemsync.Audit
 }
 
-// idKey is the idempotency key of an audit record.
-type idKey struct {
-	account int32
-	h       idHash
+// key is the record's key in audit_ids.
+func (p *pendingAudit) key() struct {
+	num int32
+	h   idHash
+} {
+	return struct {
+		num int32
+		h   idHash
+	}{p.num, p.h}
 }
 
 // BeginIngest starts an ingest transaction. Cancelling ctx rolls it back.
@@ -123,8 +133,8 @@ func (db *DB) BeginIngest(ctx context.Context) (store.IngestTx, error) {
 		tx.Rollback(ctx)
 		return nil, fail("begin ingest", err)
 	}
-	return &Ingest{db: db, ctx: ctx, tx: tx, now: ms(db.now()),
-		accounts: map[string]int32{}, locked: map[int32]bool{}, seen: map[idKey]struct{}{}, parts: map[string]bool{}}, nil
+	return &Ingest{db: db, ctx: ctx, tx: tx, now: ms(db.now()), guess: true,
+		accounts: map[string]int32{}, locked: map[int32]bool{}, parts: map[string]bool{}}, nil
 }
 
 // account returns the account's num, creating the account on first sight.
@@ -174,15 +184,15 @@ func (in *Ingest) Audit(a *siemsync.Audit) (bool, error) {
 
 // AuditBatch stores records in order, skipping ids their account already
 // has (including earlier in recs and in this transaction), and returns how
-// many it stores. The fresh ones are copied seqBlock at a time, at the
-// latest by Commit.
+// many it stores. Their ids are in audit_ids when it returns; the records
+// are copied seqBlock at a time, at the latest by Commit.
 func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 	if len(recs) == 0 {
 		return 0, nil
 	}
 	nums := make([]int32, 0, 4)
 	days := make([]int64, 0, 4)
-	in.cand, in.probeNums, in.probeIDs = in.cand[:0], in.probeNums[:0], in.probeIDs[:0]
+	in.cand = in.cand[:0]
 	for i := range recs {
 		a := &recs[i]
 		if err := checkNUL(a); err != nil {
@@ -194,12 +204,6 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 		}
 		var h idHash
 		in.buf, h = hashID(in.buf, a.ID)
-		// A second copy of an id among the pending records is a
-		// duplicate of the first; flushed ones the probe finds.
-		if _, dup := in.seen[idKey{n, h}]; dup {
-			continue
-		}
-		in.seen[idKey{n, h}] = struct{}{}
 		in.cand = append(in.cand, pendingAudit{num: n, h: h, a: *a})
 		if len(nums) == 0 || nums[len(nums)-1] != n {
 			nums = append(nums, n)
@@ -208,9 +212,7 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 			days = append(days, d)
 		}
 	}
-	if len(in.cand) == 0 {
-		return 0, nil
-	}
+	defer clear(in.cand) // drop references to the records' text
 	// Partitions are made in transactions of their own (partitions.go).
 	parts, err := in.db.ensurePartitions(in.ctx, days)
 	if err != nil {
@@ -222,26 +224,19 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 	if err := in.lock(nums); err != nil {
 		return 0, err
 	}
+	// In key order a second copy of an id follows the first: only the
+	// first is a candidate.
 	in.order = keyOrder(in.order, in.cand)
-	for _, k := range in.order {
-		in.probeNums, in.probeIDs = append(in.probeNums, in.cand[k].num), append(in.probeIDs, in.cand[k].h)
+	in.fresh = slices.Grow(in.fresh[:0], len(in.cand))[:len(in.cand)]
+	for j, i := range in.order {
+		in.fresh[i] = j == 0 || in.cand[in.order[j-1]].key() != in.cand[i].key()
 	}
-	rows, err := in.tx.Query(in.ctx, sqlProbeIDs, in.probeNums, in.probeIDs)
-	if err != nil {
-		return 0, fail(fmt.Sprintf("look up audit ids %s…%s", recs[0].ID, recs[len(recs)-1].ID), err)
+	if err := in.storeIDs(); err != nil {
+		return 0, fail(fmt.Sprintf("store audit ids %s…%s", recs[0].ID, recs[len(recs)-1].ID), err)
 	}
-	taken, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return 0, fail(fmt.Sprintf("look up audit ids %s…%s", recs[0].ID, recs[len(recs)-1].ID), err)
-	}
-	for j, i := range taken {
-		taken[j] = in.order[i-1] + 1
-	}
-	slices.Sort(taken)
 	stored := 0
 	for i := range in.cand {
-		if _, found := slices.BinarySearch(taken, int32(i+1)); found {
-			delete(in.seen, idKey{in.cand[i].num, in.cand[i].h}) // the probe finds it again
+		if !in.fresh[i] {
 			continue
 		}
 		if len(in.pending) == seqBlock {
@@ -252,12 +247,92 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 		in.pending = append(in.pending, in.cand[i])
 		stored++
 	}
-	clear(in.cand) // drop references to the records' text
 	return stored, nil
 }
 
+// storeIDs inserts the ids of the fresh candidates into audit_ids and
+// leaves fresh set only for those that were not there.
+//
+// Most batches are all new. Then asking first (sqlProbeIDs) walks
+// audit_ids' index once to find nothing and the COPY walks it again to
+// insert: a third of PostgreSQL's time per record. So storeIDs guesses: it
+// copies the ids under a savepoint, whose primary key refuses the batch
+// if any is taken; only then it rolls back to the savepoint, asks, and
+// copies the rest. After a batch with duplicates (a retried input has
+// many in a row) it asks first until a batch has none.
+func (in *Ingest) storeIDs() error {
+	if in.guess {
+		prefix := "SAVEPOINT audit_ids; "
+		if in.savepoint { // released only now: one round trip less
+			prefix = "RELEASE SAVEPOINT audit_ids; " + prefix
+		}
+		err := in.copyIDs(prefix)
+		if err == nil || pgCode(err) != uniqueViolation {
+			in.savepoint = err == nil
+			return err
+		}
+		if _, err := in.tx.Exec(in.ctx, "ROLLBACK TO SAVEPOINT audit_ids"); err != nil {
+			return err
+		}
+		in.savepoint = true
+	}
+	in.probeNums, in.probeIDs = in.probeNums[:0], in.probeIDs[:0]
+	var at []int32 // place in cand of each probed id
+	for _, i := range in.order {
+		if in.fresh[i] {
+			in.probeNums, in.probeIDs = append(in.probeNums, in.cand[i].num), append(in.probeIDs, in.cand[i].h)
+			at = append(at, i)
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	rows, err := in.tx.Query(in.ctx, sqlProbeIDs, in.probeNums, in.probeIDs)
+	if err != nil {
+		return err
+	}
+	taken, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return err
+	}
+	for _, k := range taken {
+		in.fresh[at[k-1]] = false
+	}
+	in.guess = len(taken) == 0
+	return in.copyIDs("")
+}
+
+// copyIDs copies the ids of the fresh candidates, in key order, into
+// audit_ids, with sql before the COPY in the same query.
+func (in *Ingest) copyIDs(before string) error {
+	cand, fresh, order := in.cand, in.fresh, in.order
+	j := 0
+	n := 0
+	for _, f := range fresh {
+		if f {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	ids := newCopyReader(n, func(b []byte, _ int) []byte {
+		for !fresh[order[j]] {
+			j++
+		}
+		p := &cand[order[j]]
+		j++
+		b = copyFields(b, 2)
+		b = copyInt4(b, p.num)
+		return copyText(b, p.h[:])
+	})
+	_, err := in.tx.Conn().PgConn().CopyFrom(in.ctx, ids, before+sqlCopyIDs)
+	return err
+}
+
 // keyOrder returns the places of recs sorted by (account, id hash), the
-// order of audit_ids' primary key, in dst's storage.
+// order of audit_ids' primary key, and by place among equal keys, in
+// dst's storage.
 func keyOrder(dst []int32, recs []pendingAudit) []int32 {
 	dst = dst[:0]
 	for i := range recs {
@@ -268,7 +343,10 @@ func keyOrder(dst []int32, recs []pendingAudit) []int32 {
 		if a.num != b.num {
 			return int(a.num - b.num)
 		}
-		return bytes.Compare(a.h[:], b.h[:])
+		if c := bytes.Compare(a.h[:], b.h[:]); c != 0 {
+			return c
+		}
+		return int(x - y)
 	})
 	return dst
 }
@@ -303,18 +381,6 @@ func (in *Ingest) flush() (int64, error) {
 		return 0, fail("draw audit sequence numbers", err)
 	}
 	recs, now := in.pending, in.now
-	// Ids go in in key order, records in seq order.
-	order := keyOrder(in.order, recs)
-	in.order = order
-	ids := newCopyReader(len(recs), func(b []byte, i int) []byte {
-		p := &recs[order[i]]
-		b = copyFields(b, 2)
-		b = copyInt4(b, p.num)
-		return copyText(b, p.h[:])
-	})
-	if _, err := in.tx.Conn().PgConn().CopyFrom(in.ctx, ids, sqlCopyIDs); err != nil {
-		return 0, fail(fmt.Sprintf("store audit ids %s…%s", first, last), err)
-	}
 	rows := newCopyReader(len(recs), func(b []byte, i int) []byte {
 		p := &recs[i]
 		b = copyFields(b, 6)
@@ -330,11 +396,6 @@ func (in *Ingest) flush() (int64, error) {
 		return 0, fail(fmt.Sprintf("store audit records %s…%s", first, last), err)
 	}
 	seq := base + int64(len(in.pending)) - 1
-	// seen holds the keys of the pending records (and, within AuditBatch,
-	// of the batch's candidates): from now on the probe finds these.
-	for i := range in.pending {
-		delete(in.seen, idKey{in.pending[i].num, in.pending[i].h})
-	}
 	clear(in.pending)
 	in.pending = in.pending[:0]
 	return seq, nil
