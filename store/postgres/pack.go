@@ -64,17 +64,21 @@ func unpack(rec []byte, seq int64) (packedFields, error) {
 	return f, nil
 }
 
-// fill sets a's text fields from the fields f of a record copied at off in
-// a page's text: s is that text as a string, b as bytes (the metadata, a
-// json.RawMessage, is a slice of b: neither is ever written again).
-func (f *packedFields) fill(a *siemsync.Audit, s string, b []byte, off int) {
+// fill sets a's text fields from the fields f of a record copied at off
+// into a page's text: s is that text as a string, of which the fields are
+// slices; the metadata (a json.RawMessage) is copied from b, the same text
+// as bytes, to the end of meta, which it returns.
+func (f *packedFields) fill(a *siemsync.Audit, s string, b []byte, off int, meta []byte) []byte {
 	for i, dst := range [...]*string{&a.ID, &a.Connector, &a.ACL, &a.Method, &a.User, &a.IP, &a.Event} {
 		*dst = s[off+f[i][0] : off+f[i][1]]
 	}
 	a.Metadata = nil
 	if m := f[7]; m[0] >= 0 {
-		a.Metadata = json.RawMessage(b[off+m[0] : off+m[1] : off+m[1]])
+		at := len(meta)
+		meta = append(meta, b[off+m[0]:off+m[1]]...)
+		a.Metadata = json.RawMessage(meta[at:len(meta):len(meta)])
 	}
+	return meta
 }
 
 // idHash is the idempotency key of an id in audit_ids: the first 16 bytes
