@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -43,7 +44,7 @@ const sqlProbeIDs = `SELECT s.i::int FROM unnest($1::int[], $2::uuid[]) WITH ORD
 // The COPYs of flush, in the binary format (copybin.go).
 const (
 	sqlCopyIDs   = `COPY audit_ids (account_num, id_hash) FROM STDIN (FORMAT binary)`
-	sqlCopyAudit = `COPY audit (seq, time_ms, ingested_at, account_num, id_hash, rec) FROM STDIN (FORMAT binary)`
+	sqlCopyAudit = `COPY %s (seq, time_ms, ingested_at, account_num, id_hash, rec) FROM STDIN (FORMAT binary)`
 )
 
 // sqlUpsertJob upserts a job; an upsert identical to the stored job
@@ -102,9 +103,10 @@ type Ingest struct {
 // pendingAudit is a record of AuditBatch, its account's num and its id's
 // hash.
 type pendingAudit struct {
-	num int32
-	h   idHash
-	a   siemsync.Audit
+	num  int32
+	h    idHash
+	part string // the audit partition it goes into
+	a    siemsync.Audit
 }
 
 // key is the record's key in audit_ids.
@@ -222,6 +224,9 @@ func (in *Ingest) AuditBatch(recs []siemsync.Audit) (int, error) {
 		return 0, err
 	}
 	if err := in.lock(nums); err != nil {
+		return 0, err
+	}
+	if err := in.db.placeAll(in.cand); err != nil {
 		return 0, err
 	}
 	// In key order a second copy of an id follows the first: only the
@@ -380,25 +385,56 @@ func (in *Ingest) flush() (int64, error) {
 	if err := in.tx.QueryRow(in.ctx, `SELECT nextval('audit_seq')`).Scan(&base); err != nil {
 		return 0, fail("draw audit sequence numbers", err)
 	}
+	// Each partition's records are copied straight into it: COPY into
+	// the partitioned table sets up the routing to every partition for
+	// each statement and looks up each row's.
 	recs, now := in.pending, in.now
-	rows := newCopyReader(len(recs), func(b []byte, i int) []byte {
-		p := &recs[i]
-		b = copyFields(b, 6)
-		b = copyInt8(b, base+int64(i))
-		b = copyInt8(b, ms(p.a.Time))
-		b = copyInt8(b, now)
-		b = copyInt4(b, p.num)
-		b = copyText(b, p.h[:])
-		b = binary.BigEndian.AppendUint32(b, uint32(packedLen(&p.a)))
-		return appendPacked(b, &p.a)
-	})
-	if _, err := in.tx.Conn().PgConn().CopyFrom(in.ctx, rows, sqlCopyAudit); err != nil {
-		return 0, fail(fmt.Sprintf("store audit records %s…%s", first, last), err)
+	for part := range in.partsOf(recs) {
+		j := 0
+		n := 0
+		for i := range recs {
+			if recs[i].part == part {
+				n++
+			}
+		}
+		rows := newCopyReader(n, func(b []byte, _ int) []byte {
+			for recs[j].part != part {
+				j++
+			}
+			p := &recs[j]
+			b = copyFields(b, 6)
+			b = copyInt8(b, base+int64(j))
+			b = copyInt8(b, ms(p.a.Time))
+			b = copyInt8(b, now)
+			b = copyInt4(b, p.num)
+			b = copyText(b, p.h[:])
+			b = binary.BigEndian.AppendUint32(b, uint32(packedLen(&p.a)))
+			j++
+			return appendPacked(b, &p.a)
+		})
+		if _, err := in.tx.Conn().PgConn().CopyFrom(in.ctx, rows, fmt.Sprintf(sqlCopyAudit, pgx.Identifier{part}.Sanitize())); err != nil {
+			return 0, fail(fmt.Sprintf("store audit records %s…%s", first, last), err)
+		}
 	}
 	seq := base + int64(len(in.pending)) - 1
 	clear(in.pending)
 	in.pending = in.pending[:0]
 	return seq, nil
+}
+
+// partsOf yields the partitions of recs, each once.
+func (in *Ingest) partsOf(recs []pendingAudit) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		var done []string
+		for i := range recs {
+			if p := recs[i].part; !slices.Contains(done, p) {
+				done = append(done, p)
+				if !yield(p) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // see locks the partitions this transaction has not inserted into yet. A

@@ -109,6 +109,24 @@ func (db *DB) ensurePartitions(ctx context.Context, days []int64) ([]string, err
 	return names, nil
 }
 
+// placeAll sets the partition of every record, whose partitions exist.
+func (db *DB) placeAll(recs []pendingAudit) error {
+	p := db.parts
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	last := -1
+	for i := range recs {
+		t := ms(recs[i].a.Time)
+		if last < 0 || t < p.b[last].lo || t >= p.b[last].hi {
+			if last = covering(p.b, t); last < 0 {
+				return fmt.Errorf("no audit partition for %s", fromMS(t).Format(time.DateOnly))
+			}
+		}
+		recs[i].part = p.b[last].name
+	}
+	return nil
+}
+
 func (db *DB) makePartitions(ctx context.Context, days []int64) error {
 	p := db.parts
 	p.mu.Lock()
