@@ -70,4 +70,3 @@ func copyText[T string | []byte](b []byte, v T) []byte {
 	return append(b, v...)
 }
 
-func copyNull(b []byte) []byte { return binary.BigEndian.AppendUint32(b, 0xffffffff) }

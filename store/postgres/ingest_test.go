@@ -194,3 +194,55 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// Ingest copies a batch's ids before asking whether they are taken and
+// asks only when the primary key refuses one; after a batch with
+// duplicates it asks first until a batch has none. Whichever way a batch
+// goes, the counts are exact and every record is stored once.
+func TestIngestGuessesAndFallsBack(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	rec := func(id string) siemsync.Audit {
+		return siemsync.Audit{ID: id, Account: ingestAcctA, Time: now, Event: "e"}
+	}
+	batch := func(ids ...string) []siemsync.Audit {
+		var recs []siemsync.Audit
+		for _, id := range ids {
+			recs = append(recs, rec(id))
+		}
+		return recs
+	}
+	if n := ingestBatches(t, db, batch("c1", "c2")); !slices.Equal(n, []int{2}) {
+		t.Fatalf("first ingest stored %v", n)
+	}
+	batches := [][]siemsync.Audit{
+		batch("a1", "a2", "a3"),       // fresh: guessed right
+		batch("a4", "c1", "a5"),       // one committed before: refused, asked
+		batch("a6", "a7"),             // fresh, asked first, then guessing again
+		batch("a8", "a8", "a9"),       // a copy within the batch while guessing
+		batch("a10", "a2", "a11"),     // one stored earlier in this ingest
+		batch("a2", "a3", "c2", "a9"), // duplicates only
+		batch("a12"),                  // fresh after duplicates only
+		batch("a13", "a12", "a13"),    // the previous batch's, and a copy
+	}
+	want := []int{3, 2, 2, 2, 2, 0, 1, 1}
+	if got := ingestBatches(t, db, batches...); !slices.Equal(got, want) {
+		t.Errorf("stored per batch %v, want %v", got, want)
+	}
+	page, err := db.AuditPage(ctx, store.AuditQuery{Account: ingestAcctA, Limit: 100}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIDs := []string{"c1", "c2", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "a10", "a11", "a12", "a13"}
+	if got := ids(page); !slices.Equal(got, wantIDs) {
+		t.Errorf("stored %v, want %v", got, wantIDs)
+	}
+	var keys int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_ids`).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	if keys != len(wantIDs) {
+		t.Errorf("%d ids stored, want %d", keys, len(wantIDs))
+	}
+}

@@ -77,6 +77,9 @@ func (f *packedFields) fill(a *siemsync.Audit, s string, b []byte, off int, meta
 		at := len(meta)
 		meta = append(meta, b[off+m[0]:off+m[1]]...)
 		a.Metadata = json.RawMessage(meta[at:len(meta):len(meta)])
+		if a.Metadata == nil { // empty, which is not absent
+			a.Metadata = json.RawMessage{}
+		}
 	}
 	return meta
 }
