@@ -24,20 +24,18 @@ const accountLockSpace = 0x5e5_0002
 const seqBlock = 4096
 
 // Audit ingest goes in two steps. AuditBatch takes the advisory locks of
-// the batch's accounts, asks which of its ids their accounts already have
-// (sqlProbeIDs, by their idHash: pack.go) and keeps the rest, in input order, as pending; it knows
-// then exactly how many it stores. flush then draws one block of sequence
-// numbers (a record's seq is the block's start plus its place among the
-// pending records, so seqs follow input order) and COPYs the pending
-// records into audit_ids and audit. COPY streams in fixed-size chunks, where
-// a statement with the batch as array parameters had pgx re-grow its
-// buffers to the batch's size for every statement (4 KB of garbage per
-// record, half of the ingest's CPU in the garbage collector), and inserts
-// a page of rows at a time. Nothing can race the probe: this transaction
-// holds the advisory lock of every account it probed, and audit_ids'
-// primary key backs that up. Both the probe and the COPY into audit_ids go
-// in key order: neighbouring keys share index pages still in the CPU's
-// caches (a third less PostgreSQL time for audit_ids than in input order).
+// the batch's accounts and stores the ids its accounts do not have yet in
+// audit_ids (storeIDs), keyed by their hash (pack.go); it knows then
+// exactly how many records it stores, and keeps them, in input order, as
+// pending. flush then draws one block of sequence numbers (a record's seq
+// is the block's start plus its place among the pending records, so seqs
+// follow input order) and COPYs the pending records into their partitions
+// of audit. Rows go in PostgreSQL's binary COPY format, encoded straight
+// from the records (copybin.go). Nothing can race the ids: this
+// transaction holds the advisory lock of every account of the batch, and
+// audit_ids' primary key backs that up. Ids go in key order: neighbouring
+// keys share index pages still in the CPU's caches (a third less
+// PostgreSQL time for audit_ids than in input order).
 const sqlProbeIDs = `SELECT s.i::int FROM unnest($1::int[], $2::uuid[]) WITH ORDINALITY AS s (account_num, id_hash, i)
 	WHERE EXISTS (SELECT 1 FROM audit_ids d WHERE d.account_num = s.account_num AND d.id_hash = s.id_hash)`
 
