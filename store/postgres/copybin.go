@@ -69,4 +69,3 @@ func copyText[T string | []byte](b []byte, v T) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
 	return append(b, v...)
 }
-
