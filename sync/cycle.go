@@ -54,24 +54,26 @@ type cycle struct {
 	record func(ctx context.Context, source string, cp int64, events int64, aside []store.SetAside) error
 }
 
-func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Lease, res *Result) {
-	runID, err := s.cfg.Store.StartRun(ctx, l, s.cfg.Now())
-	if err != nil {
-		res.Err = fmt.Errorf("start run: %w", err)
-		s.postpone(in.ID)
-		return
-	}
-	c := &cycle{s: s, in: in, lease: l, runID: runID, res: res}
+func (s *Syncer) run(ctx context.Context, h *holder, cs *store.CycleStart, res *Result) {
+	in, l := cs.Integration, h.lease
+	c := &cycle{s: s, in: in, lease: l, runID: cs.RunID, res: res, cps: cs.Checkpoints}
+	c.setHost(cs.Account)
 	c.cap.Store(int64(batchCap(in)))
 	res.Err = c.do(ctx)
 	res.Filtered = c.filtered.Load()
-	fin := store.RunFinish{RunID: runID, Integration: in.ID, Token: l.Token, Finished: s.cfg.Now(), NextDue: s.nextDue(), Filtered: res.Filtered}
+	fin := store.RunFinish{RunID: cs.RunID, Integration: in.ID, Token: l.Token, Finished: s.cfg.Now(), NextDue: s.nextDue(), Filtered: res.Filtered}
 	if res.Err != nil {
 		fin.Err = errCycle(res.Err)
 	}
+	// The run's last write gives the lease back too: renewals stop first,
+	// so that none extends the lease after it was given back.
+	fin.Release = h.stopRenewing()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	ferr := s.cfg.Store.FinishRun(fctx, fin)
+	if ferr == nil && fin.Release {
+		h.released()
+	}
 	if ferr != nil && res.Err == nil {
 		res.Err = fmt.Errorf("finish run: %w", ferr)
 	}
@@ -87,28 +89,25 @@ func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Leas
 	}
 }
 
-// loadHost sets the host of the events: the account's, else the server's.
+// loadHost sets the host of the events: the account's, else the server's
+// (previews and replays; a cycle has its account from BeginCycle).
 func (c *cycle) loadHost(ctx context.Context) error {
 	acc, err := c.s.cfg.Store.GetAccount(ctx, c.in.Account)
 	if err != nil {
 		return fmt.Errorf("load account %s: %w", c.in.Account, err)
 	}
+	c.setHost(acc)
+	return nil
+}
+
+func (c *cycle) setHost(acc siemsync.Account) {
 	c.host = acc.Host
 	if c.host == "" {
 		c.host = c.s.cfg.Hostname
 	}
-	return nil
 }
 
 func (c *cycle) do(ctx context.Context) error {
-	st := c.s.cfg.Store
-	if err := c.loadHost(ctx); err != nil {
-		return err
-	}
-	var err error
-	if c.cps, err = st.Checkpoints(ctx, c.in.ID); err != nil {
-		return fmt.Errorf("load checkpoints: %w", err)
-	}
 	dest, err := c.s.cfg.Open(ctx, c.in)
 	if err != nil {
 		return fmt.Errorf("open destination: %w", err)

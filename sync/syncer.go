@@ -65,7 +65,7 @@ type Store interface {
 	MaxAuditSeq(ctx context.Context, account string) (int64, error)
 	MaxJobSeq(ctx context.Context, account string) (int64, error)
 	Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error)
-	StartRun(ctx context.Context, l store.Lease, started time.Time) (int64, error)
+	BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error)
 	CommitBatch(ctx context.Context, b store.BatchCommit) error
 	LearnBatchBytes(ctx context.Context, integration string, n int) error
 	FinishRun(ctx context.Context, f store.RunFinish) error
@@ -194,36 +194,36 @@ func (s *Syncer) Cycle(ctx context.Context, id string) Result {
 func (s *Syncer) CycleLeased(ctx context.Context, l store.Lease) Result {
 	id := l.Name
 	res := Result{Integration: id}
-	ctx, release := s.hold(ctx, l)
-	defer release()
+	h := s.hold(ctx, l)
+	defer h.release()
 	if s.draining.Load() {
 		res.Err = fmt.Errorf("integration %s: %w", id, errStopping)
 		return res
 	}
 	start := s.cfg.Now()
-	in, err := s.cfg.Store.GetIntegration(ctx, id, true)
+	cs, err := s.cfg.Store.BeginCycle(h.ctx, l, start)
 	if err != nil {
-		res.Err = fmt.Errorf("load integration %s: %w", id, err)
-		s.postpone(id)
+		res.Err = fmt.Errorf("start cycle of integration %s: %w", id, err)
+		if !errors.Is(err, store.ErrFenced) {
+			s.postpone(id)
+		}
 		return res
 	}
+	in := cs.Integration
 	res.Name = in.Name
-	if !in.Enabled {
+	switch {
+	case !in.Enabled:
 		res.Err = fmt.Errorf("integration %s is disabled: enable it to sync", id)
 		s.postpone(id)
 		return res
-	}
-	if acc, err := s.cfg.Store.GetAccount(ctx, in.Account); err != nil {
-		res.Err = fmt.Errorf("load account %s: %w", in.Account, err)
-		return res
-	} else if !acc.SIEMEnabled {
+	case !cs.Account.SIEMEnabled:
 		// Refused before a run is recorded: the checkpoints stay.
 		res.Err = fmt.Errorf("integration %s: %w", id, ErrFeatureOff)
 		return res
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.CycleTimeout)
+	ctx, cancel := context.WithTimeout(h.ctx, s.cfg.CycleTimeout)
 	defer cancel()
-	s.run(ctx, in, l, &res)
+	s.run(ctx, h, &cs, &res)
 	res.Duration = s.cfg.Now().Sub(start)
 	s.logResult(in, &res)
 	return res

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -13,56 +14,108 @@ import (
 )
 
 // Checkpoints returns where the integration stands in each data source,
-// with the ranges accepted beyond the checkpoints, sorted.
+// with the ranges accepted beyond the checkpoints, sorted. Both queries go
+// in one batch: one implicit transaction, one commit's view.
 func (db *DB) Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error) {
-	op := "read checkpoints of " + integration
 	var cp store.Checkpoints
-	var since *int64
-	err := db.pool.QueryRow(ctx, `SELECT
-			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'audit'),
-			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'),
-			backfill_since, backfill_until
-		FROM integrations i WHERE id = $1`, integration).Scan(&cp.Audit, &cp.Jobs, &since, &cp.BackfillUntil)
-	if err != nil {
-		return cp, fail(op, err)
-	}
-	cp.BackfillSince = timeOf(since)
-	if cp.BackfillSince.IsZero() {
-		cp.BackfillUntil = 0
-	}
-	rows, err := db.pool.Query(ctx, `SELECT source, lo, hi FROM accepted_ranges WHERE integration = $1 ORDER BY source, lo`, integration)
-	if err != nil {
-		return cp, fail(op, err)
-	}
-	var source string
-	var r store.Range
-	_, err = pgx.ForEachRow(rows, []any{&source, &r.Lo, &r.Hi}, func() error {
-		if source == siemsync.SourceAudit {
-			cp.AuditAccepted = append(cp.AuditAccepted, r)
-		} else {
-			cp.JobsAccepted = append(cp.JobsAccepted, r)
-		}
-		return nil
-	})
-	if err != nil {
-		return cp, fail(op, err)
+	b := &pgx.Batch{}
+	queueCheckpoints(b, integration, &cp)
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return store.Checkpoints{}, fail("read checkpoints of "+integration, err)
 	}
 	return cp, nil
 }
 
-// StartRun records the start of a cycle under lease l and returns the run
-// id; a lease that was taken over is refused with store.ErrFenced.
-func (db *DB) StartRun(ctx context.Context, l store.Lease, started time.Time) (int64, error) {
-	var id int64
-	err := db.inTx(ctx, "start run of "+l.Name, func(tx pgx.Tx) error {
-		if err := fence(ctx, tx, l.Name, l.Token); err != nil {
+// queueCheckpoints queues the queries that read the checkpoints of an
+// integration and the ranges accepted beyond them into cp.
+func queueCheckpoints(b *pgx.Batch, integration string, cp *store.Checkpoints) {
+	b.Queue(`SELECT
+			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'audit'),
+			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'),
+			backfill_since, backfill_until
+		FROM integrations i WHERE id = $1`, integration).QueryRow(func(row pgx.Row) error {
+		var since *int64
+		if err := row.Scan(&cp.Audit, &cp.Jobs, &since, &cp.BackfillUntil); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO runs (integration, worker, started) SELECT id, $2, $3 FROM integrations WHERE id = $1
-			RETURNING id`, l.Name, l.Owner, ms(started)).Scan(&id)
-		return notFound(err)
+		cp.BackfillSince = timeOf(since)
+		if cp.BackfillSince.IsZero() {
+			cp.BackfillUntil = 0
+		}
+		return nil
 	})
-	return id, err
+	b.Queue(`SELECT source, lo, hi FROM accepted_ranges WHERE integration = $1 ORDER BY source, lo`, integration).Query(func(rows pgx.Rows) error {
+		var source string
+		var r store.Range
+		_, err := pgx.ForEachRow(rows, []any{&source, &r.Lo, &r.Hi}, func() error {
+			if source == siemsync.SourceAudit {
+				cp.AuditAccepted = append(cp.AuditAccepted, r)
+			} else {
+				cp.JobsAccepted = append(cp.JobsAccepted, r)
+			}
+			return nil
+		})
+		return err
+	})
+}
+
+// BeginCycle starts a cycle under lease l in one round trip: the queries
+// go as one batch, which PostgreSQL runs as one implicit transaction. The
+// run is inserted only if the lease is current and the integration and
+// its account are on, so a refused cycle writes nothing.
+func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error) {
+	op := "start cycle of " + l.Name
+	var cs store.CycleStart
+	var r integrationRow
+	var token int64
+	found := false
+	b := &pgx.Batch{}
+	b.Queue(`SELECT token FROM leases WHERE name = $1 FOR SHARE`, l.Name).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&token); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("check lease: %w", err)
+		}
+		return nil
+	})
+	b.Queue(sqlSelectIntegration+` WHERE i.id = $1`, l.Name).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(r.dest()...)
+		found = err == nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	b.Queue(`SELECT id, name, host, created_at, siem_enabled FROM accounts WHERE id = (SELECT account FROM integrations WHERE id = $1)`,
+		l.Name).QueryRow(func(row pgx.Row) error {
+		var err error
+		if cs.Account, err = scanAccount(row); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("read account: %w", err)
+		}
+		return nil
+	})
+	queueCheckpoints(b, l.Name, &cs.Checkpoints)
+	b.Queue(`INSERT INTO runs (integration, worker, started)
+		SELECT i.id, $2, $3 FROM integrations i JOIN accounts a ON a.id = i.account
+		WHERE i.id = $1 AND i.enabled AND a.siem_enabled AND coalesce((SELECT token FROM leases WHERE name = $1), 0) = $4
+		RETURNING id`, l.Name, l.Owner, ms(started), l.Token).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&cs.RunID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("record run: %w", err)
+		}
+		return nil
+	})
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return store.CycleStart{}, fail(op, err)
+	}
+	switch {
+	case token != l.Token:
+		return store.CycleStart{}, fmt.Errorf("%s: %w (token %d, current %d)", op, store.ErrFenced, l.Token, token)
+	case !found:
+		return store.CycleStart{}, fmt.Errorf("%s: %w", op, siemsync.ErrNotFound)
+	}
+	cs.Integration = r.integration(db.now())
+	if err := store.OpenSecrets(db.cipher, cs.Integration, r.token, r.key, r.notify); err != nil {
+		return store.CycleStart{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return cs, nil
 }
 
 // CommitBatch records one accepted batch in one transaction: the checkpoint
@@ -174,6 +227,11 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 		}
 		if err != nil {
 			return fmt.Errorf("update status: %w", err)
+		}
+		if f.Release {
+			if _, err := tx.Exec(ctx, `UPDATE leases SET expires_ms = 0 WHERE name = $1`, f.Integration); err != nil {
+				return fmt.Errorf("release lease: %w", err)
+			}
 		}
 		return nil
 	})
