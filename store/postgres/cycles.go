@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"github.com/jackc/pgx/v5/pgconn"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,15 +67,10 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 	op := "start cycle of " + l.Name
 	var cs store.CycleStart
 	var r integrationRow
-	var token int64
 	found := false
+	lease := &leaseCheck{token: l.Token}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT token FROM leases WHERE name = $1 FOR SHARE`, l.Name).QueryRow(func(row pgx.Row) error {
-		if err := row.Scan(&token); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("check lease: %w", err)
-		}
-		return nil
-	})
+	lease.queue(b, l.Name)
 	b.Queue(sqlSelectIntegration+` WHERE i.id = $1`, l.Name).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(r.dest()...)
 		found = err == nil
@@ -102,12 +97,13 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 		}
 		return nil
 	})
-	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
-		return store.CycleStart{}, fail(op, err)
+	err := db.pool.SendBatch(ctx, b).Close()
+	if lerr := lease.err(); lerr != nil {
+		err = lerr
 	}
 	switch {
-	case token != l.Token:
-		return store.CycleStart{}, fmt.Errorf("%s: %w (token %d, current %d)", op, store.ErrFenced, l.Token, token)
+	case err != nil:
+		return store.CycleStart{}, fail(op, err)
 	case !found:
 		return store.CycleStart{}, fmt.Errorf("%s: %w", op, siemsync.ErrNotFound)
 	}
@@ -118,10 +114,11 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 	return cs, nil
 }
 
-// CommitBatch records one accepted batch in one transaction: the checkpoint
-// moves up to b.Checkpoint (never down), the accepted ranges beyond it are
-// stored and those it reached forgotten, the run's counters grow, and the
-// set-aside events are stored. A stale token is refused with store.ErrFenced.
+// CommitBatch records one accepted batch in one transaction (two round
+// trips): the checkpoint moves up to b.Checkpoint (never down), the
+// accepted ranges beyond it are stored and those it reached forgotten, the
+// run's counters grow, and the set-aside events are stored. A stale token
+// is refused with store.ErrFenced.
 func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 	if b.Source != siemsync.SourceAudit && b.Source != siemsync.SourceJobs {
 		return fmt.Errorf("commit batch: unknown source %q", b.Source)
@@ -132,109 +129,94 @@ func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 		}
 	}
 	now := ms(db.nowMS())
-	return db.inTx(ctx, "commit batch of "+b.Integration, func(tx pgx.Tx) error {
-		if err := fence(ctx, tx, b.Integration, b.Token); err != nil {
-			return err
-		}
+	lease := &leaseCheck{token: b.Token}
+	q := &pgx.Batch{}
+	lease.queue(q, b.Integration)
+	q.Queue(`UPDATE checkpoints SET seq = greatest(seq, $1), updated_at = $2
+		WHERE integration = $3 AND source = $4 RETURNING seq`, b.Checkpoint, now, b.Integration, b.Source).QueryRow(func(row pgx.Row) error {
 		var cp int64
-		err := tx.QueryRow(ctx, `UPDATE checkpoints SET seq = greatest(seq, $1), updated_at = $2
-			WHERE integration = $3 AND source = $4 RETURNING seq`, b.Checkpoint, now, b.Integration, b.Source).Scan(&cp)
-		if err != nil {
+		if err := row.Scan(&cp); err != nil {
 			return fmt.Errorf("advance checkpoint: %w", notFound(err))
 		}
-		if err := storeAccepted(ctx, tx, b, cp); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `UPDATE runs SET events = events + $1, bytes = bytes + $2, set_aside = set_aside + $3
-			WHERE id = $4 AND integration = $5`, b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration)
-		if err != nil {
-			return fmt.Errorf("count run: %w", err)
-		}
+		return nil
+	})
+	queueAccepted(q, b)
+	q.Queue(`UPDATE runs SET events = events + $1, bytes = bytes + $2, set_aside = set_aside + $3
+		WHERE id = $4 AND integration = $5`, b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration).Exec(func(tag pgconn.CommandTag) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("count run %d: %w", b.RunID, siemsync.ErrNotFound)
 		}
-		return insertSetAside(ctx, tx, b.Integration, b.SetAside, now)
-	})
-}
-
-// storeAccepted replaces nothing: it adds b's ranges beyond the checkpoint
-// cp (merging with stored ones is the reader's business: Checkpoints sorts
-// them) and forgets the ranges cp has reached.
-func storeAccepted(ctx context.Context, tx pgx.Tx, b store.BatchCommit, cp int64) error {
-	_, err := tx.Exec(ctx, `DELETE FROM accepted_ranges WHERE integration = $1 AND source = $2 AND hi <= $3`,
-		b.Integration, b.Source, cp)
-	if err != nil {
-		return fmt.Errorf("forget accepted ranges: %w", err)
-	}
-	rs := slices.Clone(b.Accepted)
-	slices.SortFunc(rs, func(x, y store.Range) int { return int(min(max(x.Lo-y.Lo, -1), 1)) })
-	for _, r := range rs {
-		if r.Hi <= cp || r.Lo > r.Hi {
-			continue
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO accepted_ranges (integration, source, lo, hi) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (integration, source, lo) DO UPDATE SET hi = greatest(accepted_ranges.hi, excluded.hi)`,
-			b.Integration, b.Source, r.Lo, r.Hi)
-		if err != nil {
-			return fmt.Errorf("store accepted range %d-%d: %w", r.Lo, r.Hi, err)
-		}
-	}
-	return nil
-}
-
-func insertSetAside(ctx context.Context, tx pgx.Tx, integration string, events []store.SetAside, now int64) error {
-	if len(events) == 0 {
 		return nil
+	})
+	queueSetAside(q, b.Integration, b.SetAside, now)
+	return db.inBatchTx(ctx, "commit batch of "+b.Integration, q, lease)
+}
+
+// queueAccepted forgets the ranges the new checkpoint reached and adds b's
+// ranges beyond it (merging with stored ones is the reader's business:
+// Checkpoints sorts them). Ranges with one start keep the longest, so that
+// the upsert never meets its own row twice.
+func queueAccepted(q *pgx.Batch, b store.BatchCommit) {
+	const cp = `(SELECT seq FROM checkpoints WHERE integration = $1 AND source = $2)`
+	q.Queue(`DELETE FROM accepted_ranges WHERE integration = $1 AND source = $2 AND hi <= `+cp, b.Integration, b.Source)
+	if len(b.Accepted) == 0 {
+		return
 	}
-	batch := &pgx.Batch{}
+	longest := map[int64]int64{}
+	for _, r := range b.Accepted {
+		longest[r.Lo] = max(longest[r.Lo], r.Hi)
+	}
+	los, his := make([]int64, 0, len(longest)), make([]int64, 0, len(longest))
+	for lo, hi := range longest {
+		los, his = append(los, lo), append(his, hi)
+	}
+	q.Queue(`INSERT INTO accepted_ranges (integration, source, lo, hi)
+		SELECT $1, $2, r.lo, r.hi FROM unnest($3::bigint[], $4::bigint[]) AS r (lo, hi) WHERE r.hi > `+cp+`
+		ON CONFLICT (integration, source, lo) DO UPDATE SET hi = greatest(accepted_ranges.hi, excluded.hi)`,
+		b.Integration, b.Source, los, his)
+}
+
+func queueSetAside(q *pgx.Batch, integration string, events []store.SetAside, now int64) {
 	for _, s := range events {
 		created := now
 		if !s.CreatedAt.IsZero() {
 			created = ms(s.CreatedAt)
 		}
-		batch.Queue(`INSERT INTO set_aside (integration, source, seq, event_id, reason, body, created_at)
+		q.Queue(`INSERT INTO set_aside (integration, source, seq, event_id, reason, body, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, integration, s.Source, s.Seq, s.EventID, s.Reason, s.Body, created)
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("store set-aside events: %w", err)
-	}
-	return nil
 }
 
 // FinishRun closes a run, updates the integration's status and, when
-// f.NextDue is set, when it is next due. A stale token is refused with
-// store.ErrFenced.
+// f.NextDue is set, when it is next due, in one transaction (two round
+// trips); f.Release gives the lease back in it. A stale token is refused
+// with store.ErrFenced.
 func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
-	return db.inTx(ctx, "finish run of "+f.Integration, func(tx pgx.Tx) error {
-		if err := fence(ctx, tx, f.Integration, f.Token); err != nil {
-			return err
-		}
-		var events int64
-		var worker string
-		err := tx.QueryRow(ctx, `UPDATE runs SET finished = $1, error = $2, filtered = $5 WHERE id = $3 AND integration = $4 RETURNING events, worker`,
-			ms(f.Finished), f.Err, f.RunID, f.Integration, f.Filtered).Scan(&events, &worker)
-		if err != nil {
+	lease := &leaseCheck{token: f.Token}
+	q := &pgx.Batch{}
+	lease.queue(q, f.Integration)
+	// The status takes the run's counts and worker from the run it closes;
+	// an unknown run updates nothing and returns no row.
+	q.Queue(`WITH r AS (
+			UPDATE runs SET finished = $1, error = $2, filtered = $5 WHERE id = $3 AND integration = $4 RETURNING events, worker)
+		UPDATE integrations i SET
+			last_complete = CASE WHEN $2 = '' THEN $1 ELSE last_complete END,
+			last_error = CASE WHEN $2 = '' THEN NULL ELSE $1 END,
+			error_message = $2,
+			events_last_cycle = r.events, last_worker = r.worker, filtered_last_cycle = $5,
+			next_due_at = coalesce($6, next_due_at)
+		FROM r WHERE i.id = $4 RETURNING i.id`,
+		ms(f.Finished), f.Err, f.RunID, f.Integration, f.Filtered, nullMS(f.NextDue)).QueryRow(func(row pgx.Row) error {
+		var id string
+		if err := row.Scan(&id); err != nil {
 			return fmt.Errorf("close run %d: %w", f.RunID, notFound(err))
-		}
-		if f.Err == "" {
-			_, err = tx.Exec(ctx, `UPDATE integrations SET last_complete = $1, last_error = NULL, error_message = '',
-				events_last_cycle = $2, next_due_at = coalesce($4, next_due_at), last_worker = $5, filtered_last_cycle = $6 WHERE id = $3`,
-				ms(f.Finished), events, f.Integration, nullMS(f.NextDue), worker, f.Filtered)
-		} else {
-			_, err = tx.Exec(ctx, `UPDATE integrations SET last_error = $1, error_message = $2,
-				events_last_cycle = $3, next_due_at = coalesce($5, next_due_at), last_worker = $6, filtered_last_cycle = $7 WHERE id = $4`,
-				ms(f.Finished), f.Err, events, f.Integration, nullMS(f.NextDue), worker, f.Filtered)
-		}
-		if err != nil {
-			return fmt.Errorf("update status: %w", err)
-		}
-		if f.Release {
-			if _, err := tx.Exec(ctx, `UPDATE leases SET expires_ms = 0 WHERE name = $1`, f.Integration); err != nil {
-				return fmt.Errorf("release lease: %w", err)
-			}
 		}
 		return nil
 	})
+	if f.Release {
+		q.Queue(`UPDATE leases SET expires_ms = 0 WHERE name = $1`, f.Integration)
+	}
+	return db.inBatchTx(ctx, "finish run of "+f.Integration, q, lease)
 }
 
 // RecentRuns returns the integration's last n runs, newest first.

@@ -123,18 +123,3 @@ func (db *DB) SetNextDue(ctx context.Context, integration string, at time.Time) 
 	}
 	return nil
 }
-
-// fence checks inside tx that token is the name's current lease token (0
-// for a name never leased), and locks the lease row until tx ends so that
-// nobody takes the lease before tx's writes commit.
-func fence(ctx context.Context, tx pgx.Tx, name string, token int64) error {
-	var cur int64
-	err := tx.QueryRow(ctx, `SELECT token FROM leases WHERE name = $1 FOR SHARE`, name).Scan(&cur)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("check lease: %w", err)
-	}
-	if cur != token {
-		return fmt.Errorf("%w (token %d, current %d)", store.ErrFenced, token, cur)
-	}
-	return nil
-}
