@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -35,6 +36,11 @@ type Scheduler struct {
 	poll   time.Duration
 	wake   chan struct{}
 	stop   chan struct{} // closed by Stop: no more leasing
+	// more: the last look leased as many as it had slots, so more may be
+	// due; a slot that frees then looks again at once instead of at the
+	// next poll (a backlog of due integrations is worked off at the speed
+	// of the cycles, not one look per poll).
+	more atomic.Bool
 	log    zerolog.Logger
 
 	ctx    context.Context
@@ -57,6 +63,10 @@ func NewScheduler(s *Syncer, spec string, concurrency int, log zerolog.Logger) (
 	return &Scheduler{syncer: s, slots: make(chan struct{}, concurrency), poll: DefaultPoll,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), log: log}, nil
 }
+
+// SetPoll sets how often the scheduler looks for due work when nothing
+// wakes it (DefaultPoll). Call it before Start.
+func (sc *Scheduler) SetPoll(d time.Duration) { sc.poll = d }
 
 // Start looks for due work now and then every poll interval, until Stop.
 // Cycles run under ctx: cancelling it abandons in-flight batches (their
@@ -131,10 +141,16 @@ func (sc *Scheduler) startDue() {
 		}
 		return
 	}
+	sc.more.Store(len(leases) == free)
 	for _, l := range leases {
 		sc.slots <- struct{}{}
 		sc.wg.Go(func() {
-			defer func() { <-sc.slots }()
+			defer func() {
+				<-sc.slots
+				if sc.more.Load() {
+					sc.Wake()
+				}
+			}()
 			sc.syncer.CycleLeased(sc.ctx, l)
 		})
 	}
