@@ -41,7 +41,7 @@ type Scheduler struct {
 	// next poll (a backlog of due integrations is worked off at the speed
 	// of the cycles, not one look per poll).
 	more atomic.Bool
-	log    zerolog.Logger
+	log  zerolog.Logger
 
 	ctx    context.Context
 	cancel context.CancelFunc
