@@ -40,8 +40,9 @@ type Scheduler struct {
 	// due; a slot that frees then looks again at once instead of at the
 	// next poll (a backlog of due integrations is worked off at the speed
 	// of the cycles, not one look per poll).
-	more atomic.Bool
-	log  zerolog.Logger
+	more    atomic.Bool
+	onCycle func(Result)
+	log     zerolog.Logger
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -67,6 +68,10 @@ func NewScheduler(s *Syncer, spec string, concurrency int, log zerolog.Logger) (
 // SetPoll sets how often the scheduler looks for due work when nothing
 // wakes it (DefaultPoll). Call it before Start.
 func (sc *Scheduler) SetPoll(d time.Duration) { sc.poll = d }
+
+// OnCycle has fn called with the result of every cycle the scheduler runs
+// (the bench counts them). Call it before Start.
+func (sc *Scheduler) OnCycle(fn func(Result)) { sc.onCycle = fn }
 
 // Start looks for due work now and then every poll interval, until Stop.
 // Cycles run under ctx: cancelling it abandons in-flight batches (their
@@ -147,11 +152,16 @@ func (sc *Scheduler) startDue() {
 		sc.wg.Go(func() {
 			defer func() {
 				<-sc.slots
-				if sc.more.Load() {
+				// A look per freed slot would be a store write per cycle:
+				// look when an eighth of the slots are free.
+				if sc.more.Load() && cap(sc.slots)-len(sc.slots) >= max(1, cap(sc.slots)/8) {
 					sc.Wake()
 				}
 			}()
-			sc.syncer.CycleLeased(sc.ctx, l)
+			res := sc.syncer.CycleLeased(sc.ctx, l)
+			if sc.onCycle != nil {
+				sc.onCycle(res)
+			}
 		})
 	}
 	if len(leases) > 0 {

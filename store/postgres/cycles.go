@@ -59,9 +59,9 @@ func queueCheckpoints(b *pgx.Batch, integration string, cp *store.Checkpoints) {
 	})
 }
 
-// BeginCycle starts a cycle under lease l in one round trip: the queries
-// go as one batch, which PostgreSQL runs as one implicit transaction. The
-// run is inserted only if the lease is current and the integration and
+// BeginCycle starts a cycle under lease l in one transaction and one round
+// trip (inOneTrip: a run record lost with a database crash costs nothing).
+// The run is inserted only if the lease is current and the integration and
 // its account are on, so a refused cycle writes nothing.
 func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error) {
 	op := "start cycle of " + l.Name
@@ -70,7 +70,7 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 	found := false
 	lease := &leaseCheck{token: l.Token}
 	b := &pgx.Batch{}
-	lease.queue(b, l.Name)
+	lease.queueRead(b, l.Name)
 	b.Queue(sqlSelectIntegration+` WHERE i.id = $1`, l.Name).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(r.dest()...)
 		found = err == nil
@@ -89,21 +89,18 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 	})
 	queueCheckpoints(b, l.Name, &cs.Checkpoints)
 	b.Queue(`INSERT INTO runs (integration, worker, started)
-		SELECT i.id, $2, $3 FROM integrations i JOIN accounts a ON a.id = i.account
-		WHERE i.id = $1 AND i.enabled AND a.siem_enabled AND coalesce((SELECT token FROM leases WHERE name = $1), 0) = $4
-		RETURNING id`, l.Name, l.Owner, ms(started), l.Token).QueryRow(func(row pgx.Row) error {
+		SELECT i.id, $3, $4 FROM integrations i JOIN accounts a ON a.id = i.account
+		WHERE i.id = $1 AND i.enabled AND a.siem_enabled AND `+sqlLeaseIs+`
+		RETURNING id`, l.Name, l.Token, l.Owner, ms(started)).QueryRow(func(row pgx.Row) error {
 		if err := row.Scan(&cs.RunID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("record run: %w", err)
 		}
 		return nil
 	})
-	err := db.pool.SendBatch(ctx, b).Close()
-	if lerr := lease.err(); lerr != nil {
-		err = lerr
+	if err := db.inOneTrip(ctx, op, b, lease); err != nil {
+		return store.CycleStart{}, err
 	}
 	switch {
-	case err != nil:
-		return store.CycleStart{}, fail(op, err)
 	case !found:
 		return store.CycleStart{}, fmt.Errorf("%s: %w", op, siemsync.ErrNotFound)
 	}
@@ -188,35 +185,37 @@ func queueSetAside(q *pgx.Batch, integration string, events []store.SetAside, no
 }
 
 // FinishRun closes a run, updates the integration's status and, when
-// f.NextDue is set, when it is next due, in one transaction (two round
-// trips); f.Release gives the lease back in it. A stale token is refused
-// with store.ErrFenced.
+// f.NextDue is set, when it is next due, in one transaction and one round
+// trip (inOneTrip: a finish lost with a database crash only leaves a run
+// open); f.Release gives the lease back in it. A stale token is refused
+// with store.ErrFenced and changes nothing.
 func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 	lease := &leaseCheck{token: f.Token}
 	q := &pgx.Batch{}
-	lease.queue(q, f.Integration)
+	lease.queueRead(q, f.Integration)
 	// The status takes the run's counts and worker from the run it closes;
-	// an unknown run updates nothing and returns no row.
+	// an unknown run, or a stale token, updates nothing and returns no row.
 	q.Queue(`WITH r AS (
-			UPDATE runs SET finished = $1, error = $2, filtered = $5 WHERE id = $3 AND integration = $4 RETURNING events, worker)
+			UPDATE runs SET finished = $3, error = $4, filtered = $6 WHERE id = $5 AND integration = $1 AND `+sqlLeaseIs+`
+			RETURNING events, worker)
 		UPDATE integrations i SET
-			last_complete = CASE WHEN $2 = '' THEN $1 ELSE last_complete END,
-			last_error = CASE WHEN $2 = '' THEN NULL ELSE $1 END,
-			error_message = $2,
-			events_last_cycle = r.events, last_worker = r.worker, filtered_last_cycle = $5,
-			next_due_at = coalesce($6, next_due_at)
-		FROM r WHERE i.id = $4 RETURNING i.id`,
-		ms(f.Finished), f.Err, f.RunID, f.Integration, f.Filtered, nullMS(f.NextDue)).QueryRow(func(row pgx.Row) error {
+			last_complete = CASE WHEN $4 = '' THEN $3 ELSE last_complete END,
+			last_error = CASE WHEN $4 = '' THEN NULL ELSE $3 END,
+			error_message = $4,
+			events_last_cycle = r.events, last_worker = r.worker, filtered_last_cycle = $6,
+			next_due_at = coalesce($7, next_due_at)
+		FROM r WHERE i.id = $1 RETURNING i.id`,
+		f.Integration, f.Token, ms(f.Finished), f.Err, f.RunID, f.Filtered, nullMS(f.NextDue)).QueryRow(func(row pgx.Row) error {
 		var id string
-		if err := row.Scan(&id); err != nil {
+		if err := row.Scan(&id); err != nil && (!errors.Is(err, pgx.ErrNoRows) || lease.err() == nil) {
 			return fmt.Errorf("close run %d: %w", f.RunID, notFound(err))
 		}
 		return nil
 	})
 	if f.Release {
-		q.Queue(`UPDATE leases SET expires_ms = 0 WHERE name = $1`, f.Integration)
+		q.Queue(`UPDATE leases SET expires_ms = 0 WHERE name = $1 AND token = $2`, f.Integration, f.Token)
 	}
-	return db.inBatchTx(ctx, "finish run of "+f.Integration, q, lease)
+	return db.inOneTrip(ctx, "finish run of "+f.Integration, q, lease)
 }
 
 // RecentRuns returns the integration's last n runs, newest first.
