@@ -58,12 +58,22 @@ const eventRoom = 16 << 10
 // to 5 as with append's own growth, and leaves well under 1 MiB of smaller
 // buffers behind instead of 4. A larger event still grows the body as
 // append does.
+// smallBody is the largest body buffer a cycle may build without a backlog
+// turn (Syncer.backlog): a few hundred events.
+const smallBody = 256 << 10
+
+// outgrows reports whether the next reserve grows the body beyond
+// smallBody.
+func (b *batch) outgrows() bool {
+	return cap(b.body)-len(b.body) < eventRoom && 2*cap(b.body) > smallBody
+}
+
 func (b *batch) reserve(maxBytes int) {
 	if cap(b.body)-len(b.body) >= eventRoom {
 		return
 	}
 	n := max(2*cap(b.body), 32<<10)
-	if n > 256<<10 {
+	if n > smallBody {
 		n = maxBytes + eventRoom
 	}
 	n = max(min(n, maxBytes+eventRoom), len(b.body)+eventRoom)
@@ -101,6 +111,9 @@ type builder struct {
 	full      chan<- *batch
 	free      <-chan *batch
 	bodies    <-chan []byte // with a packer: body buffers travel apart from batches
+	// large, when set, is called before a body grows beyond smallBody: it
+	// waits for the cycle's backlog turn.
+	large func(ctx context.Context) error
 	cur       *batch
 	carry     []byte
 }
@@ -138,6 +151,11 @@ func (bd *builder) add(ctx context.Context, ev *siemsync.Event) error {
 	seq := ev.Seq()
 	start := len(b.body)
 	maxBytes := bd.maxBytes()
+	if bd.large != nil && b.outgrows() {
+		if err := bd.large(ctx); err != nil {
+			return err
+		}
+	}
 	b.reserve(maxBytes)
 	b.body = bd.sink.Append(b.body, ev)
 	if len(b.body) == start {

@@ -45,6 +45,10 @@ type cycle struct {
 
 	filtered atomic.Int64 // records the filters dropped (filter.go)
 
+	// backlogTurn: the cycle holds a token of Syncer.backlog (taken by
+	// the producing goroutine, given back when its pipeline is over).
+	backlogTurn bool
+
 	// jobsSince, when set, skips ended jobs that changed before it: the
 	// jobs checkpoint a backfill would start from (previews only).
 	jobsSince time.Time
@@ -104,6 +108,23 @@ func (c *cycle) setHost(acc siemsync.Account) {
 	c.host = acc.Host
 	if c.host == "" {
 		c.host = c.s.cfg.Hostname
+	}
+}
+
+// takeBacklogTurn waits, the first time the cycle's batches outgrow small
+// buffers, for one of the Syncer's backlog turns, and keeps it until the
+// pipeline is over (its buffers are garbage then). A cycle holds at most
+// one, so waiting for it cannot deadlock.
+func (c *cycle) takeBacklogTurn(ctx context.Context) error {
+	if c.backlogTurn {
+		return nil
+	}
+	select {
+	case c.s.backlog <- struct{}{}:
+		c.backlogTurn = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -200,7 +221,7 @@ func (c *cycle) newBuilder(source string, maxEvents int, full chan<- *batch, fre
 	return &builder{
 		source: source, host: c.host, sink: c.sink, now: now,
 		maxBytes: c.batchCap, maxEvents: maxEvents,
-		full: full, free: free,
+		full: full, free: free, large: c.takeBacklogTurn,
 	}
 }
 
@@ -303,6 +324,10 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 	for range full {
 	}
 	perr := <-errc
+	if c.backlogTurn {
+		c.backlogTurn = false
+		<-c.s.backlog
+	}
 	if failed != nil {
 		return failed
 	}

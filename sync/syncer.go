@@ -23,8 +23,18 @@ import (
 const (
 	DefaultRetryBudget  = 30 * time.Second
 	DefaultCycleTimeout = 4 * time.Minute
-	DefaultConcurrency  = 32
-	DefaultLeaseTTL     = 60 * time.Second
+	// DefaultConcurrency is how many cycles run at once. Most cycles send
+	// a few events and wait on the network and the store; their memory is
+	// small. Those that send large batches (a backlog) are limited apart,
+	// by DefaultBacklogConcurrency.
+	DefaultConcurrency = 128
+	// DefaultBacklogConcurrency is how many cycles at once may build
+	// batches beyond small buffers: each holds up to max_in_flight + 2
+	// batch buffers of up to max_batch_bytes, so this, not the number of
+	// cycles, bounds memory when every destination has a backlog (after a
+	// SIEM outage).
+	DefaultBacklogConcurrency = 32
+	DefaultLeaseTTL           = 60 * time.Second
 )
 
 // Sink is one destination, opened for one cycle of one integration.
@@ -79,6 +89,10 @@ type Config struct {
 	Open         Opener
 	Hostname     string        // host of accounts that have none
 	RetryBudget  time.Duration // time a cycle may spend retrying transient failures
+	// BacklogConcurrency bounds the cycles building large batches at once
+	// (default DefaultBacklogConcurrency); the others wait for a turn
+	// when their first batch outgrows small buffers.
+	BacklogConcurrency int
 	CycleTimeout time.Duration // upper bound of one cycle
 	PageSize     int
 	// Backoff is the wait before retry attempt n (1-based); tests set it to
@@ -110,6 +124,9 @@ type Config struct {
 // process on the same store): every cycle holds the integration's lease.
 type Syncer struct {
 	cfg Config
+	// backlog has a token per cycle building large batches (see
+	// DefaultBacklogConcurrency).
+	backlog chan struct{}
 
 	draining atomic.Bool // see Drain
 }
@@ -146,7 +163,10 @@ func New(cfg Config) *Syncer {
 	if cfg.Owner == "" {
 		cfg.Owner = DefaultOwner()
 	}
-	return &Syncer{cfg: cfg}
+	if cfg.BacklogConcurrency <= 0 {
+		cfg.BacklogConcurrency = DefaultBacklogConcurrency
+	}
+	return &Syncer{cfg: cfg, backlog: make(chan struct{}, cfg.BacklogConcurrency)}
 }
 
 // Result is the outcome of one cycle of one integration.
