@@ -114,8 +114,8 @@ type builder struct {
 	// large, when set, is called before a body grows beyond smallBody: it
 	// waits for the cycle's backlog turn.
 	large func(ctx context.Context) error
-	cur       *batch
-	carry     []byte
+	cur   *batch
+	carry []byte
 }
 
 func (bd *builder) take(ctx context.Context) error {

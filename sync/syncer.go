@@ -85,16 +85,16 @@ type Store interface {
 
 // Config configures a Syncer. Zero values take the defaults.
 type Config struct {
-	Store        Store
-	Open         Opener
-	Hostname     string        // host of accounts that have none
-	RetryBudget  time.Duration // time a cycle may spend retrying transient failures
+	Store       Store
+	Open        Opener
+	Hostname    string        // host of accounts that have none
+	RetryBudget time.Duration // time a cycle may spend retrying transient failures
 	// BacklogConcurrency bounds the cycles building large batches at once
 	// (default DefaultBacklogConcurrency); the others wait for a turn
 	// when their first batch outgrows small buffers.
 	BacklogConcurrency int
-	CycleTimeout time.Duration // upper bound of one cycle
-	PageSize     int
+	CycleTimeout       time.Duration // upper bound of one cycle
+	PageSize           int
 	// Backoff is the wait before retry attempt n (1-based); tests set it to
 	// return 0. The default is capped exponential with full jitter.
 	Backoff func(attempt int) time.Duration
