@@ -324,6 +324,7 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 	for range full {
 	}
 	perr := <-errc
+	recycleBodies(free, c.bodies)
 	if c.backlogTurn {
 		c.backlogTurn = false
 		<-c.s.backlog
@@ -332,6 +333,29 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 		return failed
 	}
 	return perr
+}
+
+// recycleBodies hands the first-size body buffers of a finished pipeline to
+// the next batches (every sender has answered: nothing else holds them).
+func recycleBodies(free chan *batch, bodies chan []byte) {
+	for {
+		select {
+		case b := <-free:
+			recycleBody(b.body)
+			continue
+		default:
+		}
+		break
+	}
+	for bodies != nil {
+		select {
+		case body := <-bodies:
+			recycleBody(body)
+			continue
+		default:
+		}
+		break
+	}
 }
 
 // answer applies one answer of a sender to the window and commits it.
