@@ -139,3 +139,17 @@ func urlHost(raw string) string {
 	}
 	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 }
+
+// OpenSecrets opens an integration's sealed token, client key and webhook
+// URL into in (a backend's row has them sealed).
+func OpenSecrets(c Cipher, in *siemsync.Integration, token, key, notify []byte) error {
+	var err error
+	if in.Token, err = OpenSecret(c, "token", token); err != nil {
+		return err
+	}
+	if in.ClientKeyPEM, err = OpenSecret(c, "client key", key); err != nil {
+		return err
+	}
+	in.NotifyURL, err = OpenSecret(c, "webhook URL", notify)
+	return err
+}

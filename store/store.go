@@ -147,7 +147,14 @@ type Backend interface {
 	CountReplay(ctx context.Context, account string, since, until time.Time, auditEnd int64) (audit, jobs int64, err error)
 
 	Checkpoints(ctx context.Context, integration string) (Checkpoints, error)
-	StartRun(ctx context.Context, l Lease, started time.Time) (int64, error)
+	// BeginCycle starts a cycle under lease l, in one transaction: it is
+	// refused with ErrFenced unless l is the integration's current lease,
+	// reads the integration (with secrets), its account and checkpoints,
+	// and records the start of a run, run by l.Owner, unless the
+	// integration is disabled or its account's SIEM feature is off
+	// (CycleStart.RunID 0). An unknown integration wraps
+	// siemsync.ErrNotFound.
+	BeginCycle(ctx context.Context, l Lease, started time.Time) (CycleStart, error)
 	CommitBatch(ctx context.Context, b BatchCommit) error
 	FinishRun(ctx context.Context, f RunFinish) error
 	RecentRuns(ctx context.Context, integration string, n int) ([]Run, error)

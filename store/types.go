@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"time"
+
+	"github.com/siemsync/siemsync"
 )
 
 // Cipher seals and opens secrets (HEC tokens, client keys) so that they are
@@ -74,6 +76,20 @@ type BatchCommit struct {
 	SetAside    []SetAside
 }
 
+// CycleStart is what a cycle needs from the store before it reads
+// records, read in one transaction with the start of its run.
+type CycleStart struct {
+	// Integration has its secrets opened; its status carries no warnings
+	// (a cycle does not show them).
+	Integration *siemsync.Integration
+	Account     siemsync.Account
+	Checkpoints Checkpoints
+	// RunID is the run started; 0 when none was, because the integration
+	// is disabled or its account's SIEM feature is off (the caller says
+	// which; the checkpoints stay as they are).
+	RunID int64
+}
+
 // RunFinish closes a run and updates the integration's status.
 type RunFinish struct {
 	RunID       int64
@@ -83,6 +99,9 @@ type RunFinish struct {
 	Finished    time.Time
 	Err         string // "" when the cycle succeeded; else the admin-facing message
 	Filtered    int64  // records the integration's filters kept from the destination (they moved the checkpoint)
+	// Release gives the cycle's lease back in the same transaction (the
+	// caller has stopped renewing it), saving the store a write per cycle.
+	Release bool
 }
 
 // Run is one sync cycle of one integration.

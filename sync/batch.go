@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	gosync "sync"
 	"time"
 
 	"github.com/siemsync/siemsync"
@@ -58,12 +59,42 @@ const eventRoom = 16 << 10
 // to 5 as with append's own growth, and leaves well under 1 MiB of smaller
 // buffers behind instead of 4. A larger event still grows the body as
 // append does.
+// firstBody is the size of a batch's first body buffer. Most cycles send a
+// few events and never grow it; those buffers are reused across cycles
+// (firstBodies) instead of being garbage after each.
+const firstBody = 32 << 10
+
+var firstBodies = gosync.Pool{New: func() any { b := make([]byte, 0, firstBody); return &b }}
+
+func newBody() []byte { return (*firstBodies.Get().(*[]byte))[:0] }
+
+// recycleBody keeps a first-size body buffer for another batch.
+func recycleBody(body []byte) {
+	if cap(body) == firstBody {
+		firstBodies.Put(&body)
+	}
+}
+
+// smallBody is the largest body buffer a cycle may build without a backlog
+// turn (Syncer.backlog): a few hundred events.
+const smallBody = 256 << 10
+
+// outgrows reports whether the next reserve grows the body beyond
+// smallBody.
+func (b *batch) outgrows() bool {
+	return cap(b.body)-len(b.body) < eventRoom && 2*cap(b.body) > smallBody
+}
+
 func (b *batch) reserve(maxBytes int) {
 	if cap(b.body)-len(b.body) >= eventRoom {
 		return
 	}
-	n := max(2*cap(b.body), 32<<10)
-	if n > 256<<10 {
+	if cap(b.body) == 0 && maxBytes+eventRoom >= firstBody {
+		b.body = newBody()
+		return
+	}
+	n := max(2*cap(b.body), firstBody)
+	if n > smallBody {
 		n = maxBytes + eventRoom
 	}
 	n = max(min(n, maxBytes+eventRoom), len(b.body)+eventRoom)
@@ -101,8 +132,11 @@ type builder struct {
 	full      chan<- *batch
 	free      <-chan *batch
 	bodies    <-chan []byte // with a packer: body buffers travel apart from batches
-	cur       *batch
-	carry     []byte
+	// large, when set, is called before a body grows beyond smallBody: it
+	// waits for the cycle's backlog turn.
+	large func(ctx context.Context) error
+	cur   *batch
+	carry []byte
 }
 
 func (bd *builder) take(ctx context.Context) error {
@@ -138,6 +172,11 @@ func (bd *builder) add(ctx context.Context, ev *siemsync.Event) error {
 	seq := ev.Seq()
 	start := len(b.body)
 	maxBytes := bd.maxBytes()
+	if bd.large != nil && b.outgrows() {
+		if err := bd.large(ctx); err != nil {
+			return err
+		}
+	}
 	b.reserve(maxBytes)
 	b.body = bd.sink.Append(b.body, ev)
 	if len(b.body) == start {

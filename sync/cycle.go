@@ -45,6 +45,10 @@ type cycle struct {
 
 	filtered atomic.Int64 // records the filters dropped (filter.go)
 
+	// backlogTurn: the cycle holds a token of Syncer.backlog (taken by
+	// the producing goroutine, given back when its pipeline is over).
+	backlogTurn bool
+
 	// jobsSince, when set, skips ended jobs that changed before it: the
 	// jobs checkpoint a backfill would start from (previews only).
 	jobsSince time.Time
@@ -54,24 +58,26 @@ type cycle struct {
 	record func(ctx context.Context, source string, cp int64, events int64, aside []store.SetAside) error
 }
 
-func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Lease, res *Result) {
-	runID, err := s.cfg.Store.StartRun(ctx, l, s.cfg.Now())
-	if err != nil {
-		res.Err = fmt.Errorf("start run: %w", err)
-		s.postpone(in.ID)
-		return
-	}
-	c := &cycle{s: s, in: in, lease: l, runID: runID, res: res}
+func (s *Syncer) run(ctx context.Context, h *holder, cs *store.CycleStart, res *Result) {
+	in, l := cs.Integration, h.lease
+	c := &cycle{s: s, in: in, lease: l, runID: cs.RunID, res: res, cps: cs.Checkpoints}
+	c.setHost(cs.Account)
 	c.cap.Store(int64(batchCap(in)))
 	res.Err = c.do(ctx)
 	res.Filtered = c.filtered.Load()
-	fin := store.RunFinish{RunID: runID, Integration: in.ID, Token: l.Token, Finished: s.cfg.Now(), NextDue: s.nextDue(), Filtered: res.Filtered}
+	fin := store.RunFinish{RunID: cs.RunID, Integration: in.ID, Token: l.Token, Finished: s.cfg.Now(), NextDue: s.nextDue(), Filtered: res.Filtered}
 	if res.Err != nil {
 		fin.Err = errCycle(res.Err)
 	}
+	// The run's last write gives the lease back too: renewals stop first,
+	// so that none extends the lease after it was given back.
+	fin.Release = h.stopRenewing()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	ferr := s.cfg.Store.FinishRun(fctx, fin)
+	if ferr == nil && fin.Release {
+		h.released()
+	}
 	if ferr != nil && res.Err == nil {
 		res.Err = fmt.Errorf("finish run: %w", ferr)
 	}
@@ -87,28 +93,42 @@ func (s *Syncer) run(ctx context.Context, in *siemsync.Integration, l store.Leas
 	}
 }
 
-// loadHost sets the host of the events: the account's, else the server's.
+// loadHost sets the host of the events: the account's, else the server's
+// (previews and replays; a cycle has its account from BeginCycle).
 func (c *cycle) loadHost(ctx context.Context) error {
 	acc, err := c.s.cfg.Store.GetAccount(ctx, c.in.Account)
 	if err != nil {
 		return fmt.Errorf("load account %s: %w", c.in.Account, err)
 	}
+	c.setHost(acc)
+	return nil
+}
+
+func (c *cycle) setHost(acc siemsync.Account) {
 	c.host = acc.Host
 	if c.host == "" {
 		c.host = c.s.cfg.Hostname
 	}
-	return nil
+}
+
+// takeBacklogTurn waits, the first time the cycle's batches outgrow small
+// buffers, for one of the Syncer's backlog turns, and keeps it until the
+// pipeline is over (its buffers are garbage then). A cycle holds at most
+// one, so waiting for it cannot deadlock.
+func (c *cycle) takeBacklogTurn(ctx context.Context) error {
+	if c.backlogTurn {
+		return nil
+	}
+	select {
+	case c.s.backlog <- struct{}{}:
+		c.backlogTurn = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (c *cycle) do(ctx context.Context) error {
-	st := c.s.cfg.Store
-	if err := c.loadHost(ctx); err != nil {
-		return err
-	}
-	var err error
-	if c.cps, err = st.Checkpoints(ctx, c.in.ID); err != nil {
-		return fmt.Errorf("load checkpoints: %w", err)
-	}
 	dest, err := c.s.cfg.Open(ctx, c.in)
 	if err != nil {
 		return fmt.Errorf("open destination: %w", err)
@@ -201,7 +221,7 @@ func (c *cycle) newBuilder(source string, maxEvents int, full chan<- *batch, fre
 	return &builder{
 		source: source, host: c.host, sink: c.sink, now: now,
 		maxBytes: c.batchCap, maxEvents: maxEvents,
-		full: full, free: free,
+		full: full, free: free, large: c.takeBacklogTurn,
 	}
 }
 
@@ -304,10 +324,38 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 	for range full {
 	}
 	perr := <-errc
+	recycleBodies(free, c.bodies)
+	if c.backlogTurn {
+		c.backlogTurn = false
+		<-c.s.backlog
+	}
 	if failed != nil {
 		return failed
 	}
 	return perr
+}
+
+// recycleBodies hands the first-size body buffers of a finished pipeline to
+// the next batches (every sender has answered: nothing else holds them).
+func recycleBodies(free chan *batch, bodies chan []byte) {
+	for {
+		select {
+		case b := <-free:
+			recycleBody(b.body)
+			continue
+		default:
+		}
+		break
+	}
+	for bodies != nil {
+		select {
+		case body := <-bodies:
+			recycleBody(body)
+			continue
+		default:
+		}
+		break
+	}
 }
 
 // answer applies one answer of a sender to the window and commits it.

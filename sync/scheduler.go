@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -35,7 +36,13 @@ type Scheduler struct {
 	poll   time.Duration
 	wake   chan struct{}
 	stop   chan struct{} // closed by Stop: no more leasing
-	log    zerolog.Logger
+	// more: the last look leased as many as it had slots, so more may be
+	// due; a slot that frees then looks again at once instead of at the
+	// next poll (a backlog of due integrations is worked off at the speed
+	// of the cycles, not one look per poll).
+	more    atomic.Bool
+	onCycle func(Result)
+	log     zerolog.Logger
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -57,6 +64,14 @@ func NewScheduler(s *Syncer, spec string, concurrency int, log zerolog.Logger) (
 	return &Scheduler{syncer: s, slots: make(chan struct{}, concurrency), poll: DefaultPoll,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), log: log}, nil
 }
+
+// SetPoll sets how often the scheduler looks for due work when nothing
+// wakes it (DefaultPoll). Call it before Start.
+func (sc *Scheduler) SetPoll(d time.Duration) { sc.poll = d }
+
+// OnCycle has fn called with the result of every cycle the scheduler runs
+// (the bench counts them). Call it before Start.
+func (sc *Scheduler) OnCycle(fn func(Result)) { sc.onCycle = fn }
 
 // Start looks for due work now and then every poll interval, until Stop.
 // Cycles run under ctx: cancelling it abandons in-flight batches (their
@@ -131,11 +146,22 @@ func (sc *Scheduler) startDue() {
 		}
 		return
 	}
+	sc.more.Store(len(leases) == free)
 	for _, l := range leases {
 		sc.slots <- struct{}{}
 		sc.wg.Go(func() {
-			defer func() { <-sc.slots }()
-			sc.syncer.CycleLeased(sc.ctx, l)
+			defer func() {
+				<-sc.slots
+				// A look per freed slot would be a store write per cycle:
+				// look when an eighth of the slots are free.
+				if sc.more.Load() && cap(sc.slots)-len(sc.slots) >= max(1, cap(sc.slots)/8) {
+					sc.Wake()
+				}
+			}()
+			res := sc.syncer.CycleLeased(sc.ctx, l)
+			if sc.onCycle != nil {
+				sc.onCycle(res)
+			}
 		})
 	}
 	if len(leases) > 0 {

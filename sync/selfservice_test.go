@@ -3,6 +3,8 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,5 +87,50 @@ func TestSchedulerStartsNewIntegrationAtOnce(t *testing.T) {
 			t.Fatal("re-enabled integration: no cycle within 20 s")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSchedulerWorksOffABacklog: with more integrations due than slots, a
+// slot that frees leases the next due integration at once. With looks an
+// hour apart, only the first look's two cycles would ever run otherwise
+// (in serve, 10,000 due integrations took one look — 32 cycles — per
+// second).
+func TestSchedulerWorksOffABacklog(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 12
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = b.integration(t, acctA, nil)
+		b.audit(t, acctA, fmt.Sprintf("backlog-%d", i))
+	}
+	var running, most atomic.Int32
+	b.sink.SendFunc = func([]byte, int) error {
+		now := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+		}
+		time.Sleep(5 * time.Millisecond)
+		return nil
+	}
+	sc, err := ssync.NewScheduler(b.s, "@every 1h", 2, zerolog.New(zerolog.NewTestWriter(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.SetPoll(time.Hour)
+	sc.Start(context.Background())
+	defer sc.Stop(10 * time.Second)
+
+	deadline := time.Now().Add(30 * time.Second)
+	for _, id := range ids {
+		for !finishedRun(t, b.db, id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("integration %s never ran: a freed slot did not lease the next due integration", id)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if m := most.Load(); m > 2 {
+		t.Errorf("%d cycles sent at once, want at most the 2 slots", m)
 	}
 }

@@ -17,8 +17,9 @@ func (s *Syncer) RetrySetAside(ctx context.Context, id string) (delivered, remai
 	if err != nil {
 		return 0, 0, fmt.Errorf("integration %s: %w", id, err)
 	}
-	ctx, release := s.hold(ctx, l)
-	defer release()
+	h := s.hold(ctx, l)
+	defer h.release()
+	ctx = h.ctx
 	in, err := s.cfg.Store.GetIntegration(ctx, id, true)
 	if err != nil {
 		return 0, 0, fmt.Errorf("load integration %s: %w", id, err)

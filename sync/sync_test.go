@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -598,4 +599,51 @@ func finishedRun(t *testing.T, db *sqlite.DB, id string) bool {
 		t.Fatal(err)
 	}
 	return len(runs) == 1 && runs[0].Finished != nil
+}
+
+// TestBacklogTurnsBoundLargeBatches: cycles whose batches outgrow small
+// buffers take turns (Config.BacklogConcurrency), so memory is bounded by
+// the turns, not by the cycles running at once; both backlogs still drain.
+func TestBacklogTurnsBoundLargeBatches(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const records = 4000 // ~90 bytes each in the fake sink: one batch of ~350 KiB
+	var ids [2][]string
+	for i, acct := range []string{acctA, acctB} {
+		for n := range records {
+			ids[i] = append(ids[i], fmt.Sprintf("%s-big-%d", acct[:4], n))
+		}
+		b.audit(t, acct, ids[i]...)
+	}
+	a := b.integration(t, acctA, nil)
+	c := b.integration(t, acctB, nil)
+	var large, most atomic.Int32
+	b.sink.SendFunc = func(body []byte, _ int) error {
+		if len(body) <= 256<<10 {
+			return nil
+		}
+		now := large.Add(1)
+		defer large.Add(-1)
+		for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+		}
+		time.Sleep(100 * time.Millisecond)
+		return nil
+	}
+	s := ssync.New(ssync.Config{
+		Store: b.db, Hostname: "eu-1.example.net", PageSize: 1000, BacklogConcurrency: 1,
+		Open:   func(context.Context, *siemsync.Integration) (ssync.Sink, error) { return b.sink, nil },
+		Logger: zerolog.New(zerolog.NewTestWriter(t)),
+	})
+	results, err := s.RunAll(t.Context(), []string{a, c}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Err != nil || r.Audit != records {
+			t.Errorf("cycle of %s: %d audit events, err %v; want %d", r.Integration, r.Audit, r.Err, records)
+		}
+	}
+	if m := most.Load(); m != 1 {
+		t.Errorf("%d large batches in flight at once, want 1 (one backlog turn)", m)
+	}
 }

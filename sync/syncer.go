@@ -23,8 +23,18 @@ import (
 const (
 	DefaultRetryBudget  = 30 * time.Second
 	DefaultCycleTimeout = 4 * time.Minute
-	DefaultConcurrency  = 32
-	DefaultLeaseTTL     = 60 * time.Second
+	// DefaultConcurrency is how many cycles run at once. Most cycles send
+	// a few events and wait on the network and the store; their memory is
+	// small. Those that send large batches (a backlog) are limited apart,
+	// by DefaultBacklogConcurrency.
+	DefaultConcurrency = 128
+	// DefaultBacklogConcurrency is how many cycles at once may build
+	// batches beyond small buffers: each holds up to max_in_flight + 2
+	// batch buffers of up to max_batch_bytes, so this, not the number of
+	// cycles, bounds memory when every destination has a backlog (after a
+	// SIEM outage).
+	DefaultBacklogConcurrency = 32
+	DefaultLeaseTTL           = 60 * time.Second
 )
 
 // Sink is one destination, opened for one cycle of one integration.
@@ -65,7 +75,7 @@ type Store interface {
 	MaxAuditSeq(ctx context.Context, account string) (int64, error)
 	MaxJobSeq(ctx context.Context, account string) (int64, error)
 	Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error)
-	StartRun(ctx context.Context, l store.Lease, started time.Time) (int64, error)
+	BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error)
 	CommitBatch(ctx context.Context, b store.BatchCommit) error
 	LearnBatchBytes(ctx context.Context, integration string, n int) error
 	FinishRun(ctx context.Context, f store.RunFinish) error
@@ -75,12 +85,16 @@ type Store interface {
 
 // Config configures a Syncer. Zero values take the defaults.
 type Config struct {
-	Store        Store
-	Open         Opener
-	Hostname     string        // host of accounts that have none
-	RetryBudget  time.Duration // time a cycle may spend retrying transient failures
-	CycleTimeout time.Duration // upper bound of one cycle
-	PageSize     int
+	Store       Store
+	Open        Opener
+	Hostname    string        // host of accounts that have none
+	RetryBudget time.Duration // time a cycle may spend retrying transient failures
+	// BacklogConcurrency bounds the cycles building large batches at once
+	// (default DefaultBacklogConcurrency); the others wait for a turn
+	// when their first batch outgrows small buffers.
+	BacklogConcurrency int
+	CycleTimeout       time.Duration // upper bound of one cycle
+	PageSize           int
 	// Backoff is the wait before retry attempt n (1-based); tests set it to
 	// return 0. The default is capped exponential with full jitter.
 	Backoff func(attempt int) time.Duration
@@ -110,6 +124,9 @@ type Config struct {
 // process on the same store): every cycle holds the integration's lease.
 type Syncer struct {
 	cfg Config
+	// backlog has a token per cycle building large batches (see
+	// DefaultBacklogConcurrency).
+	backlog chan struct{}
 
 	draining atomic.Bool // see Drain
 }
@@ -146,7 +163,10 @@ func New(cfg Config) *Syncer {
 	if cfg.Owner == "" {
 		cfg.Owner = DefaultOwner()
 	}
-	return &Syncer{cfg: cfg}
+	if cfg.BacklogConcurrency <= 0 {
+		cfg.BacklogConcurrency = DefaultBacklogConcurrency
+	}
+	return &Syncer{cfg: cfg, backlog: make(chan struct{}, cfg.BacklogConcurrency)}
 }
 
 // Result is the outcome of one cycle of one integration.
@@ -194,36 +214,36 @@ func (s *Syncer) Cycle(ctx context.Context, id string) Result {
 func (s *Syncer) CycleLeased(ctx context.Context, l store.Lease) Result {
 	id := l.Name
 	res := Result{Integration: id}
-	ctx, release := s.hold(ctx, l)
-	defer release()
+	h := s.hold(ctx, l)
+	defer h.release()
 	if s.draining.Load() {
 		res.Err = fmt.Errorf("integration %s: %w", id, errStopping)
 		return res
 	}
 	start := s.cfg.Now()
-	in, err := s.cfg.Store.GetIntegration(ctx, id, true)
+	cs, err := s.cfg.Store.BeginCycle(h.ctx, l, start)
 	if err != nil {
-		res.Err = fmt.Errorf("load integration %s: %w", id, err)
-		s.postpone(id)
+		res.Err = fmt.Errorf("start cycle of integration %s: %w", id, err)
+		if !errors.Is(err, store.ErrFenced) {
+			s.postpone(id)
+		}
 		return res
 	}
+	in := cs.Integration
 	res.Name = in.Name
-	if !in.Enabled {
+	switch {
+	case !in.Enabled:
 		res.Err = fmt.Errorf("integration %s is disabled: enable it to sync", id)
 		s.postpone(id)
 		return res
-	}
-	if acc, err := s.cfg.Store.GetAccount(ctx, in.Account); err != nil {
-		res.Err = fmt.Errorf("load account %s: %w", in.Account, err)
-		return res
-	} else if !acc.SIEMEnabled {
+	case !cs.Account.SIEMEnabled:
 		// Refused before a run is recorded: the checkpoints stay.
 		res.Err = fmt.Errorf("integration %s: %w", id, ErrFeatureOff)
 		return res
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.CycleTimeout)
+	ctx, cancel := context.WithTimeout(h.ctx, s.cfg.CycleTimeout)
 	defer cancel()
-	s.run(ctx, in, l, &res)
+	s.run(ctx, h, &cs, &res)
 	res.Duration = s.cfg.Now().Sub(start)
 	s.logResult(in, &res)
 	return res

@@ -158,12 +158,13 @@ func (a *app) tester(sc sinkConfig, db accounts) func(ctx context.Context, in *s
 
 // syncFlags are the sending settings of serve, sync and demo.
 type syncFlags struct {
-	retryBudget    time.Duration
-	cycleTimeout   time.Duration
-	requestTimeout time.Duration
-	maxEventBytes  int
-	workerID       string
-	leaseTTL       time.Duration
+	retryBudget        time.Duration
+	cycleTimeout       time.Duration
+	requestTimeout     time.Duration
+	maxEventBytes      int
+	workerID           string
+	leaseTTL           time.Duration
+	backlogConcurrency int
 }
 
 func (a *app) addSyncFlags(fs interface {
@@ -183,6 +184,8 @@ func (a *app) addSyncFlags(fs interface {
 		"timeout of one request to a destination (env SIEMSYNC_REQUEST_TIMEOUT)")
 	fs.IntVar(&f.maxEventBytes, "max-event-bytes", a.env.integer("SIEMSYNC_MAX_EVENT_BYTES", 9000),
 		"HEC events larger than this get their metadata truncated with a marker, below Splunk's 10,000-byte TRUNCATE (env SIEMSYNC_MAX_EVENT_BYTES)")
+	fs.IntVar(&f.backlogConcurrency, "backlog-concurrency", a.env.integer("SIEMSYNC_BACKLOG_CONCURRENCY", sync.DefaultBacklogConcurrency),
+		"cycles at once that build large batches (a backlog); each holds up to max_in_flight + 2 batch buffers of max_batch_bytes, so this bounds memory (env SIEMSYNC_BACKLOG_CONCURRENCY)")
 }
 
 // newNotifier returns the alert notifier of serve and sync --once.
@@ -199,7 +202,8 @@ func (a *app) newSyncer(db store.Backend, f syncFlags, m *metrics.Metrics, obs s
 		Observer: obs,
 		Store:    db, Open: a.opener(sc), Hostname: a.g.hostName,
 		RetryBudget: f.retryBudget, CycleTimeout: f.cycleTimeout, Owner: f.workerID, LeaseTTL: f.leaseTTL,
-		Metrics: m, Logger: a.log.With().Str("component", "sync").Logger(),
+		BacklogConcurrency: f.backlogConcurrency,
+		Metrics:            m, Logger: a.log.With().Str("component", "sync").Logger(),
 		UploadClock: a.pinnedUploadClock(),
 	})
 }

@@ -31,7 +31,8 @@ func newBenchCmd(a *app) *cobra.Command {
 	fs.IntVar(&c.Drain, "drain", bench.DefaultDrain, "drain mode: ingest `N` synthetic audit records, then send them all with one cycle of one integration")
 	fs.IntVar(&c.Integrations, "integrations", 0, "integrations mode: `K` integrations in K accounts, one full cycle of all of them")
 	fs.IntVar(&c.PerIntegration, "per-integration", 10, "integrations mode: `M` new records per integration")
-	fs.IntVar(&c.Concurrency, "concurrency", 0, "integrations mode: cycles at once (default: the sync default)")
+	fs.IntVar(&c.Concurrency, "concurrency", 0, "integrations mode: cycles at once per worker (default: serve's default)")
+	fs.IntVar(&c.Workers, "workers", 1, "integrations mode: `N` workers, each with its own scheduler and connections, sharing the --db postgres://… database")
 	fs.DurationVar(&c.HECLatency, "hec-latency", 0, "simulated round trip added to every answer of the built-in receiver")
 	fs.StringVar(&c.HECURL, "hec", "", "send to this real HEC `URL` instead of the built-in receiver")
 	fs.StringVar(&c.Token, "token", "", "HEC token for --hec")
@@ -60,8 +61,11 @@ func (a *app) bench(ctx context.Context, c bench.Config, set map[string]bool, as
 	if set["drain"] && set["integrations"] {
 		return usagef("--drain and --integrations are two modes: pick one")
 	}
-	if (set["per-integration"] || set["concurrency"]) && c.Integrations == 0 {
-		return usagef("--per-integration and --concurrency go with --integrations K")
+	if (set["per-integration"] || set["concurrency"] || set["workers"]) && c.Integrations == 0 {
+		return usagef("--per-integration, --concurrency and --workers go with --integrations K")
+	}
+	if c.Workers > 1 && !postgres.IsURL(a.g.db) {
+		return usagef("--workers %d: workers share a PostgreSQL database; give it with --db postgres://… (SQLite runs one worker)", c.Workers)
 	}
 	if c.HECURL != "" && c.Token == "" {
 		return usagef("--hec needs --token")

@@ -34,21 +34,27 @@ SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS=true) on every siemsync command.`,
 	fs.StringVar(&f.token, "token", "", "accepted HEC token (empty: any token)")
 	fs.BoolVar(&f.ack, "ack", false, "require indexer acknowledgement (channel + ackId), like a useACK token")
 	fs.StringVar(&f.out, "out", "-", "write every received event as NDJSON to `FILE` (- for stdout)")
+	fs.BoolVar(&f.count, "count", false, "keep nothing: count the events and print the count at exit (for `siemsync bench --hec` against a receiver in its own process)")
+	fs.DurationVar(&f.delay, "delay", 0, "answer every request this much later: a simulated round trip to a distant HEC")
 	return ignoresGlobals(c, "db", "create", "allow-private-destinations", "host-name")
 }
 
 type receiverFlags struct {
 	listen, token, out string
-	ack                bool
+	ack, count         bool
+	delay              time.Duration
 }
 
 func (a *app) receiver(ctx context.Context, f receiverFlags) error {
 	listen, token, ack, out := &f.listen, &f.token, &f.ack, &f.out
-	opts := hecrecv.Options{Ack: *ack, Logger: a.log}
+	opts := hecrecv.Options{Ack: *ack, Logger: a.log, Discard: f.count}
 	if *token != "" {
 		opts.Tokens = []string{*token}
 	}
 	recv := hecrecv.New(opts)
+	if f.delay > 0 {
+		recv.SetFault(hecrecv.Fault{Delay: f.delay})
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -61,13 +67,18 @@ func (a *app) receiver(ctx context.Context, f receiverFlags) error {
 	fmt.Fprintf(a.stderr, "HEC receiver on http://%s/services/collector/event\n", ln.Addr())
 	written := make(chan struct{})
 	go func() {
-		writeReceived(ctx, recv, *out)
+		if !f.count {
+			writeReceived(ctx, recv, *out)
+		}
 		close(written)
 	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	<-written // closed by ctx: the last events are written before exit
+	if f.count {
+		fmt.Fprintf(a.stdout, "%d events received\n", recv.Count())
+	}
 	return nil
 }
 

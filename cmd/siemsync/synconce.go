@@ -33,7 +33,7 @@ func newSyncCmd(a *app) *cobra.Command {
 	fs := c.Flags()
 	fs.BoolVar(&f.once, "once", false, "run one cycle of every enabled integration and exit (the only mode; use serve for the schedule)")
 	fs.StringVar(&f.id, "integration", "", "run only this integration `ID`")
-	fs.IntVar(&f.concurrency, "concurrency", a.env.integer("SIEMSYNC_CONCURRENCY", 32), "cycles run at once (env SIEMSYNC_CONCURRENCY)")
+	fs.IntVar(&f.concurrency, "concurrency", a.env.integer("SIEMSYNC_CONCURRENCY", sync.DefaultConcurrency), "cycles run at once (env SIEMSYNC_CONCURRENCY)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the summary as JSON")
 	a.addSyncFlags(fs, &f.sync)
 	return c

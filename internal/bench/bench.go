@@ -63,6 +63,11 @@ type Config struct {
 	Integrations   int
 	PerIntegration int
 	Concurrency    int
+	// Workers run the integrations mode's round as that many serve
+	// workers would: each its own scheduler, store connection (pool)
+	// and HEC connections, leasing due integrations from the one
+	// database (PostgreSQL; SQLite runs one worker).
+	Workers int
 
 	// HECLatency delays every answer of the built-in receiver: a
 	// simulated round trip.
@@ -125,6 +130,12 @@ func (c *Config) defaults() error {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = ssync.DefaultConcurrency
+	}
+	if c.Workers == 0 {
+		c.Workers = 1
+	}
+	if c.Workers > 1 && c.Open == nil {
+		return errors.New("bench: several workers share a PostgreSQL database (--db postgres://…); SQLite runs one worker")
 	}
 	if c.MaxBatchBytes == 0 {
 		c.MaxBatchBytes = siemsync.DefaultMaxBatchBytes
@@ -194,7 +205,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r := &runner{cfg: cfg, tty: isTTY(cfg.Progress)}
 	r.res = &Result{
 		Machine: machine(), Gzip: !cfg.NoGzip, MaxBatchBytes: cfg.MaxBatchBytes, MaxBatchEvents: cfg.MaxBatchEvents, MaxInFlight: cfg.MaxInFlight, HECLatencyMS: float64(cfg.HECLatency.Microseconds()) / 1000,
-		PageSize: cfg.PageSize, Concurrency: cfg.Concurrency, HECLatency: cfg.HECLatency.Seconds(), ReceiverCount: -1,
+		PageSize: cfg.PageSize, Concurrency: cfg.Concurrency, Workers: cfg.Workers, HECLatency: cfg.HECLatency.Seconds(), ReceiverCount: -1,
 	}
 	if r.res.PageSize == 0 {
 		r.res.PageSize = 1000 // sources.DefaultPageSize
@@ -396,8 +407,62 @@ func (r *runner) integrations(ctx context.Context) error {
 		return err
 	}
 	return r.measureSync(ctx, func(s *ssync.Syncer) ([]ssync.Result, error) {
-		return s.RunAll(ctx, ids, r.cfg.Concurrency)
+		return r.round(ctx, s, len(ids))
 	})
+}
+
+// round runs one round of every due integration as serve does: each
+// worker's scheduler leases due integrations (as many as it has free
+// slots) until all n have had their cycle. A cycle sets next_due_at a day
+// on, so no integration runs twice.
+func (r *runner) round(ctx context.Context, first *ssync.Syncer, n int) ([]ssync.Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu gosync.Mutex
+	results := make([]ssync.Result, 0, n)
+	done := make(chan struct{})
+	collect := func(res ssync.Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		if results = append(results, res); len(results) == n {
+			close(done)
+		}
+	}
+	var scheds []*ssync.Scheduler
+	defer func() {
+		for _, sc := range scheds {
+			sc.Stop(time.Minute)
+		}
+	}()
+	for w := range r.cfg.Workers {
+		s := first
+		if w > 0 {
+			db, err := r.open(ctx)
+			if err != nil {
+				return nil, errf(fmt.Sprintf("open the store of worker %d", w+1), err)
+			}
+			defer db.Close()
+			tr := hec.NewTransports(hec.TransportOptions{})
+			defer tr.Close()
+			s = r.syncerOn(db, tr, fmt.Sprintf("bench-worker-%d", w+1))
+		}
+		sc, err := ssync.NewScheduler(s, "@every 24h", r.cfg.Concurrency, r.cfg.Logger)
+		if err != nil {
+			return nil, err
+		}
+		sc.OnCycle(collect)
+		scheds = append(scheds, sc)
+	}
+	for _, sc := range scheds {
+		sc.Start(ctx)
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return slices.Clone(results), ctx.Err()
 }
 
 func (r *runner) progressW() io.Writer { return r.cfg.Progress }
@@ -468,16 +533,22 @@ func (r *runner) integration(account, name string, backfill *time.Time) *siemsyn
 	return in
 }
 
-// syncer is the real syncer with the real HEC sink, metered.
+// syncer is the real syncer with the real HEC sink, metered: the first
+// worker's.
 func (r *runner) syncer() *ssync.Syncer {
+	return r.syncerOn(r.db, r.cfg.Transports, "bench-worker-1")
+}
+
+// syncerOn is a worker's syncer on its own store handle and HEC transports.
+func (r *runner) syncerOn(db store.Backend, tr *hec.Transports, owner string) *ssync.Syncer {
 	allow := r.cfg.AllowPrivate || r.recv != nil
 	met := metrics.New()
 	opts := hec.Options{
 		AllowPrivate: allow, Hostname: r.cfg.Hostname, Metrics: met, Logger: r.cfg.Logger,
-		OnPost: r.m.onPost, Transports: r.cfg.Transports,
+		OnPost: r.m.onPost, Transports: tr,
 	}
 	return ssync.New(ssync.Config{
-		Store: r.db,
+		Store: db, Owner: owner,
 		Open: func(ctx context.Context, in *siemsync.Integration) (ssync.Sink, error) {
 			s, err := hec.New(in, opts)
 			if err != nil {

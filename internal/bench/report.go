@@ -40,7 +40,7 @@ func WriteTable(w io.Writer, r *Result) error {
 		fmt.Fprintf(tw, "destination\t%s, gzip %s, batches ≤ %s / %s events, %d in flight, pages of %s\n", r.Destination, gz, mib(int64(r.MaxBatchBytes)), group(int64(r.MaxBatchEvents)), r.MaxInFlight, group(int64(r.PageSize)))
 	}
 	if r.Mode == "integrations" {
-		fmt.Fprintf(tw, "concurrency\t%d cycles at once\n", r.Concurrency)
+		fmt.Fprintf(tw, "concurrency\t%d cycles at once per worker, %s (serve's scheduler)\n", r.Concurrency, plural(r.Workers, "worker"))
 	}
 	fmt.Fprintln(tw)
 

@@ -25,7 +25,8 @@ type Result struct {
 	MaxInFlight    int     `json:"max_in_flight"`
 	HECLatencyMS   float64 `json:"hec_latency_ms,omitempty"`
 	PageSize       int     `json:"page_size"`
-	Concurrency    int     `json:"concurrency"`
+	Concurrency    int     `json:"concurrency"` // cycles at once per worker
+	Workers        int     `json:"workers"`
 	HECLatency     float64 `json:"hec_latency_seconds"`
 
 	Ingest IngestStats `json:"ingest"`

@@ -4,6 +4,7 @@ package version
 
 import (
 	"runtime/debug"
+	"sync"
 )
 
 // stamped is set by a release build:
@@ -14,7 +15,9 @@ var stamped string
 // String returns the stamped version; else the module version that
 // `go install …@version` records; else "devel" with the VCS revision (and
 // "+dirty" for uncommitted changes) that `go build` in a checkout records.
-func String() string {
+// It is computed once: reading the build info parses it anew each time,
+// and every HEC sink (one per cycle) asks.
+var String = sync.OnceValue(func() string {
 	if stamped != "" {
 		return stamped
 	}
@@ -23,7 +26,7 @@ func String() string {
 		return "devel"
 	}
 	return fromBuildInfo(bi)
-}
+})
 
 func fromBuildInfo(bi *debug.BuildInfo) string {
 	if v := bi.Main.Version; v != "" && v != "(devel)" {

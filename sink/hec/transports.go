@@ -30,7 +30,7 @@ const (
 	// DefaultMaxIdlePerDestination is how many idle connections a
 	// destination keeps: enough for the cycles that run at once (the sync
 	// concurrency) to find one each.
-	DefaultMaxIdlePerDestination = 64
+	DefaultMaxIdlePerDestination = 128
 )
 
 // TransportOptions bound a Transports; zero fields take the defaults.

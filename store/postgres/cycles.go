@@ -2,8 +2,9 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
+	"github.com/jackc/pgx/v5/pgconn"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,62 +14,108 @@ import (
 )
 
 // Checkpoints returns where the integration stands in each data source,
-// with the ranges accepted beyond the checkpoints, sorted.
+// with the ranges accepted beyond the checkpoints, sorted. Both queries go
+// in one batch: one implicit transaction, one commit's view.
 func (db *DB) Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error) {
-	op := "read checkpoints of " + integration
 	var cp store.Checkpoints
-	var since *int64
-	err := db.pool.QueryRow(ctx, `SELECT
-			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'audit'),
-			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'),
-			backfill_since, backfill_until
-		FROM integrations i WHERE id = $1`, integration).Scan(&cp.Audit, &cp.Jobs, &since, &cp.BackfillUntil)
-	if err != nil {
-		return cp, fail(op, err)
-	}
-	cp.BackfillSince = timeOf(since)
-	if cp.BackfillSince.IsZero() {
-		cp.BackfillUntil = 0
-	}
-	rows, err := db.pool.Query(ctx, `SELECT source, lo, hi FROM accepted_ranges WHERE integration = $1 ORDER BY source, lo`, integration)
-	if err != nil {
-		return cp, fail(op, err)
-	}
-	var source string
-	var r store.Range
-	_, err = pgx.ForEachRow(rows, []any{&source, &r.Lo, &r.Hi}, func() error {
-		if source == siemsync.SourceAudit {
-			cp.AuditAccepted = append(cp.AuditAccepted, r)
-		} else {
-			cp.JobsAccepted = append(cp.JobsAccepted, r)
-		}
-		return nil
-	})
-	if err != nil {
-		return cp, fail(op, err)
+	b := &pgx.Batch{}
+	queueCheckpoints(b, integration, &cp)
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+		return store.Checkpoints{}, fail("read checkpoints of "+integration, err)
 	}
 	return cp, nil
 }
 
-// StartRun records the start of a cycle under lease l and returns the run
-// id; a lease that was taken over is refused with store.ErrFenced.
-func (db *DB) StartRun(ctx context.Context, l store.Lease, started time.Time) (int64, error) {
-	var id int64
-	err := db.inTx(ctx, "start run of "+l.Name, func(tx pgx.Tx) error {
-		if err := fence(ctx, tx, l.Name, l.Token); err != nil {
+// queueCheckpoints queues the queries that read the checkpoints of an
+// integration and the ranges accepted beyond them into cp.
+func queueCheckpoints(b *pgx.Batch, integration string, cp *store.Checkpoints) {
+	b.Queue(`SELECT
+			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'audit'),
+			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'),
+			backfill_since, backfill_until
+		FROM integrations i WHERE id = $1`, integration).QueryRow(func(row pgx.Row) error {
+		var since *int64
+		if err := row.Scan(&cp.Audit, &cp.Jobs, &since, &cp.BackfillUntil); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO runs (integration, worker, started) SELECT id, $2, $3 FROM integrations WHERE id = $1
-			RETURNING id`, l.Name, l.Owner, ms(started)).Scan(&id)
-		return notFound(err)
+		cp.BackfillSince = timeOf(since)
+		if cp.BackfillSince.IsZero() {
+			cp.BackfillUntil = 0
+		}
+		return nil
 	})
-	return id, err
+	b.Queue(`SELECT source, lo, hi FROM accepted_ranges WHERE integration = $1 ORDER BY source, lo`, integration).Query(func(rows pgx.Rows) error {
+		var source string
+		var r store.Range
+		_, err := pgx.ForEachRow(rows, []any{&source, &r.Lo, &r.Hi}, func() error {
+			if source == siemsync.SourceAudit {
+				cp.AuditAccepted = append(cp.AuditAccepted, r)
+			} else {
+				cp.JobsAccepted = append(cp.JobsAccepted, r)
+			}
+			return nil
+		})
+		return err
+	})
 }
 
-// CommitBatch records one accepted batch in one transaction: the checkpoint
-// moves up to b.Checkpoint (never down), the accepted ranges beyond it are
-// stored and those it reached forgotten, the run's counters grow, and the
-// set-aside events are stored. A stale token is refused with store.ErrFenced.
+// BeginCycle starts a cycle under lease l in one transaction and one round
+// trip (inOneTrip: a run record lost with a database crash costs nothing).
+// The run is inserted only if the lease is current and the integration and
+// its account are on, so a refused cycle writes nothing.
+func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error) {
+	op := "start cycle of " + l.Name
+	var cs store.CycleStart
+	var r integrationRow
+	found := false
+	lease := &leaseCheck{token: l.Token}
+	b := &pgx.Batch{}
+	lease.queueRead(b, l.Name)
+	b.Queue(sqlSelectIntegration+` WHERE i.id = $1`, l.Name).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(r.dest()...)
+		found = err == nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	b.Queue(`SELECT id, name, host, created_at, siem_enabled FROM accounts WHERE id = (SELECT account FROM integrations WHERE id = $1)`,
+		l.Name).QueryRow(func(row pgx.Row) error {
+		var err error
+		if cs.Account, err = scanAccount(row); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("read account: %w", err)
+		}
+		return nil
+	})
+	queueCheckpoints(b, l.Name, &cs.Checkpoints)
+	b.Queue(`INSERT INTO runs (integration, worker, started)
+		SELECT i.id, $3, $4 FROM integrations i JOIN accounts a ON a.id = i.account
+		WHERE i.id = $1 AND i.enabled AND a.siem_enabled AND `+sqlLeaseIs+`
+		RETURNING id`, l.Name, l.Token, l.Owner, ms(started)).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&cs.RunID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("record run: %w", err)
+		}
+		return nil
+	})
+	if err := db.inOneTrip(ctx, op, b, lease); err != nil {
+		return store.CycleStart{}, err
+	}
+	switch {
+	case !found:
+		return store.CycleStart{}, fmt.Errorf("%s: %w", op, siemsync.ErrNotFound)
+	}
+	cs.Integration = r.integration(db.now())
+	if err := store.OpenSecrets(db.cipher, cs.Integration, r.token, r.key, r.notify); err != nil {
+		return store.CycleStart{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return cs, nil
+}
+
+// CommitBatch records one accepted batch in one transaction (two round
+// trips): the checkpoint moves up to b.Checkpoint (never down), the
+// accepted ranges beyond it are stored and those it reached forgotten, the
+// run's counters grow, and the set-aside events are stored. A stale token
+// is refused with store.ErrFenced.
 func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 	if b.Source != siemsync.SourceAudit && b.Source != siemsync.SourceJobs {
 		return fmt.Errorf("commit batch: unknown source %q", b.Source)
@@ -79,104 +126,96 @@ func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 		}
 	}
 	now := ms(db.nowMS())
-	return db.inTx(ctx, "commit batch of "+b.Integration, func(tx pgx.Tx) error {
-		if err := fence(ctx, tx, b.Integration, b.Token); err != nil {
-			return err
-		}
+	lease := &leaseCheck{token: b.Token}
+	q := &pgx.Batch{}
+	lease.queue(q, b.Integration)
+	q.Queue(`UPDATE checkpoints SET seq = greatest(seq, $1), updated_at = $2
+		WHERE integration = $3 AND source = $4 RETURNING seq`, b.Checkpoint, now, b.Integration, b.Source).QueryRow(func(row pgx.Row) error {
 		var cp int64
-		err := tx.QueryRow(ctx, `UPDATE checkpoints SET seq = greatest(seq, $1), updated_at = $2
-			WHERE integration = $3 AND source = $4 RETURNING seq`, b.Checkpoint, now, b.Integration, b.Source).Scan(&cp)
-		if err != nil {
+		if err := row.Scan(&cp); err != nil {
 			return fmt.Errorf("advance checkpoint: %w", notFound(err))
 		}
-		if err := storeAccepted(ctx, tx, b, cp); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `UPDATE runs SET events = events + $1, bytes = bytes + $2, set_aside = set_aside + $3
-			WHERE id = $4 AND integration = $5`, b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration)
-		if err != nil {
-			return fmt.Errorf("count run: %w", err)
-		}
+		return nil
+	})
+	queueAccepted(q, b)
+	q.Queue(`UPDATE runs SET events = events + $1, bytes = bytes + $2, set_aside = set_aside + $3
+		WHERE id = $4 AND integration = $5`, b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration).Exec(func(tag pgconn.CommandTag) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("count run %d: %w", b.RunID, siemsync.ErrNotFound)
 		}
-		return insertSetAside(ctx, tx, b.Integration, b.SetAside, now)
-	})
-}
-
-// storeAccepted replaces nothing: it adds b's ranges beyond the checkpoint
-// cp (merging with stored ones is the reader's business: Checkpoints sorts
-// them) and forgets the ranges cp has reached.
-func storeAccepted(ctx context.Context, tx pgx.Tx, b store.BatchCommit, cp int64) error {
-	_, err := tx.Exec(ctx, `DELETE FROM accepted_ranges WHERE integration = $1 AND source = $2 AND hi <= $3`,
-		b.Integration, b.Source, cp)
-	if err != nil {
-		return fmt.Errorf("forget accepted ranges: %w", err)
-	}
-	rs := slices.Clone(b.Accepted)
-	slices.SortFunc(rs, func(x, y store.Range) int { return int(min(max(x.Lo-y.Lo, -1), 1)) })
-	for _, r := range rs {
-		if r.Hi <= cp || r.Lo > r.Hi {
-			continue
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO accepted_ranges (integration, source, lo, hi) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (integration, source, lo) DO UPDATE SET hi = greatest(accepted_ranges.hi, excluded.hi)`,
-			b.Integration, b.Source, r.Lo, r.Hi)
-		if err != nil {
-			return fmt.Errorf("store accepted range %d-%d: %w", r.Lo, r.Hi, err)
-		}
-	}
-	return nil
-}
-
-func insertSetAside(ctx context.Context, tx pgx.Tx, integration string, events []store.SetAside, now int64) error {
-	if len(events) == 0 {
 		return nil
+	})
+	queueSetAside(q, b.Integration, b.SetAside, now)
+	return db.inBatchTx(ctx, "commit batch of "+b.Integration, q, lease)
+}
+
+// queueAccepted forgets the ranges the new checkpoint reached and adds b's
+// ranges beyond it (merging with stored ones is the reader's business:
+// Checkpoints sorts them). Ranges with one start keep the longest, so that
+// the upsert never meets its own row twice.
+func queueAccepted(q *pgx.Batch, b store.BatchCommit) {
+	const cp = `(SELECT seq FROM checkpoints WHERE integration = $1 AND source = $2)`
+	q.Queue(`DELETE FROM accepted_ranges WHERE integration = $1 AND source = $2 AND hi <= `+cp, b.Integration, b.Source)
+	if len(b.Accepted) == 0 {
+		return
 	}
-	batch := &pgx.Batch{}
+	longest := map[int64]int64{}
+	for _, r := range b.Accepted {
+		longest[r.Lo] = max(longest[r.Lo], r.Hi)
+	}
+	los, his := make([]int64, 0, len(longest)), make([]int64, 0, len(longest))
+	for lo, hi := range longest {
+		los, his = append(los, lo), append(his, hi)
+	}
+	q.Queue(`INSERT INTO accepted_ranges (integration, source, lo, hi)
+		SELECT $1, $2, r.lo, r.hi FROM unnest($3::bigint[], $4::bigint[]) AS r (lo, hi) WHERE r.hi > `+cp+`
+		ON CONFLICT (integration, source, lo) DO UPDATE SET hi = greatest(accepted_ranges.hi, excluded.hi)`,
+		b.Integration, b.Source, los, his)
+}
+
+func queueSetAside(q *pgx.Batch, integration string, events []store.SetAside, now int64) {
 	for _, s := range events {
 		created := now
 		if !s.CreatedAt.IsZero() {
 			created = ms(s.CreatedAt)
 		}
-		batch.Queue(`INSERT INTO set_aside (integration, source, seq, event_id, reason, body, created_at)
+		q.Queue(`INSERT INTO set_aside (integration, source, seq, event_id, reason, body, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, integration, s.Source, s.Seq, s.EventID, s.Reason, s.Body, created)
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("store set-aside events: %w", err)
-	}
-	return nil
 }
 
 // FinishRun closes a run, updates the integration's status and, when
-// f.NextDue is set, when it is next due. A stale token is refused with
-// store.ErrFenced.
+// f.NextDue is set, when it is next due, in one transaction and one round
+// trip (inOneTrip: a finish lost with a database crash only leaves a run
+// open); f.Release gives the lease back in it. A stale token is refused
+// with store.ErrFenced and changes nothing.
 func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
-	return db.inTx(ctx, "finish run of "+f.Integration, func(tx pgx.Tx) error {
-		if err := fence(ctx, tx, f.Integration, f.Token); err != nil {
-			return err
-		}
-		var events int64
-		var worker string
-		err := tx.QueryRow(ctx, `UPDATE runs SET finished = $1, error = $2, filtered = $5 WHERE id = $3 AND integration = $4 RETURNING events, worker`,
-			ms(f.Finished), f.Err, f.RunID, f.Integration, f.Filtered).Scan(&events, &worker)
-		if err != nil {
+	lease := &leaseCheck{token: f.Token}
+	q := &pgx.Batch{}
+	lease.queueRead(q, f.Integration)
+	// The status takes the run's counts and worker from the run it closes;
+	// an unknown run, or a stale token, updates nothing and returns no row.
+	q.Queue(`WITH r AS (
+			UPDATE runs SET finished = $3, error = $4, filtered = $6 WHERE id = $5 AND integration = $1 AND `+sqlLeaseIs+`
+			RETURNING events, worker)
+		UPDATE integrations i SET
+			last_complete = CASE WHEN $4 = '' THEN $3 ELSE last_complete END,
+			last_error = CASE WHEN $4 = '' THEN NULL ELSE $3 END,
+			error_message = $4,
+			events_last_cycle = r.events, last_worker = r.worker, filtered_last_cycle = $6,
+			next_due_at = coalesce($7, next_due_at)
+		FROM r WHERE i.id = $1 RETURNING i.id`,
+		f.Integration, f.Token, ms(f.Finished), f.Err, f.RunID, f.Filtered, nullMS(f.NextDue)).QueryRow(func(row pgx.Row) error {
+		var id string
+		if err := row.Scan(&id); err != nil && (!errors.Is(err, pgx.ErrNoRows) || lease.err() == nil) {
 			return fmt.Errorf("close run %d: %w", f.RunID, notFound(err))
-		}
-		if f.Err == "" {
-			_, err = tx.Exec(ctx, `UPDATE integrations SET last_complete = $1, last_error = NULL, error_message = '',
-				events_last_cycle = $2, next_due_at = coalesce($4, next_due_at), last_worker = $5, filtered_last_cycle = $6 WHERE id = $3`,
-				ms(f.Finished), events, f.Integration, nullMS(f.NextDue), worker, f.Filtered)
-		} else {
-			_, err = tx.Exec(ctx, `UPDATE integrations SET last_error = $1, error_message = $2,
-				events_last_cycle = $3, next_due_at = coalesce($5, next_due_at), last_worker = $6, filtered_last_cycle = $7 WHERE id = $4`,
-				ms(f.Finished), f.Err, events, f.Integration, nullMS(f.NextDue), worker, f.Filtered)
-		}
-		if err != nil {
-			return fmt.Errorf("update status: %w", err)
 		}
 		return nil
 	})
+	if f.Release {
+		q.Queue(`UPDATE leases SET expires_ms = 0 WHERE name = $1 AND token = $2`, f.Integration, f.Token)
+	}
+	return db.inOneTrip(ctx, "finish run of "+f.Integration, q, lease)
 }
 
 // RecentRuns returns the integration's last n runs, newest first.

@@ -70,12 +70,15 @@ func (db *DB) ReleaseLease(ctx context.Context, l store.Lease) error {
 }
 
 // sqlLeaseDue picks due integrations with SKIP LOCKED, so that workers
-// asking at once split them, and leases them in the same statement. The
+// asking at once split them, and leases them in the same statement. It
+// walks the integrations_due_order index and stops at the limit; the clock
+// is read in a sub-select because a bare volatile function cannot bound an
+// index scan (every due integration was joined and sorted instead). The
 // upsert's WHERE re-checks expiry on the latest row version, so a lease
 // taken meanwhile by AcquireLease ("sync now") is not taken twice.
 const sqlLeaseDue = `WITH due AS (
 		SELECT i.id FROM integrations i JOIN accounts a ON a.id = i.account LEFT JOIN leases l ON l.name = i.id
-		WHERE i.enabled AND a.siem_enabled AND i.next_due_at <= siemsync_now_ms() AND (l.name IS NULL OR l.expires_ms <= siemsync_now_ms())
+		WHERE i.enabled AND a.siem_enabled AND i.next_due_at <= (SELECT siemsync_now_ms()) AND (l.name IS NULL OR l.expires_ms <= (SELECT siemsync_now_ms()))
 		ORDER BY i.next_due_at, i.id
 		LIMIT $3
 		FOR UPDATE OF i SKIP LOCKED)
@@ -120,21 +123,6 @@ func (db *DB) SetNextDue(ctx context.Context, integration string, at time.Time) 
 	}
 	if err != nil {
 		return fmt.Errorf("set next due time of %s: %w", integration, err)
-	}
-	return nil
-}
-
-// fence checks inside tx that token is the name's current lease token (0
-// for a name never leased), and locks the lease row until tx ends so that
-// nobody takes the lease before tx's writes commit.
-func fence(ctx context.Context, tx pgx.Tx, name string, token int64) error {
-	var cur int64
-	err := tx.QueryRow(ctx, `SELECT token FROM leases WHERE name = $1 FOR SHARE`, name).Scan(&cur)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("check lease: %w", err)
-	}
-	if cur != token {
-		return fmt.Errorf("%w (token %d, current %d)", store.ErrFenced, token, cur)
 	}
 	return nil
 }

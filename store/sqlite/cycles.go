@@ -14,22 +14,32 @@ import (
 // with the ranges accepted beyond each checkpoint, sorted by Lo.
 func (db *DB) Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error) {
 	op := "read checkpoints of " + integration
-	var cp store.Checkpoints
-	var since sql.NullInt64
 	// One read transaction: the checkpoints and the ranges beyond them
 	// must come from one commit.
 	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return cp, db.fail(op, err)
+		return store.Checkpoints{}, db.fail(op, err)
 	}
 	defer tx.Rollback()
-	err = tx.QueryRowContext(ctx, `SELECT
+	cp, err := readCheckpoints(ctx, tx, integration)
+	if err != nil {
+		return cp, db.fail(op, err)
+	}
+	return cp, nil
+}
+
+// readCheckpoints reads the checkpoints of an integration and the ranges
+// accepted beyond them inside tx.
+func readCheckpoints(ctx context.Context, tx *sql.Tx, integration string) (store.Checkpoints, error) {
+	var cp store.Checkpoints
+	var since sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT
 			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'audit'),
 			(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'),
 			backfill_since, backfill_until
 		FROM integrations i WHERE id = ?`, integration).Scan(&cp.Audit, &cp.Jobs, &since, &cp.BackfillUntil)
 	if err != nil {
-		return cp, db.fail(op, notFound(err))
+		return cp, notFound(err)
 	}
 	cp.BackfillSince = timeOf(since)
 	if cp.BackfillSince.IsZero() {
@@ -37,14 +47,14 @@ func (db *DB) Checkpoints(ctx context.Context, integration string) (store.Checkp
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT source, lo, hi FROM accepted_ranges WHERE integration = ? ORDER BY source, lo, hi`, integration)
 	if err != nil {
-		return cp, db.fail(op, err)
+		return cp, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var source string
 		var r store.Range
 		if err := rows.Scan(&source, &r.Lo, &r.Hi); err != nil {
-			return cp, db.fail(op, err)
+			return cp, err
 		}
 		if source == siemsync.SourceAudit {
 			cp.AuditAccepted = append(cp.AuditAccepted, r)
@@ -52,36 +62,48 @@ func (db *DB) Checkpoints(ctx context.Context, integration string) (store.Checkp
 			cp.JobsAccepted = append(cp.JobsAccepted, r)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return cp, db.fail(op, err)
-	}
-	return cp, nil
+	return cp, rows.Err()
 }
 
-// StartRun records the start of a cycle of the integration l.Name, run by
-// l.Owner, and returns the run id. It is refused with store.ErrFenced when
-// l is not the integration's current lease.
-func (db *DB) StartRun(ctx context.Context, l store.Lease, started time.Time) (int64, error) {
-	var id int64
-	err := db.inTx(ctx, "start run of "+l.Name, func(tx *sql.Tx) error {
+// BeginCycle starts a cycle under lease l in one write transaction: the
+// lease check, the integration, its account and checkpoints, and the run.
+func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error) {
+	var cs store.CycleStart
+	var r integrationRow
+	err := db.inTx(ctx, "start cycle of "+l.Name, func(tx *sql.Tx) error {
 		if err := fence(ctx, tx, l.Name, l.Token); err != nil {
 			return err
 		}
-		// INSERT … SELECT inserts nothing for an unknown integration, which
-		// tells "not found" apart from other failures without parsing a
-		// foreign key error.
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs (integration, started, worker) SELECT id, ?, ? FROM integrations WHERE id = ?`,
-			ms(started), l.Owner, l.Name)
+		if err := tx.QueryRowContext(ctx, sqlSelectIntegration+` WHERE i.id = ?`, l.Name).Scan(r.dest()...); err != nil {
+			return notFound(err)
+		}
+		in := r.integration(db.now())
+		var err error
+		row := tx.QueryRowContext(ctx, `SELECT id, name, host, created_at, siem_enabled FROM accounts WHERE id = ?`, in.Account)
+		if cs.Account, err = scanAccount(row); err != nil {
+			return fmt.Errorf("read account %s: %w", in.Account, notFound(err))
+		}
+		if cs.Checkpoints, err = readCheckpoints(ctx, tx, l.Name); err != nil {
+			return fmt.Errorf("read checkpoints: %w", err)
+		}
+		cs.Integration = in
+		if !in.Enabled || !cs.Account.SIEMEnabled {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (integration, started, worker) VALUES (?, ?, ?)`, l.Name, ms(started), l.Owner)
 		if err != nil {
-			return err
+			return fmt.Errorf("record run: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return siemsync.ErrNotFound
-		}
-		id, err = res.LastInsertId()
+		cs.RunID, err = res.LastInsertId()
 		return err
 	})
-	return id, err
+	if err != nil {
+		return store.CycleStart{}, err
+	}
+	if err := store.OpenSecrets(db.cipher, cs.Integration, r.token, r.key, r.notify); err != nil {
+		return store.CycleStart{}, fmt.Errorf("start cycle of %s: %w", l.Name, err)
+	}
+	return cs, nil
 }
 
 // CommitBatch records one batch the destination accepted, in one
@@ -203,6 +225,11 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE integrations SET filtered_last_cycle = ? WHERE id = ?`, f.Filtered, f.Integration); err != nil {
 			return fmt.Errorf("update status: %w", err)
+		}
+		if f.Release {
+			if _, err := tx.ExecContext(ctx, `UPDATE leases SET expires = 0 WHERE name = ?`, f.Integration); err != nil {
+				return fmt.Errorf("release lease: %w", err)
+			}
 		}
 		return nil
 	})

@@ -21,10 +21,11 @@ func TestFinishRunStatus(t *testing.T) {
 	}
 	cycle := func(start time.Duration, events int64, errMsg string) {
 		t.Helper()
-		run, err := f.db.StartRun(t.Context(), store.Lease{Name: in.ID}, t0.Add(start))
+		cs, err := f.db.BeginCycle(t.Context(), store.Lease{Name: in.ID}, t0.Add(start))
 		if err != nil {
 			t.Fatal(err)
 		}
+		run := cs.RunID
 		if events > 0 {
 			b := store.BatchCommit{RunID: run, Integration: in.ID, Source: "audit", Checkpoint: events, Events: events}
 			if err := f.db.CommitBatch(t.Context(), b); err != nil {

@@ -22,13 +22,7 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 	}
 	in := r.integration(db.now())
 	if withSecrets {
-		if in.Token, err = store.OpenSecret(db.cipher, "token", r.token); err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		if in.ClientKeyPEM, err = store.OpenSecret(db.cipher, "client key", r.key); err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		if in.NotifyURL, err = store.OpenSecret(db.cipher, "webhook URL", r.notify); err != nil {
+		if err := store.OpenSecrets(db.cipher, in, r.token, r.key, r.notify); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 	}

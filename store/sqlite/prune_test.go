@@ -42,10 +42,11 @@ func TestPrune(t *testing.T) {
 	backfill.BackfillSince = &since
 	f.create(t, backfill)
 
-	run, err := f.db.StartRun(ctx, store.Lease{Name: uptodate.ID, Owner: "w"}, t0)
+	cs, err := f.db.BeginCycle(ctx, store.Lease{Name: uptodate.ID, Owner: "w"}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	run := cs.RunID
 	for _, b := range []store.BatchCommit{
 		{RunID: run, Integration: uptodate.ID, Source: "audit", Checkpoint: recs[3].Seq},
 		{RunID: run, Integration: uptodate.ID, Source: "jobs", Checkpoint: 3},

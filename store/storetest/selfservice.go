@@ -64,7 +64,10 @@ func testAccountKeys(t *testing.T, f *fixture) {
 	if err := f.b.RevokeAccountKey(ctx, acctA, k1.ID); !errors.Is(err, siemsync.ErrNotFound) {
 		t.Fatalf("revoke twice: %v", err)
 	}
-	// Its name is free again.
+	// Its name is free again. Keys are listed oldest first by their
+	// creation time, which the stores keep in milliseconds: the new key is
+	// made a millisecond apart so that the order is defined.
+	time.Sleep(2 * time.Millisecond)
 	if err := f.b.CreateAccountKey(ctx, dup); err != nil {
 		t.Fatalf("name of a revoked key: %v", err)
 	}

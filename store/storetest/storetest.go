@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"AcceptedRanges", testAcceptedRanges},
 		{"CommitBatch", testCommitBatch},
 		{"Runs", testRuns},
+		{"BeginCycle", testBeginCycle},
+		{"FinishRunRelease", testFinishRunRelease},
 		{"SetAside", testSetAside},
 		{"IngestAuditDedupe", testIngestAuditDedupe},
 		{"IngestSeqFollowsOrder", testIngestSeqFollowsOrder},
@@ -233,11 +235,14 @@ func (f *fixture) acquire(name, owner string, ttl time.Duration) store.Lease {
 
 func (f *fixture) startRun(l store.Lease) int64 {
 	f.t.Helper()
-	run, err := f.b.StartRun(f.t.Context(), l, time.Now())
+	cs, err := f.b.BeginCycle(f.t.Context(), l, time.Now())
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return run
+	if cs.RunID == 0 {
+		f.t.Fatalf("BeginCycle of %s started no run", l.Name)
+	}
+	return cs.RunID
 }
 
 func (f *fixture) runs(id string) []store.Run {

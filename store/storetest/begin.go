@@ -1,0 +1,137 @@
+package storetest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/store"
+)
+
+// testBeginCycle: one call reads what a cycle needs and starts its run
+// only when the lease is current and the integration and account are on.
+func testBeginCycle(t *testing.T, f *fixture) {
+	ctx := t.Context()
+	in := HECIntegration(acctA, "begin")
+	in.Token = "tok-begin-secret"
+	f.create(in)
+	if err := f.b.UpdateAccount(ctx, acctA, nil, ptr("host-a.example.net")); err != nil {
+		t.Fatal(err)
+	}
+	// A short lease: it expires unrenewed, yet stays current (fencing
+	// compares tokens) until another worker takes it at the end.
+	l := f.acquire(in.ID, "worker-a", 200*time.Millisecond)
+	run := f.startRun(l)
+	if err := f.b.CommitBatch(ctx, store.BatchCommit{RunID: run, Integration: in.ID, Token: l.Token, Source: siemsync.SourceAudit,
+		Checkpoint: 7, Events: 7, Accepted: []store.Range{{Lo: 9, Hi: 12}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	cs, err := f.b.BeginCycle(ctx, l, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.RunID == 0 || cs.RunID == run {
+		t.Errorf("RunID = %d, want a new run (the first was %d)", cs.RunID, run)
+	}
+	if cs.Integration == nil || cs.Integration.ID != in.ID || cs.Integration.Token != "tok-begin-secret" || !cs.Integration.Enabled {
+		t.Errorf("Integration = %+v, want %s with its token opened", cs.Integration, in.ID)
+	}
+	if cs.Account.ID != acctA || cs.Account.Host != "host-a.example.net" || !cs.Account.SIEMEnabled {
+		t.Errorf("Account = %+v, want %s with its host and the SIEM feature on", cs.Account, acctA)
+	}
+	if cs.Checkpoints.Audit != 7 || len(cs.Checkpoints.AuditAccepted) != 1 || cs.Checkpoints.AuditAccepted[0] != (store.Range{Lo: 9, Hi: 12}) {
+		t.Errorf("Checkpoints = %+v, want audit 7 with 9-12 accepted beyond it", cs.Checkpoints)
+	}
+	runs := f.runs(in.ID)
+	if len(runs) != 2 || runs[0].ID != cs.RunID || runs[0].Worker != "worker-a" || runs[0].Finished != nil {
+		t.Errorf("runs = %+v, want the new run of worker-a first, unfinished", runs)
+	}
+
+	// Off: read, but no run recorded.
+	for _, off := range []struct {
+		name       string
+		turn       func(on bool) error
+		wantEnable bool
+	}{
+		{"integration disabled", func(on bool) error { return f.b.SetEnabled(ctx, in.ID, on) }, false},
+		{"SIEM feature off", func(on bool) error { return f.b.SetSIEMEnabled(ctx, acctA, on) }, true},
+	} {
+		if err := off.turn(false); err != nil {
+			t.Fatal(err)
+		}
+		cs, err := f.b.BeginCycle(ctx, l, time.Now())
+		if err != nil {
+			t.Fatalf("%s: %v", off.name, err)
+		}
+		if cs.RunID != 0 || cs.Integration == nil || cs.Integration.Enabled != off.wantEnable || cs.Checkpoints.Audit != 7 {
+			t.Errorf("%s: RunID %d, integration %+v, checkpoints %+v; want no run, the integration and its checkpoints", off.name, cs.RunID, cs.Integration, cs.Checkpoints)
+		}
+		if n := len(f.runs(in.ID)); n != 2 {
+			t.Errorf("%s: %d runs recorded, want still 2", off.name, n)
+		}
+		if err := off.turn(true); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A stale lease starts nothing.
+	f.acquireAfter(l, "worker-b")
+	if _, err := f.b.BeginCycle(ctx, l, time.Now()); !errors.Is(err, store.ErrFenced) {
+		t.Errorf("BeginCycle with a stale lease = %v, want ErrFenced", err)
+	}
+	if n := len(f.runs(in.ID)); n != 2 {
+		t.Errorf("a stale BeginCycle recorded a run: %d runs, want 2", n)
+	}
+}
+
+// testFinishRunRelease: FinishRun with Release gives the lease back in the
+// same transaction, and a stale one neither finishes nor releases.
+func testFinishRunRelease(t *testing.T, f *fixture) {
+	ctx := t.Context()
+	in := f.create(HECIntegration(acctA, "release"))
+	l := f.acquire(in.ID, "worker-a", time.Minute)
+	run := f.startRun(l)
+	if err := f.b.FinishRun(ctx, store.RunFinish{RunID: run, Integration: in.ID, Token: l.Token, Finished: time.Now(), Release: true}); err != nil {
+		t.Fatal(err)
+	}
+	if runs := f.runs(in.ID); len(runs) != 1 || runs[0].Finished == nil {
+		t.Fatalf("runs = %+v, want one finished", runs)
+	}
+	// Free at once, long before the minute of the ttl.
+	b, err := f.b.AcquireLease(ctx, in.ID, "worker-b", time.Minute)
+	if err != nil {
+		t.Fatalf("lease after FinishRun with Release: %v", err)
+	}
+	if b.Token <= l.Token {
+		t.Errorf("token after release = %d, want more than %d", b.Token, l.Token)
+	}
+
+	// worker-a, stale now, cannot release worker-b's lease.
+	runB := f.startRun(b)
+	err = f.b.FinishRun(ctx, store.RunFinish{RunID: runB, Integration: in.ID, Token: l.Token, Finished: time.Now(), Release: true})
+	if !errors.Is(err, store.ErrFenced) {
+		t.Errorf("stale FinishRun with Release = %v, want ErrFenced", err)
+	}
+	if _, err := f.b.AcquireLease(ctx, in.ID, "worker-c", time.Minute); !errors.Is(err, store.ErrLeaseHeld) {
+		t.Errorf("lease after a stale release = %v, want ErrLeaseHeld (worker-b keeps it)", err)
+	}
+
+	// Without Release the lease stays.
+	if err := f.b.FinishRun(ctx, store.RunFinish{RunID: runB, Integration: in.ID, Token: b.Token, Finished: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.b.AcquireLease(ctx, in.ID, "worker-c", time.Minute); !errors.Is(err, store.ErrLeaseHeld) {
+		t.Errorf("lease after FinishRun without Release = %v, want ErrLeaseHeld", err)
+	}
+}
+
+// acquireAfter waits for l to expire and has owner take the name's lease.
+func (f *fixture) acquireAfter(l store.Lease, owner string) store.Lease {
+	f.t.Helper()
+	waitExpired(l)
+	return f.acquire(l.Name, owner, time.Minute)
+}
+
+func ptr[T any](v T) *T { return &v }
