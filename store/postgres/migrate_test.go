@@ -86,13 +86,13 @@ func TestMigrationsRefuseNewerDatabase(t *testing.T) {
 	}
 }
 
-// Migration 0004 packs the records a database already holds: they read
+// Migration 0005 packs the records a database already holds: they read
 // back field for field, their ids still count as taken, and retention
 // still forgets them.
 func TestMigrationPacksStoredAudit(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	old := fstest.MapFS{}
-	for _, name := range []string{"0001_init.sql", "0002_beyond.sql", "0003_audit_ids_collate_c.sql"} {
+	for _, name := range []string{"0001_init.sql", "0002_beyond.sql", "0003_audit_ids_collate_c.sql", "0004_due_order.sql"} {
 		b, err := fs.ReadFile(pgmigrations.FS, name)
 		if err != nil {
 			t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 )
 
 // An audit record's text is stored packed in one bytea column, rec
-// (migration 0004): for id, connector, acl, method, user, ip, event and
+// (migration 0005): for id, connector, acl, method, user, ip, event and
 // then the metadata, a 4-byte big-endian length (-1: no metadata) and the
 // UTF-8 bytes. SQL can build it (the migration does) and read the id back
 // (siemsync_audit_id).
