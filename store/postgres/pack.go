@@ -84,12 +84,14 @@ func (f *packedFields) fill(a *siemsync.Audit, s string, b []byte, off int, meta
 	return meta
 }
 
-// idHash is the idempotency key of an id in audit_ids: the first 16 bytes
-// of its SHA-256, as siemsync_id_hash computes it in SQL.
-type idHash [16]byte
+// idKey is the idempotency key of an account's id in audit_ids: the first
+// 16 bytes of the SHA-256 of the account's num (4 bytes, big-endian) and
+// the id, as siemsync_id_key computes it in SQL (migration 0005).
+type idKey [16]byte
 
-func hashID(buf []byte, id string) ([]byte, idHash) {
-	buf = append(buf[:0], id...)
+func keyOf(buf []byte, account int32, id string) ([]byte, idKey) {
+	buf = binary.BigEndian.AppendUint32(buf[:0], uint32(account))
+	buf = append(buf, id...)
 	sum := sha256.Sum256(buf)
-	return buf, idHash(sum[:16])
+	return buf, idKey(sum[:16])
 }

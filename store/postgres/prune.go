@@ -64,7 +64,7 @@ func (db *DB) Prune(ctx context.Context, before time.Time) (store.PruneResult, e
 		source, doomed, remove string
 		n                      *int64
 	}{
-		{"audit", `SELECT seq, account_num, id_hash, time_ms AS t FROM audit WHERE time_ms < $1`,
+		{"audit", `SELECT seq, account_num, id_key, time_ms AS t FROM audit WHERE time_ms < $1`,
 			`DELETE FROM audit WHERE time_ms < $1`, &res.Audit},
 		{"jobs", `SELECT seq, account_num, job AS id, changed_at AS t FROM jobs WHERE NOT active AND changed_at < $1`,
 			`DELETE FROM jobs WHERE NOT active AND changed_at < $1`, &res.Jobs},
@@ -105,7 +105,7 @@ func (db *DB) dropPartition(ctx context.Context, b bound) (deleted, missed int64
 	db.parts.mu.Lock()
 	defer db.parts.mu.Unlock()
 	table := pgx.Identifier{b.name}.Sanitize()
-	doomed := `SELECT seq, account_num, id_hash, time_ms AS t FROM ` + table + ` WHERE $1::bigint IS NOT NULL`
+	doomed := `SELECT seq, account_num, id_key, time_ms AS t FROM ` + table + ` WHERE $1::bigint IS NOT NULL`
 	err = db.inTx(ctx, "drop audit partition "+b.name, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(partitionLock)); err != nil {
 			return err
@@ -167,7 +167,7 @@ func recordMisses(ctx context.Context, tx pgx.Tx, source, doomed string, cut int
 // forgetIDs deletes the idempotency keys of the doomed audit records.
 func forgetIDs(ctx context.Context, tx pgx.Tx, doomed string, cut int64) error {
 	_, err := tx.Exec(ctx, `DELETE FROM audit_ids d USING (`+doomed+`) c
-		WHERE d.account_num = c.account_num AND d.id_hash = c.id_hash`, cut)
+		WHERE d.id_key = c.id_key`, cut)
 	if err != nil {
 		return fmt.Errorf("forget audit ids: %w", err)
 	}

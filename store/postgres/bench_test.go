@@ -1,0 +1,91 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/internal/gen"
+	"github.com/siemsync/siemsync/store"
+)
+
+// realisticAudit returns n audit records of one account as internal/gen
+// makes them (450–660 bytes of NDJSON each, with metadata).
+func realisticAudit(tb testing.TB, n int) []siemsync.Audit {
+	tb.Helper()
+	g := gen.New(7)
+	acc := g.Account()
+	t0 := time.Now().UTC().Truncate(time.Hour)
+	recs := make([]siemsync.Audit, n)
+	for i := range recs {
+		r := g.Audit(acc, t0.Add(time.Duration(i)*time.Millisecond))
+		meta, err := json.Marshal(r.Metadata)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ts, _ := time.Parse(time.RFC3339Nano, r.Time)
+		recs[i] = siemsync.Audit{ID: r.ID, Time: ts, Account: r.Account, Connector: r.Connector,
+			ACL: r.ACL, Method: r.Method, User: r.User, IP: r.IP, Metadata: meta, Event: r.Event}
+	}
+	return recs
+}
+
+// BenchmarkIngestAudit stores realistic records in batches of 256, as
+// ingest does, 25,600 a transaction. siemsync's CPU only: PostgreSQL runs
+// in its own processes (siemsync bench --db postgres://… reports both).
+func BenchmarkIngestAudit(b *testing.B) {
+	db := open(b)
+	recs := realisticAudit(b, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for lo := 0; lo < len(recs); lo += 100 * 256 {
+		in, err := db.BeginIngest(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := lo; i < min(len(recs), lo+100*256); i += 256 {
+			if _, err := in.AuditBatch(recs[i:min(len(recs), i+256, lo+100*256)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := in.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAuditPage reads pages of 1,000 realistic records, as a sync
+// cycle does, from an account of 50,000.
+func BenchmarkAuditPage(b *testing.B) {
+	const total, page = 50_000, 1000
+	db := open(b)
+	recs := realisticAudit(b, total)
+	in, err := db.BeginIngest(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < total; i += 256 {
+		if _, err := in.AuditBatch(recs[i:min(total, i+256)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := in.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	var dst []siemsync.Audit
+	var after int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		dst, err = db.AuditPage(b.Context(), store.AuditQuery{Account: recs[0].Account, After: after, Limit: page}, dst)
+		if err != nil {
+			b.Fatal(err)
+		}
+		after = dst[len(dst)-1].Seq
+		if after >= int64(total) {
+			after = 0
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*page), "ns/record")
+}
