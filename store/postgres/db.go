@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -81,6 +82,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = DefaultMaxConns
+	}
+	// siemsync runs a few statement shapes very often with parameters
+	// that never change their best plan (index walks by id and sequence):
+	// planning each execution anew was a third of PostgreSQL's CPU in
+	// small cycles. The URL or PGOPTIONS can still set another mode.
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set && !strings.Contains(os.Getenv("PGOPTIONS"), "plan_cache_mode") {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	}
 	where := fmt.Sprintf("%s@%s:%d/%s", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -282,19 +290,7 @@ type leaseCheck struct {
 }
 
 func (c *leaseCheck) queue(b *pgx.Batch, name string) {
-	c.queueSQL(b, `SELECT token FROM leases WHERE name = $1 FOR SHARE`, name)
-}
-
-// queueRead reads the current token without locking it, to report a
-// stale lease: for inOneTrip, whose writes carry their own lease condition.
-// (A share lock is a write to the lease row, and the costliest part of a
-// small transaction.)
-func (c *leaseCheck) queueRead(b *pgx.Batch, name string) {
-	c.queueSQL(b, `SELECT token FROM leases WHERE name = $1`, name)
-}
-
-func (c *leaseCheck) queueSQL(b *pgx.Batch, sql, name string) {
-	b.Queue(sql, name).QueryRow(func(row pgx.Row) error {
+	b.Queue(`SELECT token FROM leases WHERE name = $1 FOR SHARE`, name).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(&c.cur)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("check lease: %w", err)
