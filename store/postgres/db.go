@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -82,13 +81,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = DefaultMaxConns
-	}
-	// siemsync runs a few statement shapes very often with parameters
-	// that never change their best plan (index walks by id and sequence):
-	// planning each execution anew was a third of PostgreSQL's CPU in
-	// small cycles. The URL or PGOPTIONS can still set another mode.
-	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set && !strings.Contains(os.Getenv("PGOPTIONS"), "plan_cache_mode") {
-		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	}
 	where := fmt.Sprintf("%s@%s:%d/%s", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
