@@ -87,7 +87,7 @@ const sqlBeginCycle = `WITH run AS (
 	WHERE i.id = $1`
 
 // BeginCycle starts a cycle under lease l in one statement, one
-// transaction and one round trip (inOneTrip: a run record lost with a
+// transaction and one round trip (lossy: a run record lost with a
 // database crash costs nothing). A refused cycle writes nothing.
 func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error) {
 	op := "start cycle of " + l.Name
@@ -109,7 +109,7 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 		found, lease.read = err == nil, err == nil
 		return err
 	})
-	if err := db.inOneTrip(ctx, op, b, lease); err != nil {
+	if err := db.inBatchTx(ctx, op, b, lease, lossy); err != nil {
 		return store.CycleStart{}, err
 	}
 	if !found {
@@ -175,7 +175,7 @@ func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 		return nil
 	})
 	queueSetAside(q, b.Integration, b.SetAside, now)
-	return db.inBatchTx(ctx, "commit batch of "+b.Integration, q, lease)
+	return db.inBatchTx(ctx, "commit batch of "+b.Integration, q, lease, durable)
 }
 
 // queueAccepted forgets the ranges the new checkpoint reached and adds b's
@@ -215,7 +215,7 @@ func queueSetAside(q *pgx.Batch, integration string, events []store.SetAside, no
 
 // FinishRun closes a run, updates the integration's status and, when
 // f.NextDue is set, when it is next due, in one statement, one
-// transaction and one round trip (inOneTrip: a finish lost with a database
+// transaction and one round trip (lossy: a finish lost with a database
 // crash only leaves a run open); f.Release gives the lease back in it. A
 // stale token is refused with store.ErrFenced and changes nothing.
 func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
@@ -248,7 +248,7 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 		}
 		return nil
 	})
-	return db.inOneTrip(ctx, "finish run of "+f.Integration, q, lease)
+	return db.inBatchTx(ctx, "finish run of "+f.Integration, q, lease, lossy)
 }
 
 // RecentRuns returns the integration's last n runs, newest first.
