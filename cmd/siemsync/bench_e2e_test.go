@@ -6,7 +6,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/siemsync/siemsync/internal/hecrecv"
 )
@@ -21,17 +20,7 @@ func TestBenchAgainstReceiverProcess(t *testing.T) {
 	t.Parallel()
 	in := newInstall(t, hecrecv.Options{})
 	recv := in.start(nil, nil, "hec-receiver", "--listen", "127.0.0.1:0", "--token", hecToken, "--count", "--delay", "100ms")
-	var url string
-	waitFor(t, 30*time.Second, "the receiver to listen", func() bool {
-		if m := receiverURLRE.FindStringSubmatch(recv.stderr.String()); m != nil {
-			url = m[1]
-			return true
-		}
-		return recv.exited()
-	})
-	if url == "" {
-		t.Fatalf("receiver exited: %s", recv.stderr.String())
-	}
+	url := recv.listening(t, receiverURLRE)
 	out, errOut, code := in.run([]string{"SIEMSYNC_ALLOW_PRIVATE_DESTINATIONS=true"}, "",
 		"bench", "--hec", url, "--token", hecToken, "--integrations", "3", "--per-integration", "4", "--json", "--quiet")
 	if code != 0 {

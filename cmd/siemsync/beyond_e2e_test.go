@@ -103,18 +103,7 @@ func jobLines(running, ended int) string {
 func startServe(t *testing.T, in *install) (*proc, string) {
 	t.Helper()
 	p := in.start([]string{"SIEMSYNC_LOG_LEVEL=info"}, nil, "serve", "--listen", "127.0.0.1:0", "--schedule", "@every 1h", "--shutdown-grace", "5s")
-	var base string
-	waitFor(t, 30*time.Second, "serve to listen", func() bool {
-		if m := serveURLRE.FindStringSubmatch(p.stderr.String()); m != nil {
-			base = m[1]
-			return true
-		}
-		return p.exited()
-	})
-	if base == "" {
-		t.Fatalf("serve exited: %s", p.stderr.String())
-	}
-	return p, base
+	return p, p.listening(t, serveURLRE)
 }
 
 func apiCall(t *testing.T, method, url, body string) (*http.Response, []byte) {

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -354,18 +355,25 @@ func (in *install) start(extra []string, stdin io.Reader, args ...string) *proc 
 func (in *install) serve(args ...string) (*proc, string) {
 	in.t.Helper()
 	p := in.start(nil, nil, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
-	var base string
-	waitFor(in.t, 30*time.Second, "serve to listen", func() bool {
-		if m := serveURLRE.FindStringSubmatch(p.stderr.String()); m != nil {
-			base = m[1]
+	return p, p.listening(in.t, serveURLRE)
+}
+
+// listening waits until the process logs the URL it listens on (the first
+// group of re) and returns it; it fails the test if the process exits first.
+func (p *proc) listening(t *testing.T, re *regexp.Regexp) string {
+	t.Helper()
+	var url string
+	waitFor(t, 30*time.Second, "the process to listen", func() bool {
+		if m := re.FindStringSubmatch(p.stderr.String()); m != nil {
+			url = m[1]
 			return true
 		}
 		return p.exited()
 	})
-	if base == "" {
-		in.t.Fatalf("serve exited: %s", p.stderr.String())
+	if url == "" {
+		t.Fatalf("exited before listening: %s", p.stderr.String())
 	}
-	return p, base
+	return url
 }
 
 // kill sends sig and waits for the process to exit.

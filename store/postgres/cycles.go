@@ -59,56 +59,85 @@ func queueCheckpoints(b *pgx.Batch, integration string, cp *store.Checkpoints) {
 	})
 }
 
-// BeginCycle starts a cycle under lease l in one transaction and one round
-// trip (inOneTrip: a run record lost with a database crash costs nothing).
-// The run is inserted only if the lease is current and the integration and
-// its account are on, so a refused cycle writes nothing.
+// sqlBeginCycle is BeginCycle in one statement: the run is inserted (in a
+// data-modifying WITH) only if the lease is current and the integration
+// and its account are on; the integration, its account, checkpoints,
+// accepted ranges, the current token and the run id come back as one row.
+const sqlBeginCycle = `WITH run AS (
+		INSERT INTO runs (integration, worker, started)
+		SELECT i.id, $3, $4 FROM integrations i JOIN accounts a ON a.id = i.account
+		WHERE i.id = $1 AND i.enabled AND a.siem_enabled AND ` + sqlLeaseIs + `
+		RETURNING id)
+	SELECT ` + sqlIntegrationColumns + `,
+		acc.acc_id, acc.acc_name, acc.acc_host, acc.acc_created, acc.acc_siem,
+		(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'audit'),
+		(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'),
+		i.backfill_until,
+		rg.audit_lo, rg.audit_hi, rg.jobs_lo, rg.jobs_hi,
+		coalesce((SELECT token FROM leases WHERE name = $1), 0),
+		coalesce((SELECT id FROM run), 0)
+	FROM integrations i,
+		LATERAL (SELECT a.id AS acc_id, a.name AS acc_name, a.host AS acc_host, a.created_at AS acc_created,
+			a.siem_enabled AS acc_siem FROM accounts a WHERE a.id = i.account) acc,
+		LATERAL (SELECT array_agg(lo ORDER BY lo) FILTER (WHERE source = 'audit') AS audit_lo,
+			array_agg(hi ORDER BY lo) FILTER (WHERE source = 'audit') AS audit_hi,
+			array_agg(lo ORDER BY lo) FILTER (WHERE source = 'jobs') AS jobs_lo,
+			array_agg(hi ORDER BY lo) FILTER (WHERE source = 'jobs') AS jobs_hi
+			FROM accepted_ranges WHERE integration = i.id) rg
+	WHERE i.id = $1`
+
+// BeginCycle starts a cycle under lease l in one statement, one
+// transaction and one round trip (lossy: a run record lost with a
+// database crash costs nothing). A refused cycle writes nothing.
 func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error) {
 	op := "start cycle of " + l.Name
 	var cs store.CycleStart
 	var r integrationRow
+	var accCreated int64
+	var auditLo, auditHi, jobsLo, jobsHi []int64
 	found := false
 	lease := &leaseCheck{token: l.Token}
 	b := &pgx.Batch{}
-	lease.queueRead(b, l.Name)
-	b.Queue(sqlSelectIntegration+` WHERE i.id = $1`, l.Name).QueryRow(func(row pgx.Row) error {
-		err := row.Scan(r.dest()...)
-		found = err == nil
+	b.Queue(sqlBeginCycle, l.Name, l.Token, l.Owner, ms(started)).QueryRow(func(row pgx.Row) error {
+		a, cp := &cs.Account, &cs.Checkpoints
+		dest := append(r.dest(), &a.ID, &a.Name, &a.Host, &accCreated, &a.SIEMEnabled,
+			&cp.Audit, &cp.Jobs, &cp.BackfillUntil, &auditLo, &auditHi, &jobsLo, &jobsHi, &lease.cur, &cs.RunID)
+		err := row.Scan(dest...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
+		found, lease.read = err == nil, err == nil
 		return err
 	})
-	b.Queue(`SELECT id, name, host, created_at, siem_enabled FROM accounts WHERE id = (SELECT account FROM integrations WHERE id = $1)`,
-		l.Name).QueryRow(func(row pgx.Row) error {
-		var err error
-		if cs.Account, err = scanAccount(row); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("read account: %w", err)
-		}
-		return nil
-	})
-	queueCheckpoints(b, l.Name, &cs.Checkpoints)
-	b.Queue(`INSERT INTO runs (integration, worker, started)
-		SELECT i.id, $3, $4 FROM integrations i JOIN accounts a ON a.id = i.account
-		WHERE i.id = $1 AND i.enabled AND a.siem_enabled AND `+sqlLeaseIs+`
-		RETURNING id`, l.Name, l.Token, l.Owner, ms(started)).QueryRow(func(row pgx.Row) error {
-		if err := row.Scan(&cs.RunID); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("record run: %w", err)
-		}
-		return nil
-	})
-	if err := db.inOneTrip(ctx, op, b, lease); err != nil {
+	if err := db.inBatchTx(ctx, op, b, lease, lossy); err != nil {
 		return store.CycleStart{}, err
 	}
-	switch {
-	case !found:
+	if !found {
 		return store.CycleStart{}, fmt.Errorf("%s: %w", op, siemsync.ErrNotFound)
 	}
+	cs.Account.CreatedAt = fromMS(accCreated)
+	cs.Checkpoints.BackfillSince = timeOf(r.since)
+	if cs.Checkpoints.BackfillSince.IsZero() {
+		cs.Checkpoints.BackfillUntil = 0
+	}
+	cs.Checkpoints.AuditAccepted, cs.Checkpoints.JobsAccepted = zipRanges(auditLo, auditHi), zipRanges(jobsLo, jobsHi)
 	cs.Integration = r.integration(db.now())
 	if err := store.OpenSecrets(db.cipher, cs.Integration, r.token, r.key, r.notify); err != nil {
 		return store.CycleStart{}, fmt.Errorf("%s: %w", op, err)
 	}
 	return cs, nil
+}
+
+// zipRanges pairs the aggregated starts and ends of accepted ranges.
+func zipRanges(lo, hi []int64) []store.Range {
+	if len(lo) == 0 || len(lo) != len(hi) {
+		return nil
+	}
+	out := make([]store.Range, len(lo))
+	for i := range lo {
+		out[i] = store.Range{Lo: lo[i], Hi: hi[i]}
+	}
+	return out
 }
 
 // CommitBatch records one accepted batch in one transaction (two round
@@ -146,7 +175,7 @@ func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 		return nil
 	})
 	queueSetAside(q, b.Integration, b.SetAside, now)
-	return db.inBatchTx(ctx, "commit batch of "+b.Integration, q, lease)
+	return db.inBatchTx(ctx, "commit batch of "+b.Integration, q, lease, durable)
 }
 
 // queueAccepted forgets the ranges the new checkpoint reached and adds b's
@@ -185,37 +214,41 @@ func queueSetAside(q *pgx.Batch, integration string, events []store.SetAside, no
 }
 
 // FinishRun closes a run, updates the integration's status and, when
-// f.NextDue is set, when it is next due, in one transaction and one round
-// trip (inOneTrip: a finish lost with a database crash only leaves a run
-// open); f.Release gives the lease back in it. A stale token is refused
-// with store.ErrFenced and changes nothing.
+// f.NextDue is set, when it is next due, in one statement, one
+// transaction and one round trip (lossy: a finish lost with a database
+// crash only leaves a run open); f.Release gives the lease back in it. A
+// stale token is refused with store.ErrFenced and changes nothing.
 func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 	lease := &leaseCheck{token: f.Token}
 	q := &pgx.Batch{}
-	lease.queueRead(q, f.Integration)
 	// The status takes the run's counts and worker from the run it closes;
-	// an unknown run, or a stale token, updates nothing and returns no row.
+	// an unknown run, or a stale token, updates nothing.
 	q.Queue(`WITH r AS (
 			UPDATE runs SET finished = $3, error = $4, filtered = $6 WHERE id = $5 AND integration = $1 AND `+sqlLeaseIs+`
-			RETURNING events, worker)
-		UPDATE integrations i SET
-			last_complete = CASE WHEN $4 = '' THEN $3 ELSE last_complete END,
-			last_error = CASE WHEN $4 = '' THEN NULL ELSE $3 END,
-			error_message = $4,
-			events_last_cycle = r.events, last_worker = r.worker, filtered_last_cycle = $6,
-			next_due_at = coalesce($7, next_due_at)
-		FROM r WHERE i.id = $1 RETURNING i.id`,
-		f.Integration, f.Token, ms(f.Finished), f.Err, f.RunID, f.Filtered, nullMS(f.NextDue)).QueryRow(func(row pgx.Row) error {
-		var id string
-		if err := row.Scan(&id); err != nil && (!errors.Is(err, pgx.ErrNoRows) || lease.err() == nil) {
-			return fmt.Errorf("close run %d: %w", f.RunID, notFound(err))
+			RETURNING events, worker),
+		i AS (
+			UPDATE integrations i SET
+				last_complete = CASE WHEN $4 = '' THEN $3 ELSE last_complete END,
+				last_error = CASE WHEN $4 = '' THEN NULL ELSE $3 END,
+				error_message = $4,
+				events_last_cycle = r.events, last_worker = r.worker, filtered_last_cycle = $6,
+				next_due_at = coalesce($7, next_due_at)
+			FROM r WHERE i.id = $1 RETURNING i.id),
+		released AS (
+			UPDATE leases SET expires_ms = 0 WHERE $8 AND name = $1 AND token = $2 AND EXISTS (SELECT FROM i) RETURNING name)
+		SELECT coalesce((SELECT token FROM leases WHERE name = $1), 0), EXISTS (SELECT FROM i)`,
+		f.Integration, f.Token, ms(f.Finished), f.Err, f.RunID, f.Filtered, nullMS(f.NextDue), f.Release).QueryRow(func(row pgx.Row) error {
+		var closed bool
+		if err := row.Scan(&lease.cur, &closed); err != nil {
+			return err
+		}
+		lease.read = true
+		if !closed && lease.err() == nil {
+			return fmt.Errorf("close run %d: %w", f.RunID, siemsync.ErrNotFound)
 		}
 		return nil
 	})
-	if f.Release {
-		q.Queue(`UPDATE leases SET expires_ms = 0 WHERE name = $1 AND token = $2`, f.Integration, f.Token)
-	}
-	return db.inOneTrip(ctx, "finish run of "+f.Integration, q, lease)
+	return db.inBatchTx(ctx, "finish run of "+f.Integration, q, lease, lossy)
 }
 
 // RecentRuns returns the integration's last n runs, newest first.

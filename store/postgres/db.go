@@ -204,12 +204,29 @@ func timePtr(v *int64) *time.Time {
 // nowMS is the store clock in UTC at millisecond precision.
 func (db *DB) nowMS() time.Time { return db.now().UTC().Truncate(time.Millisecond) }
 
-// inBatchTx runs the statements queued in b as one transaction in two
-// round trips: BEGIN and the statements go as one batch, then COMMIT — or
-// ROLLBACK when a statement or callback fails or the lease check refuses.
-// A cycle's commits are small and many, and each round trip costs both
-// sides more CPU than the statements themselves.
-func (db *DB) inBatchTx(ctx context.Context, op string, b *pgx.Batch, lease *leaseCheck) error {
+// commit says how inBatchTx commits.
+type commit int
+
+const (
+	// durable: BEGIN and the statements go as one batch, then COMMIT (or
+	// ROLLBACK) once the answers were checked: two round trips.
+	durable commit = iota
+	// lossy: BEGIN, the statements and COMMIT go as one batch, one round
+	// trip, and the commit does not wait for the WAL flush
+	// (synchronous_commit off for this transaction only). It is for a
+	// cycle's bookkeeping that a database crash may lose (the run record,
+	// the status, the lease's release: the checkpoints, committed durably,
+	// decide what is sent next). The commit goes before the client has
+	// seen any answer, so every write must carry its own lease condition
+	// (sqlLeaseIs).
+	lossy
+)
+
+// inBatchTx runs the statements queued in b as one transaction. A cycle's
+// writes are small and many, and each round trip costs both sides more CPU
+// than the statements themselves. A failed statement or callback, or a
+// stale lease, rolls back.
+func (db *DB) inBatchTx(ctx context.Context, op string, b *pgx.Batch, lease *leaseCheck, how commit) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fail(op, err)
@@ -217,60 +234,37 @@ func (db *DB) inBatchTx(ctx context.Context, op string, b *pgx.Batch, lease *lea
 	// A connection left inside a transaction (a failed ROLLBACK) is
 	// closed by the pool on release, never reused.
 	defer conn.Release()
-	tx := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+1)}
+	tx := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+3)}
 	tx.Queue("BEGIN")
+	if how == lossy {
+		tx.Queue("SET LOCAL synchronous_commit = off")
+	}
 	tx.QueuedQueries = append(tx.QueuedQueries, b.QueuedQueries...)
+	if how == lossy {
+		tx.Queue("COMMIT")
+	}
 	err = conn.SendBatch(ctx, tx).Close()
 	if lerr := lease.err(); lerr != nil {
 		err = lerr // a stale worker is told so, whatever else failed
 	}
 	if err != nil {
+		// After a failed statement the transaction is open and aborted;
+		// after a lossy COMMIT there is nothing left to roll back.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		conn.Exec(rctx, "ROLLBACK") //nolint:errcheck // the transaction is abandoned either way
 		return fail(op, err)
 	}
-	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
-		return fail(op, err)
-	}
-	return nil
-}
-
-// inOneTrip runs the statements queued in b as one transaction in one
-// round trip: BEGIN, the statements and COMMIT go as one batch. It is for
-// a cycle's bookkeeping that may be lost with a database crash (the run
-// record, the status, the lease's release: the checkpoints, committed
-// durably by CommitBatch, decide what is sent next), so its commit does
-// not wait for the WAL flush (synchronous_commit off, for this transaction
-// only). The commit goes before the client has seen any answer, so every
-// write in b must carry its own lease condition (see sqlLeaseIs).
-func (db *DB) inOneTrip(ctx context.Context, op string, b *pgx.Batch, lease *leaseCheck) error {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return fail(op, err)
-	}
-	defer conn.Release()
-	tx := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+3)}
-	tx.Queue("BEGIN")
-	tx.Queue("SET LOCAL synchronous_commit = off")
-	tx.QueuedQueries = append(tx.QueuedQueries, b.QueuedQueries...)
-	tx.Queue("COMMIT")
-	err = conn.SendBatch(ctx, tx).Close()
-	if lerr := lease.err(); lerr != nil {
-		err = lerr
-	}
-	if err != nil {
-		// A failed statement leaves the transaction open and aborted.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		conn.Exec(rctx, "ROLLBACK") //nolint:errcheck // nothing to roll back after a COMMIT; a failed one is closed by the pool
-		return fail(op, err)
+	if how == durable {
+		if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+			return fail(op, err)
+		}
 	}
 	return nil
 }
 
 // sqlLeaseIs is the condition "lease $1's token is $2" (0: never leased)
-// for writes batched with their lease check (inOneTrip).
+// for writes committed before their lease check is seen (lossy).
 const sqlLeaseIs = `coalesce((SELECT token FROM leases WHERE name = $1), 0) = $2`
 
 // leaseCheck is the fencing of a batched write: queue reads the name's
@@ -282,19 +276,7 @@ type leaseCheck struct {
 }
 
 func (c *leaseCheck) queue(b *pgx.Batch, name string) {
-	c.queueSQL(b, `SELECT token FROM leases WHERE name = $1 FOR SHARE`, name)
-}
-
-// queueRead reads the current token without locking it, to report a
-// stale lease: for inOneTrip, whose writes carry their own lease condition.
-// (A share lock is a write to the lease row, and the costliest part of a
-// small transaction.)
-func (c *leaseCheck) queueRead(b *pgx.Batch, name string) {
-	c.queueSQL(b, `SELECT token FROM leases WHERE name = $1`, name)
-}
-
-func (c *leaseCheck) queueSQL(b *pgx.Batch, sql, name string) {
-	b.Queue(sql, name).QueryRow(func(row pgx.Row) error {
+	b.Queue(`SELECT token FROM leases WHERE name = $1 FOR SHARE`, name).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(&c.cur)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("check lease: %w", err)

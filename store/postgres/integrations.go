@@ -235,12 +235,16 @@ func (db *DB) EnabledIntegrationIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// sqlSelectIntegration reads an integration with its status.
-const sqlSelectIntegration = `SELECT ` + configColumns + `,
+// sqlIntegrationColumns are the columns of an integration with its status
+// (integrationRow.dest) from integrations i.
+const sqlIntegrationColumns = configColumns + `,
 		i.id, i.account, backfill_since, created_at, updated_at,
 		last_complete, last_error, error_message, events_last_cycle,
 		(SELECT count(*) FROM set_aside s WHERE s.integration = i.id), learned_batch_bytes, last_worker, filtered_last_cycle,
-		alert_state, alert_error
+		alert_state, alert_error`
+
+// sqlSelectIntegration reads an integration with its status.
+const sqlSelectIntegration = `SELECT ` + sqlIntegrationColumns + `
 	FROM integrations i`
 
 type integrationRow struct {
