@@ -338,23 +338,11 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 // recycleBodies hands the first-size body buffers of a finished pipeline to
 // the next batches (every sender has answered: nothing else holds them).
 func recycleBodies(free chan *batch, bodies chan []byte) {
-	for {
-		select {
-		case b := <-free:
-			recycleBody(b.body)
-			continue
-		default:
-		}
-		break
+	for len(free) > 0 {
+		recycleBody((<-free).body)
 	}
-	for bodies != nil {
-		select {
-		case body := <-bodies:
-			recycleBody(body)
-			continue
-		default:
-		}
-		break
+	for len(bodies) > 0 { // a nil channel has length 0
+		recycleBody(<-bodies)
 	}
 }
 
