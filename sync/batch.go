@@ -52,13 +52,6 @@ func (b *batch) id(i int) string {
 // than one event takes (HEC truncates events at 9,000 bytes).
 const eventRoom = 16 << 10
 
-// reserve makes room for the next event before it is appended. A body
-// starts small and doubles; once it is past a quarter MiB the batch is
-// clearly a big one and the body goes straight to the byte cap (plus room
-// for the event that crosses it). A 4 MiB batch then takes 4 MiB, not up
-// to 5 as with append's own growth, and leaves well under 1 MiB of smaller
-// buffers behind instead of 4. A larger event still grows the body as
-// append does.
 // firstBody is the size of a batch's first body buffer. Most cycles send a
 // few events and never grow it; those buffers are reused across cycles
 // (firstBodies) instead of being garbage after each.
@@ -85,6 +78,13 @@ func (b *batch) outgrows() bool {
 	return cap(b.body)-len(b.body) < eventRoom && 2*cap(b.body) > smallBody
 }
 
+// reserve makes room for the next event before it is appended. A body
+// starts at firstBody (a reused buffer) and doubles; once it is past a
+// quarter MiB the batch is clearly a big one and the body goes straight to
+// the byte cap (plus room for the event that crosses it). A 4 MiB batch then takes 4 MiB, not up
+// to 5 as with append's own growth, and leaves well under 1 MiB of smaller
+// buffers behind instead of 4. A larger event still grows the body as
+// append does.
 func (b *batch) reserve(maxBytes int) {
 	if cap(b.body)-len(b.body) >= eventRoom {
 		return
