@@ -117,6 +117,16 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		if err != nil {
 			return fmt.Errorf("insert checkpoints: %w", err)
 		}
+		if since != nil {
+			// Retention may have deleted part of what the backfill asks
+			// for before any integration of the account existed.
+			_, err = tx.Exec(ctx, `INSERT INTO backfill_gaps (integration, source, since_ms, count, from_ms, to_ms)
+				SELECT $1, source, $3, count, from_ms, to_ms FROM pruned
+				WHERE account_num = $2 AND to_ms >= $3 AND source = ANY($4)`, in.ID, num, *since, in.Sources)
+			if err != nil {
+				return fmt.Errorf("record backfill gaps: %w", err)
+			}
+		}
 		in.CreatedAt, in.UpdatedAt = now, now
 		in.TokenSet, in.ClientKeySet, in.NotifyURLSet = token != nil, key != nil, notify != nil
 		return nil
@@ -341,7 +351,8 @@ func (db *DB) ListIntegrations(ctx context.Context, account string) ([]*siemsync
 	return out, nil
 }
 
-// warnings reads the retention misses of one integration ("" for all).
+// warnings reads the retention misses and backfill gaps of one integration
+// ("" for all).
 func (db *DB) warnings(ctx context.Context, id string) (map[string][]string, error) {
 	rows, err := db.pool.Query(ctx, `SELECT integration, source, count, from_ms, to_ms FROM retention_misses
 		WHERE $1 = '' OR integration = $1 ORDER BY integration, source`, id)
@@ -357,6 +368,19 @@ func (db *DB) warnings(ctx context.Context, id string) (map[string][]string, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read retention misses: %w", err)
+	}
+	rows, err = db.pool.Query(ctx, `SELECT integration, source, since_ms, count, from_ms, to_ms FROM backfill_gaps
+		WHERE $1 = '' OR integration = $1 ORDER BY integration, source`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read backfill gaps: %w", err)
+	}
+	var since int64
+	_, err = pgx.ForEachRow(rows, []any{&integ, &source, &since, &count, &from, &to}, func() error {
+		out[integ] = append(out[integ], store.GapWarning(source, fromMS(since), count, fromMS(from), fromMS(to)))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read backfill gaps: %w", err)
 	}
 	return out, nil
 }

@@ -135,9 +135,20 @@ func (db *DB) dropPartition(ctx context.Context, b bound) (deleted, missed int64
 	return deleted, missed, nil
 }
 
+// sqlAddPruned accumulates what the doomed records are of each account.
+const sqlAddPruned = `INSERT INTO pruned (account_num, source, count, from_ms, to_ms)
+	SELECT account_num, $2, count(*), min(t), max(t) FROM (%s) c GROUP BY account_num
+	ON CONFLICT (account_num, source) DO UPDATE SET count = pruned.count + excluded.count,
+		from_ms = least(pruned.from_ms, excluded.from_ms), to_ms = greatest(pruned.to_ms, excluded.to_ms)`
+
 // recordMisses adds the losses of the doomed records to retention_misses
-// and returns how many records were lost, counted once per integration.
+// and what they are of each account to pruned (for a backfill created
+// later), and returns how many records were lost, counted once per
+// integration.
 func recordMisses(ctx context.Context, tx pgx.Tx, source, doomed string, cut int64) (int64, error) {
+	if _, err := tx.Exec(ctx, fmt.Sprintf(sqlAddPruned, doomed), cut, source); err != nil {
+		return 0, fmt.Errorf("record pruned records: %w", err)
+	}
 	rows, err := tx.Query(ctx, fmt.Sprintf(sqlMisses, doomed, source), cut)
 	if err != nil {
 		return 0, fmt.Errorf("count missed records: %w", err)

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"JobPage", testJobPage},
 		{"TenantIsolation", testTenantIsolation},
 		{"Prune", testPrune},
+		{"BackfillAfterPrune", testBackfillAfterPrune},
 		{"Accounts", testAccounts},
 		{"IntegrationLifecycle", testIntegrationLifecycle},
 		{"IntegrationNewAccount", testIntegrationNewAccount},
