@@ -10,45 +10,32 @@ import (
 	"github.com/siemsync/siemsync"
 )
 
-// SealSecrets seals an integration's token and client key with c, for a
-// backend to store; nil means "none given".
-func SealSecrets(c Cipher, in *siemsync.Integration) (token, key []byte, err error) {
-	seal := func(what, v string) ([]byte, error) {
-		if v == "" {
-			return nil, nil
+// Sealed is an integration's secrets as a store keeps them: the HEC
+// token, the client key and the webhook URL, each sealed by the Cipher,
+// nil when not set.
+type Sealed struct{ Token, Key, Notify []byte }
+
+// SealSecrets seals the secrets of in for storing.
+func SealSecrets(c Cipher, in *siemsync.Integration) (Sealed, error) {
+	var s Sealed
+	for _, f := range []struct {
+		what string
+		v    string
+		to   *[]byte
+	}{{"token", in.Token, &s.Token}, {"client key", in.ClientKeyPEM, &s.Key}, {"webhook URL", in.NotifyURL, &s.Notify}} {
+		if f.v == "" {
+			continue
 		}
 		if c == nil {
-			return nil, fmt.Errorf("seal %s: %w", what, ErrNoCipher)
+			return Sealed{}, fmt.Errorf("seal %s: %w", f.what, ErrNoCipher)
 		}
-		b, err := c.Seal([]byte(v))
+		b, err := c.Seal([]byte(f.v))
 		if err != nil {
-			return nil, fmt.Errorf("seal %s: %w", what, err)
+			return Sealed{}, fmt.Errorf("seal %s: %w", f.what, err)
 		}
-		return b, nil
+		*f.to = b
 	}
-	if token, err = seal("token", in.Token); err != nil {
-		return nil, nil, err
-	}
-	if key, err = seal("client key", in.ClientKeyPEM); err != nil {
-		return nil, nil, err
-	}
-	return token, key, nil
-}
-
-// SealNotify seals the webhook URL of an integration (a Slack webhook URL
-// carries its secret); nil means none given.
-func SealNotify(c Cipher, in *siemsync.Integration) ([]byte, error) {
-	if in.NotifyURL == "" {
-		return nil, nil
-	}
-	if c == nil {
-		return nil, fmt.Errorf("seal webhook URL: %w", ErrNoCipher)
-	}
-	b, err := c.Seal([]byte(in.NotifyURL))
-	if err != nil {
-		return nil, fmt.Errorf("seal webhook URL: %w", err)
-	}
-	return b, nil
+	return s, nil
 }
 
 // OpenSecret opens a secret that SealSecrets sealed; nothing stored is "".
@@ -140,16 +127,15 @@ func urlHost(raw string) string {
 	return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 }
 
-// OpenSecrets opens an integration's sealed token, client key and webhook
-// URL into in (a backend's row has them sealed).
-func OpenSecrets(c Cipher, in *siemsync.Integration, token, key, notify []byte) error {
+// OpenSecrets opens the sealed secrets of an integration into in.
+func OpenSecrets(c Cipher, in *siemsync.Integration, s Sealed) error {
 	var err error
-	if in.Token, err = OpenSecret(c, "token", token); err != nil {
+	if in.Token, err = OpenSecret(c, "token", s.Token); err != nil {
 		return err
 	}
-	if in.ClientKeyPEM, err = OpenSecret(c, "client key", key); err != nil {
+	if in.ClientKeyPEM, err = OpenSecret(c, "client key", s.Key); err != nil {
 		return err
 	}
-	in.NotifyURL, err = OpenSecret(c, "webhook URL", notify)
+	in.NotifyURL, err = OpenSecret(c, "webhook URL", s.Notify)
 	return err
 }

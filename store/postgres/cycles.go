@@ -122,7 +122,7 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 	}
 	cs.Checkpoints.AuditAccepted, cs.Checkpoints.JobsAccepted = zipRanges(auditLo, auditHi), zipRanges(jobsLo, jobsHi)
 	cs.Integration = r.integration(db.now())
-	if err := store.OpenSecrets(db.cipher, cs.Integration, r.token, r.key, r.notify); err != nil {
+	if err := store.OpenSecrets(db.cipher, cs.Integration, r.sealed); err != nil {
 		return store.CycleStart{}, fmt.Errorf("%s: %w", op, err)
 	}
 	return cs, nil

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,18 +44,18 @@ const sqlUpdateIntegration = `UPDATE integrations SET
 		updated_at = $34
 	WHERE id = $35`
 
-func configArgs(in *siemsync.Integration, token, key, notify []byte) []any {
+func configArgs(in *siemsync.Integration, sealed store.Sealed) []any {
 	notifyHost := in.NotifyHost
 	if in.NotifyURL != "" && notifyHost == "" {
 		notifyHost = siemsync.NotifyHostOf(in.NotifyURL)
 	}
 	return []any{
-		in.Name, string(in.Kind), in.Enabled, strings.Join(in.Sources, ","), in.URL, nilIfEmpty(token),
+		in.Name, string(in.Kind), in.Enabled, strings.Join(in.Sources, ","), in.URL, nilIfEmpty(sealed.Token),
 		in.Index, in.Sourcetype, in.Source, in.Ack, int64(in.AckTimeout),
-		in.Address, in.Protocol, in.Framing, in.MinSeverity, in.CAPEM, in.ClientCertPEM, nilIfEmpty(key),
+		in.Address, in.Protocol, in.Framing, in.MinSeverity, in.CAPEM, in.ClientCertPEM, nilIfEmpty(sealed.Key),
 		in.InsecureSkipVerify, in.ServerName, in.Gzip, in.MaxBatchBytes, in.MaxBatchEvents, in.MaxInFlight,
 		in.Channel, store.JSONList(in.AuditEvents), store.JSONList(in.JobStatuses), store.JSONList(in.JobTypes), in.Heartbeat,
-		in.Profile, nilIfEmpty(notify), notifyHost, int64(in.AlertAfter),
+		in.Profile, nilIfEmpty(sealed.Notify), notifyHost, int64(in.AlertAfter),
 	}
 }
 
@@ -75,9 +74,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		in.ID = uuid.NewString()
 	}
 	now := db.nowMS()
-	token, key, err := store.SealSecrets(db.cipher, in)
-	notify, nerr := store.SealNotify(db.cipher, in)
-	err = cmp.Or(err, nerr)
+	sealed, err := store.SealSecrets(db.cipher, in)
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
@@ -104,7 +101,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 				return fmt.Errorf("read backfill start of jobs: %w", err)
 			}
 		}
-		args := append(configArgs(in, token, key, notify), in.ID, in.Account, since, auditEnd, ms(now))
+		args := append(configArgs(in, sealed), in.ID, in.Account, since, auditEnd, ms(now))
 		_, err = tx.Exec(ctx, sqlInsertIntegration, args...)
 		if pgCode(err) == uniqueViolation {
 			return errNameTaken()
@@ -128,7 +125,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 			}
 		}
 		in.CreatedAt, in.UpdatedAt = now, now
-		in.TokenSet, in.ClientKeySet, in.NotifyURLSet = token != nil, key != nil, notify != nil
+		in.TokenSet, in.ClientKeySet, in.NotifyURLSet = sealed.Token != nil, sealed.Key != nil, sealed.Notify != nil
 		return nil
 	})
 }
@@ -154,15 +151,13 @@ func integrationAccount(ctx context.Context, tx pgx.Tx, in *siemsync.Integration
 // store/sqlite does).
 func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) error {
 	now := db.nowMS()
-	token, key, err := store.SealSecrets(db.cipher, in)
-	notify, nerr := store.SealNotify(db.cipher, in)
-	err = cmp.Or(err, nerr)
+	sealed, err := store.SealSecrets(db.cipher, in)
 	if err != nil {
 		return fmt.Errorf("update integration %s: %w", in.ID, err)
 	}
-	args := append(configArgs(in, token, key, notify), ms(now), in.ID)
+	args := append(configArgs(in, sealed), ms(now), in.ID)
 	err = db.inTx(ctx, "update integration "+in.ID, func(tx pgx.Tx) error {
-		if token == nil {
+		if sealed.Token == nil {
 			var oldURL string
 			var hasToken bool
 			err := tx.QueryRow(ctx, `SELECT url, token_enc IS NOT NULL FROM integrations WHERE id = $1 FOR UPDATE`, in.ID).Scan(&oldURL, &hasToken)
@@ -261,7 +256,7 @@ type integrationRow struct {
 	in                                 siemsync.Integration
 	sources, kind                      string
 	ackTimeout, alertAfter             int64
-	token, key, notify                 []byte
+	sealed                             store.Sealed
 	since                              *int64
 	created, updated                   int64
 	lastComplete, lastError            *int64
@@ -271,12 +266,12 @@ type integrationRow struct {
 func (r *integrationRow) dest() []any {
 	in := &r.in
 	return []any{
-		&in.Name, &r.kind, &in.Enabled, &r.sources, &in.URL, &r.token, &in.Index, &in.Sourcetype, &in.Source,
+		&in.Name, &r.kind, &in.Enabled, &r.sources, &in.URL, &r.sealed.Token, &in.Index, &in.Sourcetype, &in.Source,
 		&in.Ack, &r.ackTimeout, &in.Address, &in.Protocol, &in.Framing, &in.MinSeverity, &in.CAPEM,
-		&in.ClientCertPEM, &r.key, &in.InsecureSkipVerify, &in.ServerName, &in.Gzip, &in.MaxBatchBytes,
+		&in.ClientCertPEM, &r.sealed.Key, &in.InsecureSkipVerify, &in.ServerName, &in.Gzip, &in.MaxBatchBytes,
 		&in.MaxBatchEvents, &in.MaxInFlight,
 		&in.Channel, &r.auditEvents, &r.jobStatuses, &r.jobTypes, &in.Heartbeat,
-		&in.Profile, &r.notify, &in.NotifyHost, &r.alertAfter,
+		&in.Profile, &r.sealed.Notify, &in.NotifyHost, &r.alertAfter,
 		&in.ID, &in.Account, &r.since, &r.created, &r.updated,
 		&r.lastComplete, &r.lastError, &in.Status.ErrorMessage, &in.Status.EventsLastCycle, &in.Status.SetAside,
 		&in.LearnedBatchBytes, &in.Status.LastWorker, &in.Status.Filtered, &in.Status.Alert, &in.Status.AlertError,
@@ -291,7 +286,7 @@ func (r *integrationRow) integration(now time.Time) *siemsync.Integration {
 	}
 	in.AckTimeout = siemsync.Duration(r.ackTimeout)
 	in.AlertAfter = siemsync.Duration(r.alertAfter)
-	in.TokenSet, in.ClientKeySet, in.NotifyURLSet = len(r.token) > 0, len(r.key) > 0, len(r.notify) > 0
+	in.TokenSet, in.ClientKeySet, in.NotifyURLSet = len(r.sealed.Token) > 0, len(r.sealed.Key) > 0, len(r.sealed.Notify) > 0
 	in.BackfillSince = timePtr(r.since)
 	in.CreatedAt, in.UpdatedAt = fromMS(r.created), fromMS(r.updated)
 	in.Status.LastComplete, in.Status.LastError = timePtr(r.lastComplete), timePtr(r.lastError)
@@ -310,7 +305,7 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 	}
 	in := r.integration(db.now())
 	if withSecrets {
-		if err := store.OpenSecrets(db.cipher, in, r.token, r.key, r.notify); err != nil {
+		if err := store.OpenSecrets(db.cipher, in, r.sealed); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 	}

@@ -100,7 +100,7 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 	if err != nil {
 		return store.CycleStart{}, err
 	}
-	if err := store.OpenSecrets(db.cipher, cs.Integration, r.token, r.key, r.notify); err != nil {
+	if err := store.OpenSecrets(db.cipher, cs.Integration, r.sealed); err != nil {
 		return store.CycleStart{}, fmt.Errorf("start cycle of %s: %w", l.Name, err)
 	}
 	return cs, nil

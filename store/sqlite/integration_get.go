@@ -22,7 +22,7 @@ func (db *DB) GetIntegration(ctx context.Context, id string, withSecrets bool) (
 	}
 	in := r.integration(db.now())
 	if withSecrets {
-		if err := store.OpenSecrets(db.cipher, in, r.token, r.key, r.notify); err != nil {
+		if err := store.OpenSecrets(db.cipher, in, r.sealed); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/store"
 )
 
 // The configuration columns of integrations, in the order of configArgs.
@@ -35,21 +36,20 @@ const sqlUpdateIntegration = `UPDATE integrations SET
 		updated_at = ?29
 	WHERE id = ?30`
 
-// configArgs are the values of configColumns; token, key and notify are
-// sealed (nil for none).
+// configArgs are the values of configColumns, with the sealed secrets.
 // notify_host is in.NotifyHost as ApplyDefaults set it; "" clears the
 // webhook.
-func configArgs(in *siemsync.Integration, token, key, notify []byte) []any {
+func configArgs(in *siemsync.Integration, sealed store.Sealed) []any {
 	notifyHost := in.NotifyHost
 	if in.NotifyURL != "" && notifyHost == "" {
 		notifyHost = siemsync.NotifyHostOf(in.NotifyURL)
 	}
 	return []any{
-		in.Name, string(in.Kind), in.Enabled, strings.Join(in.Sources, ","), in.URL, nilIfEmpty(token),
+		in.Name, string(in.Kind), in.Enabled, strings.Join(in.Sources, ","), in.URL, nilIfEmpty(sealed.Token),
 		in.Index, in.Sourcetype, in.Source, in.Ack, int64(in.AckTimeout),
-		in.Address, in.Protocol, in.Framing, in.MinSeverity, in.CAPEM, in.ClientCertPEM, nilIfEmpty(key),
+		in.Address, in.Protocol, in.Framing, in.MinSeverity, in.CAPEM, in.ClientCertPEM, nilIfEmpty(sealed.Key),
 		in.InsecureSkipVerify, in.ServerName, in.Gzip, in.MaxBatchBytes, in.MaxBatchEvents, in.MaxInFlight,
-		in.Profile, nilIfEmpty(notify), notifyHost, int64(in.AlertAfter),
+		in.Profile, nilIfEmpty(sealed.Notify), notifyHost, int64(in.AlertAfter),
 	}
 }
 
@@ -76,7 +76,7 @@ type integrationRow struct {
 	sources                 string
 	kind                    string
 	ackTimeout, alertAfter  int64
-	token, key, notify      []byte
+	sealed                  store.Sealed
 	since                   sql.NullInt64
 	created, updated        int64
 	lastComplete, lastError sql.NullInt64
@@ -86,10 +86,10 @@ type integrationRow struct {
 func (r *integrationRow) dest() []any {
 	in := &r.in
 	return append([]any{
-		&in.Name, &r.kind, &in.Enabled, &r.sources, &in.URL, &r.token, &in.Index, &in.Sourcetype, &in.Source,
+		&in.Name, &r.kind, &in.Enabled, &r.sources, &in.URL, &r.sealed.Token, &in.Index, &in.Sourcetype, &in.Source,
 		&in.Ack, &r.ackTimeout, &in.Address, &in.Protocol, &in.Framing, &in.MinSeverity, &in.CAPEM,
-		&in.ClientCertPEM, &r.key, &in.InsecureSkipVerify, &in.ServerName, &in.Gzip, &in.MaxBatchBytes,
-		&in.MaxBatchEvents, &in.MaxInFlight, &in.Profile, &r.notify, &in.NotifyHost, &r.alertAfter,
+		&in.ClientCertPEM, &r.sealed.Key, &in.InsecureSkipVerify, &in.ServerName, &in.Gzip, &in.MaxBatchBytes,
+		&in.MaxBatchEvents, &in.MaxInFlight, &in.Profile, &r.sealed.Notify, &in.NotifyHost, &r.alertAfter,
 		&in.ID, &in.Account, &r.since, &r.created, &r.updated,
 		&r.lastComplete, &r.lastError, &in.Status.ErrorMessage, &in.Status.EventsLastCycle, &in.Status.SetAside,
 		&in.LearnedBatchBytes, &in.Status.LastWorker, &in.Status.Alert, &in.Status.AlertError,
@@ -105,7 +105,7 @@ func (r *integrationRow) integration(now time.Time) *siemsync.Integration {
 	}
 	in.AckTimeout = siemsync.Duration(r.ackTimeout)
 	in.AlertAfter = siemsync.Duration(r.alertAfter)
-	in.TokenSet, in.ClientKeySet, in.NotifyURLSet = len(r.token) > 0, len(r.key) > 0, len(r.notify) > 0
+	in.TokenSet, in.ClientKeySet, in.NotifyURLSet = len(r.sealed.Token) > 0, len(r.sealed.Key) > 0, len(r.sealed.Notify) > 0
 	in.BackfillSince = timePtr(r.since)
 	in.CreatedAt, in.UpdatedAt = fromMS(r.created), fromMS(r.updated)
 	in.Status.LastComplete, in.Status.LastError = timePtr(r.lastComplete), timePtr(r.lastError)

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -34,9 +33,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 		in.ID = uuid.NewString()
 	}
 	now := db.nowMS()
-	token, key, err := store.SealSecrets(db.cipher, in)
-	notify, nerr := store.SealNotify(db.cipher, in)
-	err = cmp.Or(err, nerr)
+	sealed, err := store.SealSecrets(db.cipher, in)
 	if err != nil {
 		return fmt.Errorf("create integration: %w", err)
 	}
@@ -63,7 +60,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 				return fmt.Errorf("read backfill start of jobs: %w", err)
 			}
 		}
-		args := append(configArgs(in, token, key, notify), in.ID, in.Account, since, auditEnd, ms(now))
+		args := append(configArgs(in, sealed), in.ID, in.Account, since, auditEnd, ms(now))
 		_, err = tx.ExecContext(ctx, sqlInsertIntegration, args...)
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 			return errNameTaken()
@@ -91,7 +88,7 @@ func (db *DB) CreateIntegration(ctx context.Context, in *siemsync.Integration) e
 			}
 		}
 		in.CreatedAt, in.UpdatedAt = now, now
-		in.TokenSet, in.ClientKeySet, in.NotifyURLSet = token != nil, key != nil, notify != nil
+		in.TokenSet, in.ClientKeySet, in.NotifyURLSet = sealed.Token != nil, sealed.Key != nil, sealed.Notify != nil
 		return nil
 	})
 }
@@ -120,15 +117,13 @@ func integrationAccount(ctx context.Context, tx *sql.Tx, in *siemsync.Integratio
 // the client certificate and its key.
 func (db *DB) UpdateIntegration(ctx context.Context, in *siemsync.Integration) error {
 	now := db.nowMS()
-	token, key, err := store.SealSecrets(db.cipher, in)
-	notify, nerr := store.SealNotify(db.cipher, in)
-	err = cmp.Or(err, nerr)
+	sealed, err := store.SealSecrets(db.cipher, in)
 	if err != nil {
 		return fmt.Errorf("update integration %s: %w", in.ID, err)
 	}
-	args := append(configArgs(in, token, key, notify), ms(now), in.ID)
+	args := append(configArgs(in, sealed), ms(now), in.ID)
 	return db.inTx(ctx, "update integration "+in.ID, func(tx *sql.Tx) error {
-		if token == nil {
+		if sealed.Token == nil {
 			if err := tokenStaysWithHost(ctx, tx, in); err != nil {
 				return err
 			}
