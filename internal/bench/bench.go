@@ -428,10 +428,16 @@ func (r *runner) round(ctx context.Context, first *ssync.Syncer, n int) ([]ssync
 			close(done)
 		}
 	}
+	// The schedulers stop before the stores and transports of their
+	// workers close: a look or a cycle may still be using them.
 	var scheds []*ssync.Scheduler
+	var closers []func() error
 	defer func() {
 		for _, sc := range scheds {
 			sc.Stop(time.Minute)
+		}
+		for _, c := range closers {
+			c() //nolint:errcheck // the bench's store and connections: nothing to report
 		}
 	}()
 	for w := range r.cfg.Workers {
@@ -441,9 +447,8 @@ func (r *runner) round(ctx context.Context, first *ssync.Syncer, n int) ([]ssync
 			if err != nil {
 				return nil, errf(fmt.Sprintf("open the store of worker %d", w+1), err)
 			}
-			defer db.Close()
 			tr := hec.NewTransports(hec.TransportOptions{})
-			defer tr.Close()
+			closers = append(closers, db.Close, func() error { tr.Close(); return nil })
 			s = r.syncerOn(db, tr, fmt.Sprintf("bench-worker-%d", w+1))
 		}
 		sc, err := ssync.NewScheduler(s, "@every 24h", r.cfg.Concurrency, r.cfg.Logger)
