@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/siemsync/siemsync"
@@ -74,6 +75,20 @@ type BatchCommit struct {
 	Events      int64   // events accepted
 	Bytes       int64   // wire bytes accepted
 	SetAside    []SetAside
+}
+
+// Check refuses a commit no backend should store: an unknown source, or an
+// accepted range that ends before it starts.
+func (b BatchCommit) Check() error {
+	if b.Source != siemsync.SourceAudit && b.Source != siemsync.SourceJobs {
+		return fmt.Errorf("commit batch: unknown source %q", b.Source)
+	}
+	for _, r := range b.Accepted {
+		if r.Lo > r.Hi {
+			return fmt.Errorf("commit batch: accepted range %d-%d ends before it starts", r.Lo, r.Hi)
+		}
+	}
+	return nil
 }
 
 // CycleStart is what a cycle needs from the store before it reads

@@ -146,23 +146,17 @@ func zipRanges(lo, hi []int64) []store.Range {
 // run's counters grow, and the set-aside events are stored. A stale token
 // is refused with store.ErrFenced.
 func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
-	if b.Source != siemsync.SourceAudit && b.Source != siemsync.SourceJobs {
-		return fmt.Errorf("commit batch: unknown source %q", b.Source)
-	}
-	for _, r := range b.Accepted {
-		if r.Lo > r.Hi {
-			return fmt.Errorf("commit batch: accepted range %d-%d ends before it starts", r.Lo, r.Hi)
-		}
+	if err := b.Check(); err != nil {
+		return err
 	}
 	now := ms(db.nowMS())
 	lease := &leaseCheck{token: b.Token}
 	q := &pgx.Batch{}
 	lease.queue(q, b.Integration)
 	q.Queue(`UPDATE checkpoints SET seq = greatest(seq, $1), updated_at = $2
-		WHERE integration = $3 AND source = $4 RETURNING seq`, b.Checkpoint, now, b.Integration, b.Source).QueryRow(func(row pgx.Row) error {
-		var cp int64
-		if err := row.Scan(&cp); err != nil {
-			return fmt.Errorf("advance checkpoint: %w", notFound(err))
+		WHERE integration = $3 AND source = $4`, b.Checkpoint, now, b.Integration, b.Source).Exec(func(tag pgconn.CommandTag) error {
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("advance checkpoint: %w", siemsync.ErrNotFound)
 		}
 		return nil
 	})

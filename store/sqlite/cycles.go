@@ -113,13 +113,8 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 // It is refused with store.ErrFenced when b.Token is not the integration's
 // current lease token.
 func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
-	if b.Source != siemsync.SourceAudit && b.Source != siemsync.SourceJobs {
-		return fmt.Errorf("commit batch: unknown source %q", b.Source)
-	}
-	for _, r := range b.Accepted {
-		if r.Lo > r.Hi {
-			return fmt.Errorf("commit batch: accepted range %d-%d ends before it starts", r.Lo, r.Hi)
-		}
+	if err := b.Check(); err != nil {
+		return err
 	}
 	now := ms(db.nowMS())
 	return db.inTx(ctx, "commit batch of "+b.Integration, func(tx *sql.Tx) error {
