@@ -647,3 +647,54 @@ func TestBacklogTurnsBoundLargeBatches(t *testing.T) {
 		t.Errorf("%d large batches in flight at once, want 1 (one backlog turn)", m)
 	}
 }
+
+// TestBacklogTurnWaitEndsWithTheCycle: a cycle waiting for a backlog turn
+// that never comes ends with its context, sends nothing and moves no
+// checkpoint; once the turn is free its next cycle sends everything.
+func TestBacklogTurnWaitEndsWithTheCycle(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const records = 4000 // one batch of ~350 KiB in the fake sink
+	for _, acct := range []string{acctA, acctB} {
+		var ids []string
+		for n := range records {
+			ids = append(ids, fmt.Sprintf("%s-wait-%d", acct[:4], n))
+		}
+		b.audit(t, acct, ids...)
+	}
+	holder := b.integration(t, acctA, nil)
+	waiter := b.integration(t, acctB, nil)
+	holding, release := make(chan struct{}), make(chan struct{})
+	var once gosync.Once
+	b.sink.SendFunc = func(body []byte, _ int) error {
+		if bytes.Contains(body, []byte(acctA[:4]+"-wait-")) {
+			once.Do(func() { close(holding) })
+			<-release
+		}
+		return nil
+	}
+	s := ssync.New(ssync.Config{
+		Store: b.db, Hostname: "eu-1.example.net", PageSize: 1000, BacklogConcurrency: 1,
+		Open:   func(context.Context, *siemsync.Integration) (ssync.Sink, error) { return b.sink, nil },
+		Logger: zerolog.New(zerolog.NewTestWriter(t)),
+	})
+	held := make(chan ssync.Result, 1)
+	go func() { held <- s.Cycle(t.Context(), holder) }()
+	<-holding // the holder's large batch is in flight: it has the only turn
+
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	if res := s.Cycle(ctx, waiter); !errors.Is(res.Err, context.DeadlineExceeded) || res.Audit != 0 {
+		t.Fatalf("waiting cycle = %d events, %v; want none sent and the deadline", res.Audit, res.Err)
+	}
+	if cp, err := b.db.Checkpoints(t.Context(), waiter); err != nil || cp.Audit != 0 {
+		t.Fatalf("waiter's checkpoint %+v, %v; want it unmoved", cp, err)
+	}
+	close(release)
+	if res := <-held; res.Err != nil || res.Audit != records {
+		t.Fatalf("holder: %d events, %v", res.Audit, res.Err)
+	}
+	if res := s.Cycle(t.Context(), waiter); res.Err != nil || res.Audit != records {
+		t.Fatalf("waiter's next cycle: %d events, %v; want %d", res.Audit, res.Err, records)
+	}
+}
