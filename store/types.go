@@ -103,6 +103,11 @@ type CycleStart struct {
 	// is disabled or its account's SIEM feature is off (the caller says
 	// which; the checkpoints stay as they are).
 	RunID int64
+	// JobsPending is false when the account has no job a cycle would send
+	// (none active, none changed after the jobs checkpoint): the cycle
+	// skips reading jobs. Only meaningful for an integration with the
+	// jobs source.
+	JobsPending bool
 }
 
 // RunFinish closes a run and updates the integration's status.

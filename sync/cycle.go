@@ -45,6 +45,10 @@ type cycle struct {
 
 	filtered atomic.Int64 // records the filters dropped (filter.go)
 
+	// noJobs: the store found no job to send (CycleStart.JobsPending), so
+	// the cycle does not read jobs.
+	noJobs bool
+
 	// backlogTurn: the cycle holds a token of Syncer.backlog (taken by
 	// the producing goroutine, given back when its pipeline is over).
 	backlogTurn bool
@@ -60,7 +64,7 @@ type cycle struct {
 
 func (s *Syncer) run(ctx context.Context, h *holder, cs *store.CycleStart, res *Result) {
 	in, l := cs.Integration, h.lease
-	c := &cycle{s: s, in: in, lease: l, runID: cs.RunID, res: res, cps: cs.Checkpoints}
+	c := &cycle{s: s, in: in, lease: l, runID: cs.RunID, res: res, cps: cs.Checkpoints, noJobs: !cs.JobsPending}
 	c.setHost(cs.Account)
 	c.cap.Store(int64(batchCap(in)))
 	res.Err = c.do(ctx)
@@ -143,7 +147,7 @@ func (c *cycle) do(ctx context.Context) error {
 			return err
 		}
 	}
-	if c.in.HasSource(siemsync.SourceJobs) {
+	if c.in.HasSource(siemsync.SourceJobs) && !c.noJobs {
 		if err := c.pipeline(ctx, siemsync.SourceJobs, c.produceJobs); err != nil {
 			return err
 		}

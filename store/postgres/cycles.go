@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/jackc/pgx/v5/pgconn"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,7 +61,8 @@ func queueCheckpoints(b *pgx.Batch, integration string, cp *store.Checkpoints) {
 // sqlBeginCycle is BeginCycle in one statement: the run is inserted (in a
 // data-modifying WITH) only if the lease is current and the integration
 // and its account are on; the integration, its account, checkpoints,
-// accepted ranges, the current token and the run id come back as one row.
+// accepted ranges, the current token, the run id and whether the account
+// has jobs to send come back as one row.
 const sqlBeginCycle = `WITH run AS (
 		INSERT INTO runs (integration, worker, started)
 		SELECT i.id, $3, $4 FROM integrations i JOIN accounts a ON a.id = i.account
@@ -75,9 +75,12 @@ const sqlBeginCycle = `WITH run AS (
 		i.backfill_until,
 		rg.audit_lo, rg.audit_hi, rg.jobs_lo, rg.jobs_hi,
 		coalesce((SELECT token FROM leases WHERE name = $1), 0),
-		coalesce((SELECT id FROM run), 0)
+		coalesce((SELECT id FROM run), 0),
+		EXISTS (SELECT FROM jobs WHERE account_num = acc.acc_num AND active)
+			OR EXISTS (SELECT FROM jobs WHERE account_num = acc.acc_num
+				AND seq > coalesce((SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'), 0))
 	FROM integrations i,
-		LATERAL (SELECT a.id AS acc_id, a.name AS acc_name, a.host AS acc_host, a.created_at AS acc_created,
+		LATERAL (SELECT a.num AS acc_num, a.id AS acc_id, a.name AS acc_name, a.host AS acc_host, a.created_at AS acc_created,
 			a.siem_enabled AS acc_siem FROM accounts a WHERE a.id = i.account) acc,
 		LATERAL (SELECT array_agg(lo ORDER BY lo) FILTER (WHERE source = 'audit') AS audit_lo,
 			array_agg(hi ORDER BY lo) FILTER (WHERE source = 'audit') AS audit_hi,
@@ -101,7 +104,7 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 	b.Queue(sqlBeginCycle, l.Name, l.Token, l.Owner, ms(started)).QueryRow(func(row pgx.Row) error {
 		a, cp := &cs.Account, &cs.Checkpoints
 		dest := append(r.dest(), &a.ID, &a.Name, &a.Host, &accCreated, &a.SIEMEnabled,
-			&cp.Audit, &cp.Jobs, &cp.BackfillUntil, &auditLo, &auditHi, &jobsLo, &jobsHi, &lease.cur, &cs.RunID)
+			&cp.Audit, &cp.Jobs, &cp.BackfillUntil, &auditLo, &auditHi, &jobsLo, &jobsHi, &lease.cur, &cs.RunID, &cs.JobsPending)
 		err := row.Scan(dest...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
@@ -140,11 +143,12 @@ func zipRanges(lo, hi []int64) []store.Range {
 	return out
 }
 
-// CommitBatch records one accepted batch in one transaction (two round
-// trips): the checkpoint moves up to b.Checkpoint (never down), the
-// accepted ranges beyond it are stored and those it reached forgotten, the
-// run's counters grow, and the set-aside events are stored. A stale token
-// is refused with store.ErrFenced.
+// CommitBatch records one accepted batch in one transaction and one round
+// trip: the checkpoint moves up to b.Checkpoint (never down), the accepted
+// ranges beyond it are stored and those it reached forgotten, the run's
+// counters grow, and the set-aside events are stored. A stale token is
+// refused with store.ErrFenced; a missing checkpoint or run with
+// siemsync.ErrNotFound. Either aborts the transaction (siemsync_check).
 func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 	if err := b.Check(); err != nil {
 		return err
@@ -153,21 +157,15 @@ func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 	lease := &leaseCheck{token: b.Token}
 	q := &pgx.Batch{}
 	lease.queue(q, b.Integration)
-	q.Queue(`UPDATE checkpoints SET seq = greatest(seq, $1), updated_at = $2
-		WHERE integration = $3 AND source = $4`, b.Checkpoint, now, b.Integration, b.Source).Exec(func(tag pgconn.CommandTag) error {
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("advance checkpoint: %w", siemsync.ErrNotFound)
-		}
-		return nil
-	})
+	q.Queue(`WITH u AS (UPDATE checkpoints SET seq = greatest(seq, $1), updated_at = $2
+			WHERE integration = $3 AND source = $4 RETURNING 1)
+		SELECT siemsync_check(EXISTS (SELECT FROM u), '`+stateNotFound+`', 'advance checkpoint')`,
+		b.Checkpoint, now, b.Integration, b.Source)
 	queueAccepted(q, b)
-	q.Queue(`UPDATE runs SET events = events + $1, bytes = bytes + $2, set_aside = set_aside + $3
-		WHERE id = $4 AND integration = $5`, b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration).Exec(func(tag pgconn.CommandTag) error {
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("count run %d: %w", b.RunID, siemsync.ErrNotFound)
-		}
-		return nil
-	})
+	q.Queue(`WITH u AS (UPDATE runs SET events = events + $1, bytes = bytes + $2, set_aside = set_aside + $3
+			WHERE id = $4 AND integration = $5 RETURNING 1)
+		SELECT siemsync_check(EXISTS (SELECT FROM u), '`+stateNotFound+`', 'count run ' || $4::bigint)`,
+		b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration)
 	queueSetAside(q, b.Integration, b.SetAside, now)
 	return db.inBatchTx(ctx, "commit batch of "+b.Integration, q, lease, durable)
 }

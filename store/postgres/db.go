@@ -20,6 +20,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,7 +55,11 @@ type Options struct {
 
 // DB is the store on one PostgreSQL database.
 type DB struct {
-	pool   *pgxpool.Pool
+	pool *pgxpool.Pool
+	// pages reads audit pages: its connections plan with the settings of
+	// sqlPlanPage, so that a page is one statement. (Job pages are not
+	// read there: without sorts their UNION plans badly.)
+	pages  *pgxpool.Pool
 	cipher store.Cipher
 	now    func() time.Time
 	parts  *partitions
@@ -87,32 +93,64 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", where, err)
 	}
-	db := &DB{pool: pool, cipher: opts.Cipher, now: opts.Now, parts: newPartitions()}
-	if db.now == nil {
-		db.now = time.Now
-	}
-	if err := pool.Ping(ctx); err != nil {
+	pages, err := pgxpool.NewWithConfig(ctx, pagesConfig(cfg))
+	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open database %s: %w", where, err)
 	}
-	migs := opts.Migrations
-	if migs == nil {
-		migs = pgmigrations.FS
+	db := &DB{pool: pool, pages: pages, cipher: opts.Cipher, now: opts.Now, parts: newPartitions()}
+	if db.now == nil {
+		db.now = time.Now
 	}
-	if err := migrate(ctx, pool, migs); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("migrate database %s: %w", where, err)
-	}
-	if err := db.ensureAhead(ctx); err != nil {
-		pool.Close()
+	if err := db.open(ctx, opts.Migrations); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", where, err)
 	}
 	return db, nil
 }
 
-// Close closes the pool.
+// open checks the connection and brings the schema up to date.
+func (db *DB) open(ctx context.Context, migs fs.FS) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return err
+	}
+	if migs == nil {
+		migs = pgmigrations.FS
+	}
+	if err := migrate(ctx, db.pool, migs); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return db.ensureAhead(ctx)
+}
+
+// sqlPlanPage are the planner settings of the pages pool. They make the
+// planner read the account's index of every audit partition in seq order
+// and merge them, which stops after a page's rows. Left to statistics, a
+// freshly loaded day (not analyzed yet) looks small, and the planner would
+// fetch and sort all of the account's rows beyond the cursor to return the
+// first thousand. As connection settings they cost nothing per page (as
+// SET LOCAL they were four more statements a page).
+var sqlPlanPage = map[string]string{"enable_sort": "off", "enable_bitmapscan": "off"}
+
+// pagesConfig is the pool of page reads: half as many connections as the
+// main pool (at least two), planning with sqlPlanPage.
+func pagesConfig(cfg *pgxpool.Config) *pgxpool.Config {
+	pc := cfg.Copy()
+	pc.MaxConns = max(2, cfg.MaxConns/2)
+	pc.MinConns = min(pc.MinConns, pc.MaxConns)
+	params := maps.Clone(pc.ConnConfig.RuntimeParams)
+	if params == nil {
+		params = map[string]string{}
+	}
+	maps.Copy(params, sqlPlanPage)
+	pc.ConnConfig.RuntimeParams = params
+	return pc
+}
+
+// Close closes the pools.
 func (db *DB) Close() error {
 	db.pool.Close()
+	db.pages.Close()
 	return nil
 }
 
@@ -208,24 +246,30 @@ func (db *DB) nowMS() time.Time { return db.now().UTC().Truncate(time.Millisecon
 type commit int
 
 const (
-	// durable: BEGIN and the statements go as one batch, then COMMIT (or
-	// ROLLBACK) once the answers were checked: two round trips.
+	// durable: BEGIN, the statements and COMMIT go as one batch, one round
+	// trip. Whatever must hold for the transaction to commit is checked by
+	// the statements themselves (siemsync_check raises, and the server
+	// skips the rest of the batch, COMMIT included): the client sees the
+	// answers only after the COMMIT was sent.
 	durable commit = iota
-	// lossy: BEGIN, the statements and COMMIT go as one batch, one round
-	// trip, and the commit does not wait for the WAL flush
+	// lossy: as durable, but the commit does not wait for the WAL flush
 	// (synchronous_commit off for this transaction only). It is for a
 	// cycle's bookkeeping that a database crash may lose (the run record,
 	// the status, the lease's release: the checkpoints, committed durably,
-	// decide what is sent next). The commit goes before the client has
-	// seen any answer, so every write must carry its own lease condition
-	// (sqlLeaseIs).
+	// decide what is sent next).
 	lossy
 )
 
-// inBatchTx runs the statements queued in b as one transaction. A cycle's
-// writes are small and many, and each round trip costs both sides more CPU
-// than the statements themselves. A failed statement or callback, or a
-// stale lease, rolls back.
+// SQLSTATEs that siemsync_check raises (migration 0007).
+const (
+	stateFenced   = "SSFNC" // the lease is not the writer's; the message is the current token
+	stateNotFound = "SSNFD" // a row the write needs is missing; the message says which
+)
+
+// inBatchTx runs the statements queued in b as one transaction in one
+// round trip. A cycle's writes are small and many, and each round trip
+// costs both sides more CPU than the statements themselves. A failed
+// statement or callback, or a stale lease, rolls back.
 func (db *DB) inBatchTx(ctx context.Context, op string, b *pgx.Batch, lease *leaseCheck, how commit) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
@@ -240,48 +284,62 @@ func (db *DB) inBatchTx(ctx context.Context, op string, b *pgx.Batch, lease *lea
 		tx.Queue("SET LOCAL synchronous_commit = off")
 	}
 	tx.QueuedQueries = append(tx.QueuedQueries, b.QueuedQueries...)
-	if how == lossy {
-		tx.Queue("COMMIT")
-	}
-	err = conn.SendBatch(ctx, tx).Close()
+	tx.Queue("COMMIT")
+	err = checked(conn.SendBatch(ctx, tx).Close(), lease)
 	if lerr := lease.err(); lerr != nil {
 		err = lerr // a stale worker is told so, whatever else failed
 	}
 	if err != nil {
-		// After a failed statement the transaction is open and aborted;
-		// after a lossy COMMIT there is nothing left to roll back.
+		// After a failed statement the transaction is open and aborted
+		// (its COMMIT was skipped); after a COMMIT that ran there is
+		// nothing left to roll back.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		conn.Exec(rctx, "ROLLBACK") //nolint:errcheck // the transaction is abandoned either way
 		return fail(op, err)
 	}
-	if how == durable {
-		if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
-			return fail(op, err)
-		}
-	}
 	return nil
+}
+
+// checked turns the errors siemsync_check raised into the store's: a
+// stale lease is recorded in lease, a missing row is siemsync.ErrNotFound.
+func checked(err error, lease *leaseCheck) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Code {
+	case stateFenced:
+		if cur, perr := strconv.ParseInt(pe.Message, 10, 64); perr == nil && lease != nil {
+			lease.cur, lease.read = cur, true
+			return nil
+		}
+		return fmt.Errorf("%w (current token %s)", store.ErrFenced, pe.Message)
+	case stateNotFound:
+		return fmt.Errorf("%s: %w", pe.Message, siemsync.ErrNotFound)
+	}
+	return err
 }
 
 // sqlLeaseIs is the condition "lease $1's token is $2" (0: never leased)
 // for writes committed before their lease check is seen (lossy).
 const sqlLeaseIs = `coalesce((SELECT token FROM leases WHERE name = $1), 0) = $2`
 
-// leaseCheck is the fencing of a batched write: queue reads the name's
+// leaseCheck is the fencing of a batched write: queue checks the name's
 // current token (0 when never leased) and locks the lease row until the
-// transaction ends, so nobody takes the lease before the writes commit.
+// transaction ends, so nobody takes the lease before the writes commit. A
+// stale token aborts the transaction (siemsync_check); the current token
+// comes back in the error.
 type leaseCheck struct {
 	token, cur int64
 	read       bool
 }
 
 func (c *leaseCheck) queue(b *pgx.Batch, name string) {
-	b.Queue(`SELECT token FROM leases WHERE name = $1 FOR SHARE`, name).QueryRow(func(row pgx.Row) error {
-		err := row.Scan(&c.cur)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("check lease: %w", err)
-		}
-		c.read = true
+	b.Queue(`WITH l AS (SELECT token FROM leases WHERE name = $1 FOR SHARE)
+		SELECT siemsync_check(coalesce((SELECT token FROM l), 0) = $2, '`+stateFenced+`', coalesce((SELECT token FROM l), 0)::text)`,
+		name, c.token).Exec(func(pgconn.CommandTag) error {
+		c.cur, c.read = c.token, true
 		return nil
 	})
 }

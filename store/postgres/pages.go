@@ -16,13 +16,6 @@ import (
 // (pack.go) into rec.
 const sqlAuditColumns = `seq, time_ms, rec`
 
-// sqlPlanPage opens the page's transaction and makes the planner read
-// the account's index of every partition in seq order and merge them,
-// which stops after Limit rows. Left to statistics, a freshly loaded day
-// (not analyzed yet) looks small, and the planner would fetch and sort all
-// of the account's rows beyond the cursor to return the first thousand.
-var sqlPlanPage = []string{`BEGIN READ ONLY`, `SET LOCAL enable_sort = off`, `SET LOCAL enable_bitmapscan = off`}
-
 const (
 	sqlAuditPage = `SELECT ` + sqlAuditColumns + `
 		FROM audit WHERE account_num = (SELECT num FROM accounts WHERE id = $1) AND seq > $2 ORDER BY seq LIMIT $3`
@@ -38,32 +31,18 @@ func (db *DB) AuditPage(ctx context.Context, q store.AuditQuery, dst []siemsync.
 	if q.Limit <= 0 {
 		return dst, nil
 	}
-	b := &pgx.Batch{}
-	for _, q := range sqlPlanPage {
-		b.Queue(q)
-	}
+	var rows pgx.Rows
+	var err error
 	if q.BackfillSince.IsZero() {
-		b.Queue(sqlAuditPage, q.Account, q.After, q.Limit)
+		rows, err = db.pages.Query(ctx, sqlAuditPage, q.Account, q.After, q.Limit)
 	} else {
-		b.Queue(sqlAuditPageBackfill, q.Account, q.After, q.Limit, q.BackfillUntil, ms(q.BackfillSince))
+		rows, err = db.pages.Query(ctx, sqlAuditPageBackfill, q.Account, q.After, q.Limit, q.BackfillUntil, ms(q.BackfillSince))
 	}
-	b.Queue(`COMMIT`)
-	br := db.pool.SendBatch(ctx, b)
-	defer br.Close()
-	for range sqlPlanPage {
-		if _, err := br.Exec(); err != nil {
-			return dst, fail("read audit page", err)
-		}
-	}
-	rows, err := br.Query()
 	if err != nil {
 		return dst, fail("read audit page", err)
 	}
 	dst, err = readAuditPage(rows, q.Account, dst)
 	if err != nil {
-		return dst, fail("read audit page", err)
-	}
-	if _, err := br.Exec(); err != nil {
 		return dst, fail("read audit page", err)
 	}
 	return dst, nil

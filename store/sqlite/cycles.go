@@ -86,6 +86,11 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 		if cs.Checkpoints, err = readCheckpoints(ctx, tx, l.Name); err != nil {
 			return fmt.Errorf("read checkpoints: %w", err)
 		}
+		if in.HasSource(siemsync.SourceJobs) {
+			if cs.JobsPending, err = jobsPending(ctx, tx, in.Account, cs.Checkpoints.Jobs); err != nil {
+				return err
+			}
+		}
 		cs.Integration = in
 		if !in.Enabled || !cs.Account.SIEMEnabled {
 			return nil
@@ -104,6 +109,19 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 		return store.CycleStart{}, fmt.Errorf("start cycle of %s: %w", l.Name, err)
 	}
 	return cs, nil
+}
+
+// jobsPending reports whether the account has a job a cycle would send:
+// an active one, or one changed after the jobs checkpoint cp.
+func jobsPending(ctx context.Context, tx *sql.Tx, account string, cp int64) (bool, error) {
+	var pending bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE account_num = a.num AND active = 1)
+			OR EXISTS (SELECT 1 FROM jobs WHERE account_num = a.num AND seq > ?2)
+		FROM accounts a WHERE a.id = ?1`, account, cp).Scan(&pending)
+	if err != nil {
+		return false, fmt.Errorf("look for jobs to send: %w", notFound(err))
+	}
+	return pending, nil
 }
 
 // CommitBatch records one batch the destination accepted, in one

@@ -86,6 +86,62 @@ func testBeginCycle(t *testing.T, f *fixture) {
 	}
 }
 
+// testJobsPending: BeginCycle tells a cycle whether its account has a job
+// to send (an active one, or one changed after the jobs checkpoint), so
+// that a cycle of an account without job news does not read jobs.
+func testJobsPending(t *testing.T, f *fixture) {
+	ctx := t.Context()
+	in := f.create(HECIntegration(acctA, "pending"))
+	f.create(HECIntegration(acctB, "pending-b"))
+	// begin runs an empty cycle that moves the jobs checkpoint to cp
+	// (when > 0) and returns what BeginCycle said.
+	begin := func(cp int64) bool {
+		t.Helper()
+		l := f.acquire(in.ID, "worker-a", time.Minute)
+		cs, err := f.b.BeginCycle(ctx, l, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp > 0 {
+			if err := f.b.CommitBatch(ctx, store.BatchCommit{RunID: cs.RunID, Integration: in.ID, Token: l.Token,
+				Source: siemsync.SourceJobs, Checkpoint: cp}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.b.FinishRun(ctx, store.RunFinish{RunID: cs.RunID, Integration: in.ID, Token: l.Token,
+			Finished: time.Now(), Release: true}); err != nil {
+			t.Fatal(err)
+		}
+		return cs.JobsPending
+	}
+	f.ingestJobs(Job(acctB, JobID(1), siemsync.JobInProgress)) // another account's
+	if begin(0) {
+		t.Error("JobsPending with no job in the account (another account has an active one)")
+	}
+	ended := []siemsync.Job{Job(acctA, JobID(2), siemsync.JobSuccessful)}
+	f.ingestJobs(ended...)
+	if !begin(ended[0].Seq) {
+		t.Error("no JobsPending with a job changed after the checkpoint")
+	}
+	if begin(0) {
+		t.Error("JobsPending with an ended job the checkpoint passed")
+	}
+	running := []siemsync.Job{Job(acctA, JobID(3), siemsync.JobInProgress)}
+	f.ingestJobs(running...)
+	begin(running[0].Seq)
+	if !begin(0) {
+		t.Error("no JobsPending with an active job behind the checkpoint (its progress is sent every cycle)")
+	}
+	done := []siemsync.Job{Job(acctA, JobID(3), siemsync.JobSuccessful)}
+	f.ingestJobs(done...)
+	if !begin(done[0].Seq) {
+		t.Error("no JobsPending with a job that ended after the checkpoint")
+	}
+	if begin(0) {
+		t.Error("JobsPending once every job ended before the checkpoint")
+	}
+}
+
 // testFinishRunRelease: FinishRun with Release gives the lease back in the
 // same transaction, and a stale one neither finishes nor releases.
 func testFinishRunRelease(t *testing.T, f *fixture) {

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"Runs", testRuns},
 		{"BeginCycle", testBeginCycle},
 		{"FinishRunRelease", testFinishRunRelease},
+		{"JobsPending", testJobsPending},
 		{"SetAside", testSetAside},
 		{"IngestAuditDedupe", testIngestAuditDedupe},
 		{"IngestSeqFollowsOrder", testIngestSeqFollowsOrder},

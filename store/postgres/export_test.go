@@ -1,0 +1,8 @@
+package postgres
+
+import "github.com/jackc/pgx/v5/pgxpool"
+
+// PagesPool is the pool page reads use, for tests that inspect their plans.
+func (db *DB) PagesPool() *pgxpool.Pool { return db.pages }
+
+const SQLAuditPage = sqlAuditPage
