@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	gosync "sync"
 	"sync/atomic"
 	"time"
@@ -134,17 +135,27 @@ func (sc *Scheduler) Stop(grace time.Duration) {
 // starts their cycles. Only this goroutine fills slots, so the count of
 // free ones cannot go stale before the cycles start.
 func (sc *Scheduler) startDue() {
+	for sc.leaseDue() {
+	}
+}
+
+// leaseDue leases due integrations for the largest power of two of free
+// slots (a store may prepare a statement per limit, as PostgreSQL does) and
+// starts their cycles. It reports whether it got all it asked for and an
+// eighth of the slots is still free: worth another look at once.
+func (sc *Scheduler) leaseDue() bool {
 	free := cap(sc.slots) - len(sc.slots)
 	if free == 0 || sc.ctx.Err() != nil || sc.syncer.draining.Load() {
-		return
+		return false
 	}
+	free = 1 << (bits.Len(uint(free)) - 1)
 	cfg := sc.syncer.cfg
 	leases, err := cfg.Store.LeaseDue(sc.ctx, cfg.Owner, cfg.LeaseTTL, free)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
 			sc.log.Error().Err(err).Msg("lease due integrations")
 		}
-		return
+		return false
 	}
 	sc.more.Store(len(leases) == free)
 	for _, l := range leases {
@@ -164,7 +175,9 @@ func (sc *Scheduler) startDue() {
 			}
 		})
 	}
+	left := cap(sc.slots) - len(sc.slots)
 	if len(leases) > 0 {
-		sc.log.Debug().Int("started", len(leases)).Int("free_slots", free-len(leases)).Msg("leased due integrations")
+		sc.log.Debug().Int("started", len(leases)).Int("free_slots", left).Msg("leased due integrations")
 	}
+	return len(leases) == free && left >= max(1, cap(sc.slots)/8)
 }
