@@ -28,25 +28,40 @@ type Store interface {
 // sequence order, a page at a time. A yielded page is only valid until the
 // next one: its backing array is reused.
 func AuditPages(ctx context.Context, st Store, q store.AuditQuery) iter.Seq2[[]siemsync.Audit, error] {
-	q.Limit = pageSize(q.Limit)
+	return auditPages(ctx, st, q, nil)
+}
+
+// AuditPagesFrom is AuditPages when the first page was read already (as a
+// store's BeginCycle may): first is it, of q.Limit records at most.
+func AuditPagesFrom(ctx context.Context, st Store, q store.AuditQuery, first []siemsync.Audit) iter.Seq2[[]siemsync.Audit, error] {
+	if first == nil {
+		first = []siemsync.Audit{}
+	}
+	return auditPages(ctx, st, q, first)
+}
+
+func auditPages(ctx context.Context, st Store, q store.AuditQuery, first []siemsync.Audit) iter.Seq2[[]siemsync.Audit, error] {
+	q.Limit = PageSize(q.Limit)
 	return pages(func(after int64, dst []siemsync.Audit) ([]siemsync.Audit, error) {
 		q.After = after
 		return st.AuditPage(ctx, q, dst)
-	}, q.After, q.Limit, func(a *siemsync.Audit) int64 { return a.Seq })
+	}, q.After, q.Limit, func(a *siemsync.Audit) int64 { return a.Seq }, first)
 }
 
 // JobPages yields one snapshot of every job of the account that changed
 // after q.Checkpoint, plus every job still active, in change-sequence
 // order, a page at a time. Pages are reused as in AuditPages.
 func JobPages(ctx context.Context, st Store, q store.JobQuery) iter.Seq2[[]siemsync.Job, error] {
-	q.Limit = pageSize(q.Limit)
+	q.Limit = PageSize(q.Limit)
 	return pages(func(after int64, dst []siemsync.Job) ([]siemsync.Job, error) {
 		q.After = after
 		return st.JobPage(ctx, q, dst)
-	}, q.After, q.Limit, func(j *siemsync.Job) int64 { return j.Seq })
+	}, q.After, q.Limit, func(j *siemsync.Job) int64 { return j.Seq }, nil)
 }
 
-func pageSize(n int) int {
+// PageSize is the records per page of a configured page size n (0 or
+// less: DefaultPageSize).
+func PageSize(n int) int {
 	if n <= 0 {
 		return DefaultPageSize
 	}
@@ -60,15 +75,19 @@ func pageSize(n int) int {
 // The next page is read while the caller works on the current one: reading
 // a page from SQLite costs several times more than encoding it, so the two
 // overlap on a second core. Two page buffers alternate; a page the caller
-// got is not written to until it asks for the next.
-func pages[T any](fetch func(after int64, dst []T) ([]T, error), after int64, limit int, seq func(*T) int64) iter.Seq2[[]T, error] {
+// got is not written to until it asks for the next. A non-nil first is the
+// first page, read already.
+func pages[T any](fetch func(after int64, dst []T) ([]T, error), after int64, limit int, seq func(*T) int64, first []T) iter.Seq2[[]T, error] {
 	type result struct {
 		page []T
 		err  error
 	}
 	return func(yield func([]T, error) bool) {
 		var spare []T
-		page, err := fetch(after, nil)
+		page, err := first, error(nil)
+		if first == nil {
+			page, err = fetch(after, nil)
+		}
 		for {
 			if err != nil {
 				yield(nil, err)

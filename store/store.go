@@ -153,8 +153,9 @@ type Backend interface {
 	// and records the start of a run, run by l.Owner, unless the
 	// integration is disabled or its account's SIEM feature is off
 	// (CycleStart.RunID 0). An unknown integration wraps
-	// siemsync.ErrNotFound.
-	BeginCycle(ctx context.Context, l Lease, started time.Time) (CycleStart, error)
+	// siemsync.ErrNotFound. With page > 0 it may also read the first page
+	// of at most page audit records (CycleStart.FirstAudit).
+	BeginCycle(ctx context.Context, l Lease, started time.Time, page int) (CycleStart, error)
 	CommitBatch(ctx context.Context, b BatchCommit) error
 	FinishRun(ctx context.Context, f RunFinish) error
 	RecentRuns(ctx context.Context, integration string, n int) ([]Run, error)

@@ -108,6 +108,13 @@ type CycleStart struct {
 	// skips reading jobs. Only meaningful for an integration with the
 	// jobs source.
 	JobsPending bool
+	// FirstAudit is the first page of audit records after the audit
+	// checkpoint (within the backfill), read in the same transaction when
+	// BeginCycle was asked for one and the store reads it there
+	// (FirstAuditRead; a store may not). It takes a round trip off every
+	// cycle of a store that is across a network.
+	FirstAudit     []siemsync.Audit
+	FirstAuditRead bool
 }
 
 // RunFinish closes a run and updates the integration's status.

@@ -75,7 +75,7 @@ type Store interface {
 	MaxAuditSeq(ctx context.Context, account string) (int64, error)
 	MaxJobSeq(ctx context.Context, account string) (int64, error)
 	Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error)
-	BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error)
+	BeginCycle(ctx context.Context, l store.Lease, started time.Time, page int) (store.CycleStart, error)
 	CommitBatch(ctx context.Context, b store.BatchCommit) error
 	LearnBatchBytes(ctx context.Context, integration string, n int) error
 	FinishRun(ctx context.Context, f store.RunFinish) error
@@ -221,7 +221,7 @@ func (s *Syncer) CycleLeased(ctx context.Context, l store.Lease) Result {
 		return res
 	}
 	start := s.cfg.Now()
-	cs, err := s.cfg.Store.BeginCycle(h.ctx, l, start)
+	cs, err := s.cfg.Store.BeginCycle(h.ctx, l, start, sources.PageSize(s.cfg.PageSize))
 	if err != nil {
 		res.Err = fmt.Errorf("start cycle of integration %s: %w", id, err)
 		if !errors.Is(err, store.ErrFenced) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,10 +91,24 @@ const sqlBeginCycle = `WITH run AS (
 			FROM accepted_ranges WHERE integration = i.id) rg
 	WHERE i.id = $1`
 
+// sqlFirstAuditPage is the first audit page of a cycle, read by BeginCycle
+// in its transaction: sqlAuditPage(Backfill) with the account, checkpoint
+// and backfill read from the integration's rows. Nothing when the
+// integration does not send audit records.
+const sqlFirstAuditPage = `SELECT ` + sqlAuditColumns + `
+	FROM audit WHERE account_num = (SELECT a.num FROM integrations i JOIN accounts a ON a.id = i.account WHERE i.id = $1)
+		AND seq > (SELECT seq FROM checkpoints WHERE integration = $1 AND source = 'audit')
+		AND ((SELECT backfill_since FROM integrations WHERE id = $1) IS NULL
+			OR seq > (SELECT backfill_until FROM integrations WHERE id = $1)
+			OR time_ms >= (SELECT backfill_since FROM integrations WHERE id = $1))
+		AND (SELECT sources FROM integrations WHERE id = $1) LIKE '%audit%'
+	ORDER BY seq LIMIT $2`
+
 // BeginCycle starts a cycle under lease l in one statement, one
 // transaction and one round trip (lossy: a run record lost with a
-// database crash costs nothing). A refused cycle writes nothing.
-func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error) {
+// database crash costs nothing), and with page > 0 reads the first audit
+// page in the same round trip. A refused cycle writes nothing.
+func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time, page int) (store.CycleStart, error) {
 	op := "start cycle of " + l.Name
 	var cs store.CycleStart
 	var r integrationRow
@@ -112,6 +128,9 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 		found, lease.read = err == nil, err == nil
 		return err
 	})
+	if page > 0 {
+		queueFirstAudit(b, l.Name, page, &cs)
+	}
 	if err := db.inBatchTx(ctx, op, b, lease, lossy); err != nil {
 		return store.CycleStart{}, err
 	}
@@ -129,6 +148,21 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) 
 		return store.CycleStart{}, fmt.Errorf("%s: %w", op, err)
 	}
 	return cs, nil
+}
+
+// queueFirstAudit queues the read of the cycle's first audit page into
+// cs.FirstAudit, planned as the pages pool's connections plan
+// (sqlPlanPage), for this transaction only.
+func queueFirstAudit(b *pgx.Batch, integration string, page int, cs *store.CycleStart) {
+	for _, name := range slices.Sorted(maps.Keys(sqlPlanPage)) {
+		b.Queue(`SELECT set_config($1, $2, true)`, name, sqlPlanPage[name])
+	}
+	b.Queue(sqlFirstAuditPage, integration, page).Query(func(rows pgx.Rows) error {
+		var err error
+		cs.FirstAudit, err = readAuditPage(rows, cs.Account.ID, make([]siemsync.Audit, 0, min(page, 64)))
+		cs.FirstAuditRead = err == nil
+		return err
+	})
 }
 
 // zipRanges pairs the aggregated starts and ends of accepted ranges.

@@ -1,14 +1,17 @@
 package postgres_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/siemsync/siemsync/store"
 	"github.com/siemsync/siemsync/store/postgres"
+	"github.com/siemsync/siemsync/store/storetest"
 )
 
 // TestAuditPagePlan: a page of an account with a large backlog on days
@@ -39,27 +42,53 @@ func TestAuditPagePlan(t *testing.T) {
 	if strings.Contains(plan, "Sort  (") || !strings.Contains(plan, "Merge Append") || !strings.Contains(plan, "Limit") {
 		t.Fatalf("the page plan sorts or does not merge the partitions' indexes:\n%s", plan)
 	}
+	// BeginCycle reads the first page on the main pool, with the same
+	// settings for its transaction only.
+	integ := storetest.HECIntegration(recs[0].Account, "plan")
+	integ.BackfillSince = &recs[0].Time
+	if err := db.CreateIntegration(ctx, integ); err != nil {
+		t.Fatal(err)
+	}
+	first := explainFirstPage(t, db, integ.ID)
+	if strings.Contains(first, "Sort  (") || !strings.Contains(first, "Merge Append") {
+		t.Fatalf("the first page plan sorts or does not merge the partitions' indexes:\n%s", first)
+	}
 	dst, err := db.AuditPage(ctx, store.AuditQuery{Account: recs[0].Account, Limit: 1000}, nil)
 	if err != nil || len(dst) != 1000 || dst[0].Seq >= dst[999].Seq {
 		t.Fatalf("page: %d records, err %v", len(dst), err)
 	}
 }
 
-func explainPage(t *testing.T, pool *pgxpool.Pool, account string) string {
+func explainFirstPage(t *testing.T, db *postgres.DB, integration string) string {
 	t.Helper()
-	rows, err := pool.Query(t.Context(), "EXPLAIN "+postgres.SQLAuditPage, account, 0, 1000)
+	tx, err := db.Pool().Begin(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines []string
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
+	defer tx.Rollback(t.Context())
+	for name, v := range postgres.PlanPage {
+		if _, err := tx.Exec(t.Context(), `SELECT set_config($1, $2, true)`, name, v); err != nil {
 			t.Fatal(err)
 		}
-		lines = append(lines, l)
 	}
-	if err := rows.Err(); err != nil {
+	return explain(t, tx.Query, postgres.SQLFirstAuditPage, integration, 1000)
+}
+
+func explainPage(t *testing.T, pool *pgxpool.Pool, account string) string {
+	t.Helper()
+	return explain(t, pool.Query, postgres.SQLAuditPage, account, 0, 1000)
+}
+
+// explain returns the plan of sql as query (a pool's or a transaction's)
+// makes it.
+func explain(t *testing.T, query func(context.Context, string, ...any) (pgx.Rows, error), sql string, args ...any) string {
+	t.Helper()
+	rows, err := query(t.Context(), "EXPLAIN "+sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")

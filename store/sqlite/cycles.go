@@ -67,7 +67,10 @@ func readCheckpoints(ctx context.Context, tx *sql.Tx, integration string) (store
 
 // BeginCycle starts a cycle under lease l in one write transaction: the
 // lease check, the integration, its account and checkpoints, and the run.
-func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time) (store.CycleStart, error) {
+//
+// It does not read the first audit page (page): the transaction holds
+// SQLite's one writer, and a page read by itself costs no round trip.
+func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time, page int) (store.CycleStart, error) {
 	var cs store.CycleStart
 	var r integrationRow
 	err := db.inTx(ctx, "start cycle of "+l.Name, func(tx *sql.Tx) error {

@@ -21,7 +21,7 @@ func TestFinishRunStatus(t *testing.T) {
 	}
 	cycle := func(start time.Duration, events int64, errMsg string) {
 		t.Helper()
-		cs, err := f.db.BeginCycle(t.Context(), store.Lease{Name: in.ID}, t0.Add(start))
+		cs, err := f.db.BeginCycle(t.Context(), store.Lease{Name: in.ID}, t0.Add(start), 0)
 		if err != nil {
 			t.Fatal(err)
 		}

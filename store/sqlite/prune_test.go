@@ -42,7 +42,7 @@ func TestPrune(t *testing.T) {
 	backfill.BackfillSince = &since
 	f.create(t, backfill)
 
-	cs, err := f.db.BeginCycle(ctx, store.Lease{Name: uptodate.ID, Owner: "w"}, t0)
+	cs, err := f.db.BeginCycle(ctx, store.Lease{Name: uptodate.ID, Owner: "w"}, t0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

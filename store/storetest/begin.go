@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func testBeginCycle(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 
-	cs, err := f.b.BeginCycle(ctx, l, time.Now())
+	cs, err := f.b.BeginCycle(ctx, l, time.Now(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func testBeginCycle(t *testing.T, f *fixture) {
 		if err := off.turn(false); err != nil {
 			t.Fatal(err)
 		}
-		cs, err := f.b.BeginCycle(ctx, l, time.Now())
+		cs, err := f.b.BeginCycle(ctx, l, time.Now(), 0)
 		if err != nil {
 			t.Fatalf("%s: %v", off.name, err)
 		}
@@ -78,7 +79,7 @@ func testBeginCycle(t *testing.T, f *fixture) {
 
 	// A stale lease starts nothing.
 	f.acquireAfter(l, "worker-b")
-	if _, err := f.b.BeginCycle(ctx, l, time.Now()); !errors.Is(err, store.ErrFenced) {
+	if _, err := f.b.BeginCycle(ctx, l, time.Now(), 0); !errors.Is(err, store.ErrFenced) {
 		t.Errorf("BeginCycle with a stale lease = %v, want ErrFenced", err)
 	}
 	if n := len(f.runs(in.ID)); n != 2 {
@@ -98,7 +99,7 @@ func testJobsPending(t *testing.T, f *fixture) {
 	begin := func(cp int64) bool {
 		t.Helper()
 		l := f.acquire(in.ID, "worker-a", time.Minute)
-		cs, err := f.b.BeginCycle(ctx, l, time.Now())
+		cs, err := f.b.BeginCycle(ctx, l, time.Now(), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,6 +140,56 @@ func testJobsPending(t *testing.T, f *fixture) {
 	}
 	if begin(0) {
 		t.Error("JobsPending once every job ended before the checkpoint")
+	}
+}
+
+// testFirstAudit: the first audit page BeginCycle may read with the cycle's
+// start is the page the cycle would read itself: its account's records
+// after the checkpoint, within the backfill, at most page of them.
+func testFirstAudit(t *testing.T, f *fixture) {
+	ctx := t.Context()
+	f.ingestAudit(Audit(acctA, "fa-old1", 1), Audit(acctA, "fa-old2", 10))
+	since := t0.Add(5 * time.Minute)
+	backfill := HECIntegration(acctA, "first-backfill")
+	backfill.BackfillSince = &since
+	f.create(backfill)
+	plain := f.create(HECIntegration(acctA, "first-plain"))
+	jobsOnly := HECIntegration(acctA, "first-jobs")
+	jobsOnly.Sources = []string{siemsync.SourceJobs}
+	f.create(jobsOnly)
+	f.ingestAudit(Audit(acctA, "fa-new1", 2), Audit(acctB, "fa-b", 3), Audit(acctA, "fa-new2", 4), Audit(acctA, "fa-new3", 5))
+
+	for _, c := range []struct {
+		name string
+		in   *siemsync.Integration
+		page int
+		want []string // nil: not read
+	}{
+		{"backfill", backfill, 10, []string{"fa-old2", "fa-new1", "fa-new2", "fa-new3"}},
+		{"a page's worth", plain, 2, []string{"fa-new1", "fa-new2"}},
+		{"not asked", plain, 0, nil},
+		{"no audit source", jobsOnly, 10, []string{}},
+	} {
+		l := f.acquire(c.in.ID, "worker-a", time.Minute)
+		cs, err := f.b.BeginCycle(ctx, l, time.Now(), c.page)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		switch got := ids(cs.FirstAudit); {
+		case c.want == nil && cs.FirstAuditRead:
+			t.Errorf("%s: a first page was read (%v) though none was asked for", c.name, got)
+		case c.want != nil && cs.FirstAuditRead && !slices.Equal(got, c.want):
+			t.Errorf("%s: first page %v, want %v", c.name, got, c.want)
+		}
+		for _, a := range cs.FirstAudit {
+			if a.Account != acctA || a.Seq == 0 || a.Metadata == nil {
+				t.Errorf("%s: record %+v, want account A's with its seq and metadata", c.name, a)
+			}
+		}
+		if err := f.b.FinishRun(ctx, store.RunFinish{RunID: cs.RunID, Integration: c.in.ID, Token: l.Token,
+			Finished: time.Now(), Release: true}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

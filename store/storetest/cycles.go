@@ -218,7 +218,7 @@ func testRuns(t *testing.T, f *fixture) {
 	if !errors.Is(err, siemsync.ErrNotFound) {
 		t.Errorf("FinishRun of an unknown run = %v, want ErrNotFound", err)
 	}
-	if _, err := f.b.BeginCycle(ctx, store.Lease{Name: unknown, Owner: "w"}, time.Now()); !errors.Is(err, siemsync.ErrNotFound) {
+	if _, err := f.b.BeginCycle(ctx, store.Lease{Name: unknown, Owner: "w"}, time.Now(), 10); !errors.Is(err, siemsync.ErrNotFound) {
 		t.Errorf("BeginCycle of an unknown integration = %v, want ErrNotFound", err)
 	}
 }

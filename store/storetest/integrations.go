@@ -49,7 +49,7 @@ func testIntegrationLifecycle(t *testing.T, f *fixture) {
 		"enable unknown": f.b.SetEnabled(ctx, unknown, true),
 		"checkpoints":    func() error { _, err := f.b.Checkpoints(ctx, unknown); return err }(),
 		"start run": func() error {
-			_, err := f.b.BeginCycle(ctx, store.Lease{Name: unknown, Owner: "w"}, time.Now())
+			_, err := f.b.BeginCycle(ctx, store.Lease{Name: unknown, Owner: "w"}, time.Now(), 10)
 			return err
 		}(),
 	} {

@@ -295,7 +295,7 @@ func testFencing(t *testing.T, f *fixture) {
 		name string
 		err  error
 	}{
-		{"BeginCycle", func() error { _, err := f.b.BeginCycle(ctx, a, time.Now()); return err }()},
+		{"BeginCycle", func() error { _, err := f.b.BeginCycle(ctx, a, time.Now(), 10); return err }()},
 		{"CommitBatch", f.b.CommitBatch(ctx, store.BatchCommit{RunID: runA, Integration: in.ID, Token: a.Token, Source: "audit",
 			Checkpoint: 50, Events: 45, Accepted: []store.Range{{Lo: 60, Hi: 70}}, SetAside: sa})},
 		{"CommitBatch jobs", f.b.CommitBatch(ctx, store.BatchCommit{RunID: runA, Integration: in.ID, Token: a.Token, Source: "jobs",

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"BeginCycle", testBeginCycle},
 		{"FinishRunRelease", testFinishRunRelease},
 		{"JobsPending", testJobsPending},
+		{"FirstAudit", testFirstAudit},
 		{"SetAside", testSetAside},
 		{"IngestAuditDedupe", testIngestAuditDedupe},
 		{"IngestSeqFollowsOrder", testIngestSeqFollowsOrder},
@@ -237,7 +238,7 @@ func (f *fixture) acquire(name, owner string, ttl time.Duration) store.Lease {
 
 func (f *fixture) startRun(l store.Lease) int64 {
 	f.t.Helper()
-	cs, err := f.b.BeginCycle(f.t.Context(), l, time.Now())
+	cs, err := f.b.BeginCycle(f.t.Context(), l, time.Now(), 10)
 	if err != nil {
 		f.t.Fatal(err)
 	}
