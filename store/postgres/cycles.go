@@ -93,15 +93,16 @@ const sqlBeginCycle = `WITH run AS (
 
 // sqlFirstAuditPage is the first audit page of a cycle, read by BeginCycle
 // in its transaction: sqlAuditPage(Backfill) with the account, checkpoint
-// and backfill read from the integration's rows. Nothing when the
+// and backfill read from the integration's rows once (c), nothing when the
 // integration does not send audit records.
-const sqlFirstAuditPage = `SELECT ` + sqlAuditColumns + `
-	FROM audit WHERE account_num = (SELECT a.num FROM integrations i JOIN accounts a ON a.id = i.account WHERE i.id = $1)
-		AND seq > (SELECT seq FROM checkpoints WHERE integration = $1 AND source = 'audit')
-		AND ((SELECT backfill_since FROM integrations WHERE id = $1) IS NULL
-			OR seq > (SELECT backfill_until FROM integrations WHERE id = $1)
-			OR time_ms >= (SELECT backfill_since FROM integrations WHERE id = $1))
-		AND (SELECT sources FROM integrations WHERE id = $1) LIKE '%audit%'
+const sqlFirstAuditPage = `WITH c AS MATERIALIZED (
+		SELECT a.num, cp.seq, i.backfill_since AS since, i.backfill_until AS until
+		FROM integrations i JOIN accounts a ON a.id = i.account
+			JOIN checkpoints cp ON cp.integration = i.id AND cp.source = 'audit'
+		WHERE i.id = $1 AND i.sources LIKE '%audit%')
+	SELECT ` + sqlAuditColumns + `
+	FROM audit WHERE account_num = (SELECT num FROM c) AND seq > (SELECT seq FROM c)
+		AND ((SELECT since FROM c) IS NULL OR seq > (SELECT until FROM c) OR time_ms >= (SELECT since FROM c))
 	ORDER BY seq LIMIT $2`
 
 // BeginCycle starts a cycle under lease l in one statement, one
