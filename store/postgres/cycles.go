@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -155,16 +157,32 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time, 
 // cs.FirstAudit, planned as the pages pool's connections plan
 // (sqlPlanPage), for this transaction only.
 func queueFirstAudit(b *pgx.Batch, integration string, page int, cs *store.CycleStart) {
-	for _, name := range slices.Sorted(maps.Keys(sqlPlanPage)) {
-		b.Queue(`SELECT set_config($1, $2, true)`, name, sqlPlanPage[name])
-	}
+	b.Queue(sqlSetLocalPlanPage)
 	b.Queue(sqlFirstAuditPage, integration, page).Query(func(rows pgx.Rows) error {
-		var err error
-		cs.FirstAudit, err = readAuditPage(rows, cs.Account.ID, make([]siemsync.Audit, 0, min(page, 64)))
-		cs.FirstAuditRead = err == nil
+		// Read into scratch space, kept exactly sized: most cycles have a
+		// few records, and a page's worth of room would be most of what a
+		// cycle allocates.
+		sc := firstScratch.Get().(*[]siemsync.Audit)
+		defer firstScratch.Put(sc)
+		recs, err := readAuditPage(rows, cs.Account.ID, *sc)
+		cs.FirstAudit, cs.FirstAuditRead = slices.Clone(recs), err == nil
+		clear(recs)
+		*sc = recs[:0]
 		return err
 	})
 }
+
+// sqlSetLocalPlanPage sets sqlPlanPage for the transaction, in one
+// statement.
+var sqlSetLocalPlanPage = func() string {
+	var set []string
+	for _, name := range slices.Sorted(maps.Keys(sqlPlanPage)) {
+		set = append(set, fmt.Sprintf("set_config('%s', '%s', true)", name, sqlPlanPage[name]))
+	}
+	return "SELECT " + strings.Join(set, ", ")
+}()
+
+var firstScratch = sync.Pool{New: func() any { return new([]siemsync.Audit) }}
 
 // zipRanges pairs the aggregated starts and ends of accepted ranges.
 func zipRanges(lo, hi []int64) []store.Range {
