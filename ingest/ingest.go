@@ -34,6 +34,11 @@ const MaxLineBytes = 1 << 20
 // of 800 bytes.
 const batchSize = 4096
 
+// batchBytes also ends a batch: lines may be up to MaxLineBytes long, and
+// 4,096 of those would be 4 GiB. With it three batches in flight hold at
+// most about 12 MiB, one line more each, whatever the input.
+const batchBytes = 4 << 20
+
 // Options configures an ingest.
 type Options struct {
 	// Account, when set (the account in a REST API path), is given to
@@ -101,6 +106,7 @@ type batch[T any] struct {
 	recs        []T
 	lines       []int // line number of each record
 	first, last int
+	bytes       int // of the lines of recs
 }
 
 // load runs the parser and the inserter as a two-stage pipeline in one
@@ -144,7 +150,7 @@ func load[T any](ctx context.Context, db store.Ingester, r io.Reader,
 				close(stop)
 			}
 		}
-		b.recs, b.lines = b.recs[:0], b.lines[:0]
+		b.recs, b.lines, b.bytes = b.recs[:0], b.lines[:0], 0
 		free <- b
 	}
 	if err := errors.Join(parseErr, insertErr); err != nil {
@@ -217,9 +223,10 @@ func produce[T any](ctx context.Context, r io.Reader, parse func([]byte, *T) err
 		}
 		b.last = n
 		b.lines = append(b.lines, n)
+		b.bytes += len(line)
 		recs++
 		*lines = recs
-		if len(b.recs) == cap(b.recs) {
+		if len(b.recs) == cap(b.recs) || b.bytes >= batchBytes {
 			if err := send(); err != nil {
 				return err
 			}
