@@ -79,6 +79,12 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, kind string, f i
 		return
 	}
 	defer file.Close()
+	select {
+	case s.ingestTurns <- struct{}{}:
+		defer func() { <-s.ingestTurns }()
+	case <-r.Context().Done():
+		return // the client is gone: nothing was stored
+	}
 	res, err := f(r.Context(), file, account)
 	if err != nil {
 		s.writeErr(w, r, err)

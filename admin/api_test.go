@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -570,6 +571,46 @@ func TestAPIIngest(t *testing.T) {
 	r := httptest.NewRequest("POST", audit, strings.NewReader("{}"))
 	r.Header.Set("Authorization", "Bearer "+adminToken)
 	wantError(t, nb.serve(r), 501, "not_available", "")
+}
+
+// TestAPIIngestTurns: at most IngestConcurrency bodies load into the store
+// at once (each holds batches of parsed records in memory); the others wait
+// on disk for a turn and then load.
+func TestAPIIngestTurns(t *testing.T) {
+	t.Parallel()
+	const turns, requests = 2, 5
+	b := setup(t, func(c *admin.Config) { c.IngestConcurrency = turns })
+	b.ing.gate = make(chan struct{})
+	release := sync.OnceFunc(func() { close(b.ing.gate) })
+	defer release()
+	codes := make(chan int, requests)
+	for range requests {
+		go func() {
+			r := httptest.NewRequest("POST", "/api/v1/accounts/"+acct+"/audit", strings.NewReader("{\"a\":1}\n"))
+			r.Header.Set("Authorization", "Bearer "+adminToken)
+			codes <- b.serve(r).Code
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for b.ing.running.Load() < turns {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d ingests loading, want %d", b.ing.running.Load(), turns)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // room for a third to start, if it could
+	release()
+	for range requests {
+		if code := <-codes; code != 200 {
+			t.Errorf("ingest: HTTP %d", code)
+		}
+	}
+	if m := b.ing.most.Load(); m != turns {
+		t.Errorf("%d ingests loaded at once, want %d", m, turns)
+	}
+	if n := b.ing.lines[acct+"/audit"]; n != requests {
+		t.Errorf("%d lines stored, want %d", n, requests)
+	}
 }
 
 // repeat is an endless stream of 1 KiB lines.

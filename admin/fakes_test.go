@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -283,9 +284,20 @@ func (s *fakeSyncer) RetrySetAside(ctx context.Context, id string) (int, int, er
 type fakeIngester struct {
 	mu    sync.Mutex
 	lines map[string]int // per account and source
+	// gate, when set, holds every load until it is closed; running and
+	// most count the loads under way.
+	gate          chan struct{}
+	running, most atomic.Int32
 }
 
 func (fi *fakeIngester) load(r io.Reader, key string) (store.IngestResult, error) {
+	now := fi.running.Add(1)
+	defer fi.running.Add(-1)
+	for m := fi.most.Load(); now > m && !fi.most.CompareAndSwap(m, now); m = fi.most.Load() {
+	}
+	if fi.gate != nil {
+		<-fi.gate
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	n := 0

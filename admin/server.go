@@ -118,6 +118,10 @@ type Config struct {
 	// IngestBodyTimeout bounds how long an ingest body may take to arrive
 	// (0: DefaultIngestBodyTimeout).
 	IngestBodyTimeout time.Duration
+	// IngestConcurrency is how many spooled ingest bodies are loaded into
+	// the store at once (0: DefaultIngestConcurrency); the others wait
+	// their turn on disk.
+	IngestConcurrency int
 	// Egress is the operator's free-text list of the addresses siemsync
 	// connects from (--egress-addresses), shown to customers for their
 	// firewall allow-list. Empty: not shown.
@@ -148,6 +152,7 @@ type Server struct {
 	trail    *audittrail.Recorder // nil without an Ingester: changes are only logged
 
 	ingestTimeout time.Duration
+	ingestTurns   chan struct{} // a token per ingest loading into the store
 }
 
 // New builds the server: templates are parsed here, once.
@@ -166,6 +171,7 @@ func New(cfg Config) (*Server, error) {
 		guard:   newGuard(),
 	}
 	s.ingestTimeout = cmp.Or(cfg.IngestBodyTimeout, DefaultIngestBodyTimeout)
+	s.ingestTurns = make(chan struct{}, cmp.Or(max(cfg.IngestConcurrency, 0), DefaultIngestConcurrency))
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -14,6 +14,12 @@ import (
 // arrive: 64 MiB at half a megabyte a second.
 const DefaultIngestBodyTimeout = 2 * time.Minute
 
+// DefaultIngestConcurrency bounds the ingests loading at once. Each holds
+// up to three batches of parsed records in memory (about 12 MiB at most),
+// and on SQLite they take turns at the one writer anyway; bodies that wait
+// are on disk.
+const DefaultIngestConcurrency = 4
+
 // spool copies an ingest body to a temporary file (mode 0600, in dir or
 // the system's temp directory) before the store is involved: the store has
 // one writer, and a client trickling its body must not hold it while every
