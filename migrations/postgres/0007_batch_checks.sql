@@ -1,9 +1,9 @@
--- A batch commit goes to the server as one pipeline with its COMMIT, in
--- one round trip: a condition that must hold (the lease is still the
--- cycle's, the checkpoint and the run exist) raises an error instead of
--- being returned for the client to judge, which aborts the transaction
--- before its COMMIT is reached. The SQLSTATE says which: SSFNC a stale
--- lease (the message is the current token), SSNFD a missing row.
+-- A batch commit goes to the server as one pipeline, one implicit
+-- transaction committed at its Sync, in one round trip: a condition that
+-- must hold (the lease is still the cycle's, the checkpoint and the run
+-- exist) raises an error instead of being returned for the client to
+-- judge, which rolls the transaction back. The SQLSTATE says which: SSFNC
+-- a stale lease (the message is the current token), SSNFD a missing row.
 CREATE FUNCTION siemsync_check(ok boolean, state text, msg text) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN

@@ -201,7 +201,7 @@ func zipRanges(lo, hi []int64) []store.Range {
 // ranges beyond it are stored and those it reached forgotten, the run's
 // counters grow, and the set-aside events are stored. A stale token is
 // refused with store.ErrFenced; a missing checkpoint or run with
-// siemsync.ErrNotFound. Either aborts the transaction (siemsync_check).
+// siemsync.ErrNotFound. Either rolls the transaction back (siemsync_check).
 func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 	if err := b.Check(); err != nil {
 		return err

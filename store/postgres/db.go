@@ -246,13 +246,10 @@ func (db *DB) nowMS() time.Time { return db.now().UTC().Truncate(time.Millisecon
 type commit int
 
 const (
-	// durable: BEGIN, the statements and COMMIT go as one batch, one round
-	// trip. Whatever must hold for the transaction to commit is checked by
-	// the statements themselves (siemsync_check raises, and the server
-	// skips the rest of the batch, COMMIT included): the client sees the
-	// answers only after the COMMIT was sent.
+	// durable: the commit waits for the WAL flush, as every commit does by
+	// default.
 	durable commit = iota
-	// lossy: as durable, but the commit does not wait for the WAL flush
+	// lossy: the commit does not wait for the WAL flush
 	// (synchronous_commit off for this transaction only). It is for a
 	// cycle's bookkeeping that a database crash may lose (the run record,
 	// the status, the lease's release: the checkpoints, committed durably,
@@ -268,34 +265,26 @@ const (
 
 // inBatchTx runs the statements queued in b as one transaction in one
 // round trip. A cycle's writes are small and many, and each round trip
-// costs both sides more CPU than the statements themselves. A failed
-// statement or callback, or a stale lease, rolls back.
+// costs both sides more CPU than the statements themselves.
+//
+// The batch goes as one pipeline ended by one Sync, which PostgreSQL runs
+// as one implicit transaction: it commits at the Sync, and a failed
+// statement rolls back what ran before it and skips the rest. So whatever
+// must hold for the transaction to commit is checked by the statements
+// themselves (siemsync_check raises); the client sees the answers only
+// once the server has committed or rolled back, and no BEGIN, COMMIT or
+// ROLLBACK is sent. A stale lease is reported as store.ErrFenced.
 func (db *DB) inBatchTx(ctx context.Context, op string, b *pgx.Batch, lease *leaseCheck, how commit) error {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return fail(op, err)
-	}
-	// A connection left inside a transaction (a failed ROLLBACK) is
-	// closed by the pool on release, never reused.
-	defer conn.Release()
-	tx := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+3)}
-	tx.Queue("BEGIN")
 	if how == lossy {
-		tx.Queue("SET LOCAL synchronous_commit = off")
+		tx := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+1)}
+		tx.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
+		b = &pgx.Batch{QueuedQueries: append(tx.QueuedQueries, b.QueuedQueries...)}
 	}
-	tx.QueuedQueries = append(tx.QueuedQueries, b.QueuedQueries...)
-	tx.Queue("COMMIT")
-	err = checked(conn.SendBatch(ctx, tx).Close(), lease)
+	err := checked(db.pool.SendBatch(ctx, b).Close(), lease)
 	if lerr := lease.err(); lerr != nil {
 		err = lerr // a stale worker is told so, whatever else failed
 	}
 	if err != nil {
-		// After a failed statement the transaction is open and aborted
-		// (its COMMIT was skipped); after a COMMIT that ran there is
-		// nothing left to roll back.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		conn.Exec(rctx, "ROLLBACK") //nolint:errcheck // the transaction is abandoned either way
 		return fail(op, err)
 	}
 	return nil
@@ -328,7 +317,7 @@ const sqlLeaseIs = `coalesce((SELECT token FROM leases WHERE name = $1), 0) = $2
 // leaseCheck is the fencing of a batched write: queue checks the name's
 // current token (0 when never leased) and locks the lease row until the
 // transaction ends, so nobody takes the lease before the writes commit. A
-// stale token aborts the transaction (siemsync_check); the current token
+// stale token rolls the transaction back (siemsync_check); the current token
 // comes back in the error.
 type leaseCheck struct {
 	token, cur int64
