@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/siemsync/siemsync"
 )
 
 var (
@@ -104,6 +106,22 @@ func (g *Gen) Audit(account string, t time.Time) AuditRecord {
 		r.Metadata["path"] = "/users/" + r.User + "/OneDrive/Documents/report-" + strconv.Itoa(g.rng.IntN(10000)) + ".xlsx"
 	}
 	return r
+}
+
+// Audits returns n audit records of one new account, a millisecond apart
+// from t0, as the store keeps them (no Seq yet): for benchmarks of the
+// stores and encoders that start after ingest.
+func (g *Gen) Audits(n int, t0 time.Time) []siemsync.Audit {
+	acc := g.Account()
+	recs := make([]siemsync.Audit, n)
+	for i := range recs {
+		r := g.Audit(acc, t0.Add(time.Duration(i)*time.Millisecond))
+		// A map of strings and bools always marshals.
+		meta, _ := json.Marshal(r.Metadata)
+		recs[i] = siemsync.Audit{ID: r.ID, Time: t0.Add(time.Duration(i) * time.Millisecond).UTC(), Account: r.Account,
+			Connector: r.Connector, ACL: r.ACL, Method: r.Method, User: r.User, IP: r.IP, Metadata: meta, Event: r.Event}
+	}
+	return recs
 }
 
 // AppendAudit appends the record as one NDJSON line.

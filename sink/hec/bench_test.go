@@ -3,7 +3,6 @@ package hec
 import (
 	"bytes"
 	stdgzip "compress/gzip"
-	"encoding/json"
 	"io"
 	"testing"
 	"time"
@@ -18,24 +17,12 @@ import (
 // (450–660 bytes of NDJSON each, with metadata), as the store returns them.
 func realisticEvents(tb testing.TB, n int) []siemsync.Event {
 	tb.Helper()
-	g := gen.New(42)
-	acc := g.Account()
 	base := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	recs := gen.New(42).Audits(n, base)
 	evs := make([]siemsync.Event, n)
 	for i := range evs {
-		r := g.Audit(acc, base.Add(time.Duration(i)*time.Millisecond))
-		meta, err := json.Marshal(r.Metadata)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		t, _ := time.Parse(time.RFC3339Nano, r.Time)
-		evs[i] = siemsync.Event{
-			Audit: &siemsync.Audit{
-				Seq: int64(i + 1), ID: r.ID, Time: t, Account: r.Account, Connector: r.Connector,
-				ACL: r.ACL, Method: r.Method, User: r.User, IP: r.IP, Metadata: meta, Event: r.Event,
-			},
-			Host: "eu-1.example.net", UploadTime: base.Add(time.Hour),
-		}
+		recs[i].Seq = int64(i + 1)
+		evs[i] = siemsync.Event{Audit: &recs[i], Host: "eu-1.example.net", UploadTime: base.Add(time.Hour)}
 	}
 	return evs
 }

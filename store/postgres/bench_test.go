@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -14,21 +13,7 @@ import (
 // makes them (450–660 bytes of NDJSON each, with metadata).
 func realisticAudit(tb testing.TB, n int) []siemsync.Audit {
 	tb.Helper()
-	g := gen.New(7)
-	acc := g.Account()
-	t0 := time.Now().UTC().Truncate(time.Hour)
-	recs := make([]siemsync.Audit, n)
-	for i := range recs {
-		r := g.Audit(acc, t0.Add(time.Duration(i)*time.Millisecond))
-		meta, err := json.Marshal(r.Metadata)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ts, _ := time.Parse(time.RFC3339Nano, r.Time)
-		recs[i] = siemsync.Audit{ID: r.ID, Time: ts, Account: r.Account, Connector: r.Connector,
-			ACL: r.ACL, Method: r.Method, User: r.User, IP: r.IP, Metadata: meta, Event: r.Event}
-	}
-	return recs
+	return gen.New(7).Audits(n, time.Now().UTC().Truncate(time.Hour))
 }
 
 // BenchmarkIngestAudit stores realistic records in batches of 4,096, as

@@ -1,9 +1,7 @@
 package sqlite_test
 
 import (
-	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/internal/gen"
@@ -14,20 +12,7 @@ import (
 // makes them (450–660 bytes of NDJSON each, with metadata).
 func realisticAudit(tb testing.TB, n int) []siemsync.Audit {
 	tb.Helper()
-	g := gen.New(7)
-	acc := g.Account()
-	recs := make([]siemsync.Audit, n)
-	for i := range recs {
-		r := g.Audit(acc, t0.Add(time.Duration(i)*time.Millisecond))
-		meta, err := json.Marshal(r.Metadata)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ts, _ := time.Parse(time.RFC3339Nano, r.Time)
-		recs[i] = siemsync.Audit{ID: r.ID, Time: ts, Account: r.Account, Connector: r.Connector,
-			ACL: r.ACL, Method: r.Method, User: r.User, IP: r.IP, Metadata: meta, Event: r.Event}
-	}
-	return recs
+	return gen.New(7).Audits(n, t0)
 }
 
 // BenchmarkAuditPage reads pages of 1,000 realistic records, as a sync
