@@ -599,6 +599,15 @@ func TestAPIIngestTurns(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond) // room for a third to start, if it could
+	// A client that gives up while it waits for a turn loads nothing.
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := httptest.NewRequest("POST", "/api/v1/accounts/"+acct+"/audit", strings.NewReader("{\"gone\":1}\n{\"gone\":2}\n")).WithContext(ctx)
+	gone.Header.Set("Authorization", "Bearer "+adminToken)
+	served := make(chan struct{})
+	go func() { defer close(served); b.serve(gone) }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	<-served
 	release()
 	for range requests {
 		if code := <-codes; code != 200 {

@@ -48,9 +48,10 @@ type cycle struct {
 	// noJobs: the store found no job to send (CycleStart.JobsPending), so
 	// the cycle does not read jobs.
 	noJobs bool
-	// firstAudit, when not nil, is the first audit page, read by
-	// BeginCycle (CycleStart.FirstAudit).
+	// firstAudit is the first audit page when BeginCycle read it
+	// (firstRead; CycleStart.FirstAudit).
 	firstAudit []siemsync.Audit
+	firstRead  bool
 
 	// backlogTurn: the cycle holds a token of Syncer.backlog (taken by
 	// the producing goroutine, given back when its pipeline is over).
@@ -67,13 +68,8 @@ type cycle struct {
 
 func (s *Syncer) run(ctx context.Context, h *holder, cs *store.CycleStart, res *Result) {
 	in, l := cs.Integration, h.lease
-	c := &cycle{s: s, in: in, lease: l, runID: cs.RunID, res: res, cps: cs.Checkpoints, noJobs: !cs.JobsPending}
-	if cs.FirstAuditRead {
-		c.firstAudit = cs.FirstAudit
-		if c.firstAudit == nil {
-			c.firstAudit = []siemsync.Audit{}
-		}
-	}
+	c := &cycle{s: s, in: in, lease: l, runID: cs.RunID, res: res, cps: cs.Checkpoints, noJobs: !cs.JobsPending,
+		firstAudit: cs.FirstAudit, firstRead: cs.FirstAuditRead}
 	c.setHost(cs.Account)
 	c.cap.Store(int64(batchCap(in)))
 	res.Err = c.do(ctx)
@@ -175,7 +171,7 @@ func (c *cycle) produceAudit(ctx context.Context, bd *builder) error {
 	var ev siemsync.Event
 	skip := ranges(c.cps.AuditAccepted)
 	pages := sources.AuditPages(ctx, c.s.cfg.Store, q)
-	if c.firstAudit != nil {
+	if c.firstRead {
 		pages = sources.AuditPagesFrom(ctx, c.s.cfg.Store, q, c.firstAudit)
 	}
 	for page, err := range pages {

@@ -276,9 +276,8 @@ const (
 // ROLLBACK is sent. A stale lease is reported as store.ErrFenced.
 func (db *DB) inBatchTx(ctx context.Context, op string, b *pgx.Batch, lease *leaseCheck, how commit) error {
 	if how == lossy {
-		tx := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+1)}
-		tx.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
-		b = &pgx.Batch{QueuedQueries: append(tx.QueuedQueries, b.QueuedQueries...)}
+		off := &pgx.QueuedQuery{SQL: `SELECT set_config('synchronous_commit', 'off', true)`}
+		b = &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{off}, b.QueuedQueries...)}
 	}
 	err := checked(db.pool.SendBatch(ctx, b).Close(), lease)
 	if lerr := lease.err(); lerr != nil {
