@@ -309,8 +309,12 @@ func checked(err error, lease *leaseCheck) error {
 	return err
 }
 
-// sqlLeaseIs is the condition "lease $1's token is $2" (0: never leased)
-// for writes committed before their lease check is seen (lossy).
+// sqlLeaseIs is the condition "lease $1's token is $2" (0: never leased),
+// read without a lock, for the writes of a cycle's start and finish (a run
+// record, the status): a stale one writes nothing, and the token read
+// tells the client why. A batch commit, whose checkpoint must never move
+// under a stale lease, locks the lease row instead (leaseCheck): a lock
+// costs the server a WAL record, so the start and finish do without.
 const sqlLeaseIs = `coalesce((SELECT token FROM leases WHERE name = $1), 0) = $2`
 
 // leaseCheck is the fencing of a batched write: queue checks the name's
