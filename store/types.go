@@ -129,6 +129,24 @@ type RunFinish struct {
 	// Release gives the cycle's lease back in the same transaction (the
 	// caller has stopped renewing it), saving the store a write per cycle.
 	Release bool
+	// Commit, when set, is the cycle's last batch commit, applied first in
+	// the same transaction: a cycle that sends one batch writes twice, not
+	// three times. Its fencing and checks refuse the finish too.
+	Commit *BatchCommit
+}
+
+// Check refuses a finish no backend should store: a commit of another
+// run, or one that BatchCommit.Check refuses.
+func (f RunFinish) Check() error {
+	c := f.Commit
+	if c == nil {
+		return nil
+	}
+	if c.RunID != f.RunID || c.Integration != f.Integration || c.Token != f.Token {
+		return fmt.Errorf("finish run %d of %s: its batch commit is of run %d of %s (token %d, not %d)",
+			f.RunID, f.Integration, c.RunID, c.Integration, c.Token, f.Token)
+	}
+	return c.Check()
 }
 
 // Run is one sync cycle of one integration.

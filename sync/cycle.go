@@ -53,6 +53,11 @@ type cycle struct {
 	firstAudit []siemsync.Audit
 	firstRead  bool
 
+	// last is the commit of the answer that ended the cycle's sending,
+	// left to FinishRun (RunFinish.Commit): a cycle of one batch writes
+	// to the store twice, not three times.
+	last *store.BatchCommit
+
 	// backlogTurn: the cycle holds a token of Syncer.backlog (taken by
 	// the producing goroutine, given back when its pipeline is over).
 	backlogTurn bool
@@ -74,7 +79,8 @@ func (s *Syncer) run(ctx context.Context, h *holder, cs *store.CycleStart, res *
 	c.cap.Store(int64(batchCap(in)))
 	res.Err = c.do(ctx)
 	res.Filtered = c.filtered.Load()
-	fin := store.RunFinish{RunID: cs.RunID, Integration: in.ID, Token: l.Token, Finished: s.cfg.Now(), NextDue: s.nextDue(), Filtered: res.Filtered}
+	fin := store.RunFinish{RunID: cs.RunID, Integration: in.ID, Token: l.Token, Finished: s.cfg.Now(), NextDue: s.nextDue(),
+		Filtered: res.Filtered, Commit: c.last}
 	if res.Err != nil {
 		fin.Err = errCycle(res.Err)
 	}
@@ -265,9 +271,12 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 		bd.bodies = c.bodies
 	}
 	errc := make(chan error, 1)
+	var produced atomic.Bool // every batch is in full or taken from it
 	go func() {
 		defer close(full)
-		errc <- produce(pctx, bd)
+		err := produce(pctx, bd)
+		produced.Store(true)
+		errc <- err
 	}()
 
 	sending := 0
@@ -311,7 +320,7 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 			}
 			e := w.add(b.seqs, b.checkpoint)
 			if len(b.ends) == 0 { // everything filtered: only the checkpoint moves
-				fail(c.commit(w, source, 0, 0, nil, nil))
+				fail(c.commit(w, source, 0, 0, nil, nil, false))
 				if c.bodies != nil {
 					c.bodies <- b.body[:0]
 					b.body = nil
@@ -323,7 +332,11 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 			sd := &sender{c: c, b: b, e: e, out: answers}
 			go sd.run(sctx)
 		case a := <-answers:
-			fail(c.answer(w, source, a))
+			// The answer that ends the cycle's sending may leave its commit
+			// to the run's finish; no other waits: an accepted batch is
+			// never kept from its checkpoint by another request.
+			last := sending == 1 && produced.Load() && len(full) == 0 && a.whole() && c.sendsLast(source)
+			fail(c.answer(w, source, a, last))
 			if a.final {
 				sending--
 				if c.bodies != nil {
@@ -359,10 +372,11 @@ func recycleBodies(free chan *batch, bodies chan []byte) {
 	}
 }
 
-// answer applies one answer of a sender to the window and commits it.
-func (c *cycle) answer(w *window, source string, a answer) error {
+// answer applies one answer of a sender to the window and commits it;
+// last leaves the commit to the run's finish (cycle.last).
+func (c *cycle) answer(w *window, source string, a answer, last bool) error {
 	if !a.final {
-		return c.commit(w, source, a.hi-a.lo, a.b.spanLen(a.lo, a.hi), w.resolve(a.e, a.lo, a.hi), nil)
+		return c.commit(w, source, a.hi-a.lo, a.b.spanLen(a.lo, a.hi), w.resolve(a.e, a.lo, a.hi), nil, last)
 	}
 	if a.err != nil {
 		return a.err
@@ -376,31 +390,30 @@ func (c *cycle) answer(w *window, source string, a answer) error {
 		ranges = append(ranges, w.resolve(a.e, s.i, s.i+1)...)
 		events[i] = s.ev
 	}
-	return c.commit(w, source, 0, 0, ranges, events)
+	return c.commit(w, source, 0, 0, ranges, events, false)
+}
+
+// sendsLast says whether source's pipeline is the last step of the cycle
+// that may write to the store before its finish: no jobs pipeline follows
+// and no heartbeat is sent.
+func (c *cycle) sendsLast(source string) bool {
+	if c.in.Heartbeat {
+		return false
+	}
+	return source == siemsync.SourceJobs || !c.in.HasSource(siemsync.SourceJobs) || c.noJobs
 }
 
 // commit moves the checkpoint as far as the window allows and records the
 // accepted events, ranges and set-aside events in one store transaction,
-// under the cycle's fencing token.
-func (c *cycle) commit(w *window, source string, events, bytes int, ranges []store.Range, aside []store.SetAside) error {
+// under the cycle's fencing token. With last, a commit of accepted events
+// is left to the run's finish instead (cycle.last).
+func (c *cycle) commit(w *window, source string, events, bytes int, ranges []store.Range, aside []store.SetAside, last bool) error {
 	cp, moved := w.advance()
 	if !moved && events == 0 && len(ranges) == 0 && len(aside) == 0 {
 		return nil
 	}
-	cctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	if c.record != nil { // a replay: its own cursor, never the checkpoint
-		if err := c.record(cctx, source, cp, int64(events), aside); err != nil {
-			return err
-		}
-	} else {
-		commit := store.BatchCommit{
-			RunID: c.runID, Integration: c.in.ID, Token: c.lease.Token, Source: source, Checkpoint: cp,
-			Accepted: ranges, Events: int64(events), Bytes: int64(bytes), SetAside: aside,
-		}
-		if err := c.s.cfg.Store.CommitBatch(cctx, commit); err != nil {
-			return fmt.Errorf("commit checkpoint: %w", err)
-		}
+	if err := c.write(source, cp, events, bytes, ranges, aside, last); err != nil {
+		return err
 	}
 	if source == siemsync.SourceAudit {
 		c.res.Audit += int64(events)
@@ -415,6 +428,27 @@ func (c *cycle) commit(w *window, source string, events, bytes int, ranges []sto
 		if len(aside) > 0 {
 			m.SetAside.WithLabelValues(c.in.ID).Add(float64(len(aside)))
 		}
+	}
+	return nil
+}
+
+// write records a commit in the store, or keeps it for the run's finish.
+func (c *cycle) write(source string, cp int64, events, bytes int, ranges []store.Range, aside []store.SetAside, last bool) error {
+	commit := store.BatchCommit{
+		RunID: c.runID, Integration: c.in.ID, Token: c.lease.Token, Source: source, Checkpoint: cp,
+		Accepted: ranges, Events: int64(events), Bytes: int64(bytes), SetAside: aside,
+	}
+	if c.record == nil && last && events > 0 && c.last == nil {
+		c.last = &commit
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if c.record != nil { // a replay: its own cursor, never the checkpoint
+		return c.record(ctx, source, cp, int64(events), aside)
+	}
+	if err := c.s.cfg.Store.CommitBatch(ctx, commit); err != nil {
+		return fmt.Errorf("commit checkpoint: %w", err)
 	}
 	return nil
 }

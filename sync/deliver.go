@@ -33,6 +33,10 @@ type answer struct {
 	err    error
 }
 
+// whole says whether a is the acceptance of its whole batch at once: its
+// sender has nothing left to send, only its final answer.
+func (a answer) whole() bool { return !a.final && a.lo == 0 && a.hi == len(a.b.ends) }
+
 // setAside is an event the destination refused on its own, with its index
 // in the batch.
 type setAside struct {

@@ -82,13 +82,14 @@ type sampler struct {
 	gcCPU0   float64
 	gc0      uint32 // NumGC at the start
 	pause0   uint64 // PauseTotalNs at the start
+	alloc0   uint64 // TotalAlloc at the start
 }
 
 func startSampler(every time.Duration) *sampler {
 	s := &sampler{stop: make(chan struct{})}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	s.gc0, s.pause0 = ms.NumGC, ms.PauseTotalNs
+	s.gc0, s.pause0, s.alloc0 = ms.NumGC, ms.PauseTotalNs, ms.TotalAlloc
 	s.cpu0 = cpuTime()
 	s.gcCPU0 = gcCPU()
 	s.sample()
@@ -157,6 +158,7 @@ func (s *sampler) finish() Memory {
 		PeakGoSys:   int64(s.sysPeak),
 		GCs:         ms.NumGC - s.gc0,
 		GCPauseSecs: float64(ms.PauseTotalNs-s.pause0) / 1e9,
+		Allocated:   int64(ms.TotalAlloc - s.alloc0),
 		CPUSecs:     (cpuTime() - s.cpu0).Seconds(),
 		GCCPUSecs:   gcCPU() - s.gcCPU0,
 	}

@@ -82,6 +82,7 @@ func WriteTable(w io.Writer, r *Result) error {
 	row(tw, "CPU", "%s (%.0f%% of %d cores), %.1f µs/event", secs(s.Memory.CPUSecs), util(s.Memory.CPUSecs, s.Seconds, m.CPUs), m.CPUs, perItem(s.Memory.CPUSecs, s.Events))
 	row(tw, "peak RSS", "%s", rss(s.Memory))
 	row(tw, "Go heap peak", "%s in use, %s held; %d GCs using %s CPU, %s paused", mib(s.Memory.PeakHeap), mib(s.Memory.PeakGoSys), s.Memory.GCs, secs(s.Memory.GCCPUSecs), ms(s.Memory.GCPauseSecs))
+	row(tw, "allocated", "%s, %s/event", mib(s.Memory.Allocated), bytesPer(s.Memory.Allocated, s.Events))
 	fmt.Fprintln(tw)
 	check := "FAILED"
 	if r.Verified {
@@ -164,4 +165,16 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// bytesPer is n bytes shared by count items, e.g. "4.1 KiB".
+func bytesPer(n, count int64) string {
+	if count <= 0 {
+		return "-"
+	}
+	per := float64(n) / float64(count)
+	if per < 1024 {
+		return fmt.Sprintf("%.0f B", per)
+	}
+	return fmt.Sprintf("%.1f KiB", per/1024)
 }

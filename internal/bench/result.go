@@ -106,6 +106,9 @@ type Memory struct {
 	PeakGoSys   int64   `json:"peak_go_sys_bytes"`     // memory the Go runtime held (sampled)
 	GCs         uint32  `json:"gcs"`
 	GCPauseSecs float64 `json:"gc_pause_seconds"`
+	// Allocated is what the phase allocated on the Go heap: the work the
+	// collector's CPU time follows.
+	Allocated int64 `json:"allocated_bytes"`
 	// CPUSecs is the CPU time (user + system) the process used in the
 	// phase, the receiver's included with the built-in receiver.
 	CPUSecs float64 `json:"cpu_seconds"`

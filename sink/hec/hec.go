@@ -511,11 +511,7 @@ func (s *Sink) post(ctx context.Context, target string, payload []byte, event bo
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 
-	var bodies sync.WaitGroup
-	newBody := func() io.ReadCloser {
-		bodies.Add(1)
-		return &trackedBody{Reader: bytes.NewReader(payload), done: bodies.Done}
-	}
+	newBody, released := requestBody(payload)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, nil)
 	if err != nil {
 		return answer{}, &sink.Error{Class: sink.Config, Code: -1, Msg: "build request: " + err.Error()}
@@ -544,7 +540,7 @@ func (s *Sink) post(ctx context.Context, target string, payload []byte, event bo
 	start := time.Now()
 	resp, err := s.client.Do(req)
 	defer func() {
-		if !waitBodies(&bodies) {
+		if !released() {
 			s.log.Warn().Msg("the HTTP transport did not release a request body within 10s")
 		}
 	}()
@@ -574,6 +570,31 @@ func (s *Sink) observe(event bool, wire, status int, d time.Duration) {
 		s.onPost(PostInfo{WireBytes: wire, Status: status, Duration: d})
 	}
 }
+
+// requestBody returns the bodies of a request that sends payload, and
+// released, which waits until the transport has given back every body
+// it was handed (so that payload may be reused) and reports whether it did.
+func requestBody(payload []byte) (newBody func() io.ReadCloser, released func() bool) {
+	if len(payload) <= smallBody {
+		// A small payload is copied instead: the transport writes a
+		// *bytes.Reader body with its headers in one write (it flushes
+		// the headers first for any other kind of body), and the copy is
+		// the transport's to keep.
+		payload = bytes.Clone(payload)
+		return func() io.ReadCloser { return io.NopCloser(bytes.NewReader(payload)) }, func() bool { return true }
+	}
+	var bodies sync.WaitGroup
+	newBody = func() io.ReadCloser {
+		bodies.Add(1)
+		return &trackedBody{Reader: bytes.NewReader(payload), done: bodies.Done}
+	}
+	return newBody, func() bool { return waitBodies(&bodies) }
+}
+
+// smallBody is the largest payload post copies rather than lends to the
+// transport: the copy costs less than waiting for the transport to give
+// the body back, and a few kilobytes is what a periodic cycle sends.
+const smallBody = 16 << 10
 
 // trackedBody is a request body that reports when the transport closes it.
 type trackedBody struct {

@@ -559,23 +559,78 @@ func TestAckContextCancelled(t *testing.T) {
 }
 
 // TestBodyReuse: Send returns only once the transport is done with the
-// body, so the caller may overwrite it at once.
+// body, so the caller may overwrite it at once: small bodies (copied) and
+// large ones (lent to the transport and waited for).
 func TestBodyReuse(t *testing.T) {
 	r, srv := receiver(t, hecrecv.Options{})
-	s := sinkFor(t, integration(srv.URL, nil), Options{})
+	s := sinkFor(t, integration(srv.URL, func(in *siemsync.Integration) { in.Gzip = false }), Options{})
 	buf := make([]byte, 0, 1<<16)
+	want := 0
 	for i := range 30 {
-		buf = batch(s, "b"+strconv.Itoa(i), 20)
-		if err := s.Send(t.Context(), buf, 20); err != nil {
+		n := 20
+		if i%2 == 1 {
+			n = 200 // beyond smallBody
+		}
+		buf = batch(s, "b"+strconv.Itoa(i), n)
+		if small := len(buf) <= smallBody; small != (n == 20) {
+			t.Fatalf("a batch of %d events is %d bytes: adjust the sizes to smallBody", n, len(buf))
+		}
+		if err := s.Send(t.Context(), buf, n); err != nil {
 			t.Fatal(err)
 		}
+		want += n
 		for j := range buf {
 			buf[j] = 'X'
 		}
 	}
-	if r.Count() != 600 || len(r.IDs()) != 600 {
-		t.Fatalf("received %d events, %d ids", r.Count(), len(r.IDs()))
+	if r.Count() != want || len(r.IDs()) != want {
+		t.Fatalf("received %d events, %d ids, want %d", r.Count(), len(r.IDs()), want)
 	}
+}
+
+// TestSmallRequestIsOneWrite: a small request goes out in one write, its
+// headers with its body (a write on a socket is most of a request's cost).
+func TestSmallRequestIsOneWrite(t *testing.T) {
+	r, srv := receiver(t, hecrecv.Options{})
+	var writes atomic.Int32
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		return &countingConn{Conn: c, writes: &writes}, err
+	}
+	for _, gzip := range []bool{true, false} {
+		s, err := New(integration(srv.URL, func(in *siemsync.Integration) { in.Gzip = gzip }), Options{Client: &http.Client{Transport: tr}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		// Uncompressed, fewer events: the transport's 4 KiB write buffer
+		// holds the headers and a body of about 3.5 KiB.
+		events := 10
+		if !gzip {
+			events = 3
+		}
+		before := writes.Load()
+		if err := s.Send(t.Context(), batch(s, fmt.Sprint("w", gzip), events), events); err != nil {
+			t.Fatal(err)
+		}
+		if n := writes.Load() - before; n != 1 {
+			t.Errorf("gzip %v: a request of %d events took %d writes, want 1", gzip, events, n)
+		}
+	}
+	if r.Count() != 13 {
+		t.Errorf("received %d events, want 13", r.Count())
+	}
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int32
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
 }
 
 func TestMetrics(t *testing.T) {

@@ -206,10 +206,15 @@ func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 	if err := b.Check(); err != nil {
 		return err
 	}
-	now := ms(db.nowMS())
 	lease := &leaseCheck{token: b.Token}
 	q := &pgx.Batch{}
 	lease.queue(q, b.Integration)
+	queueCommit(q, b, ms(db.nowMS()))
+	return db.inBatchTx(ctx, "commit batch of "+b.Integration, q, lease, durable)
+}
+
+// queueCommit queues CommitBatch's writes, after its lease check.
+func queueCommit(q *pgx.Batch, b store.BatchCommit, now int64) {
 	q.Queue(`WITH u AS (UPDATE checkpoints SET seq = greatest(seq, $1), updated_at = $2
 			WHERE integration = $3 AND source = $4 RETURNING 1)
 		SELECT siemsync_check(EXISTS (SELECT FROM u), '`+stateNotFound+`', 'advance checkpoint')`,
@@ -220,7 +225,6 @@ func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 		SELECT siemsync_check(EXISTS (SELECT FROM u), '`+stateNotFound+`', 'count run ' || $4::bigint)`,
 		b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration)
 	queueSetAside(q, b.Integration, b.SetAside, now)
-	return db.inBatchTx(ctx, "commit batch of "+b.Integration, q, lease, durable)
 }
 
 // queueAccepted forgets the ranges the new checkpoint reached and adds b's
@@ -262,10 +266,21 @@ func queueSetAside(q *pgx.Batch, integration string, events []store.SetAside, no
 // f.NextDue is set, when it is next due, in one statement, one
 // transaction and one round trip (lossy: a finish lost with a database
 // crash only leaves a run open); f.Release gives the lease back in it. A
-// stale token is refused with store.ErrFenced and changes nothing.
+// stale token is refused with store.ErrFenced and changes nothing. A
+// batch commit (f.Commit) goes first, as CommitBatch's, and makes the
+// transaction durable.
 func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
+	if err := f.Check(); err != nil {
+		return err
+	}
 	lease := &leaseCheck{token: f.Token}
 	q := &pgx.Batch{}
+	how := lossy
+	if f.Commit != nil {
+		lease.queue(q, f.Integration)
+		queueCommit(q, *f.Commit, ms(db.nowMS()))
+		how = durable
+	}
 	// The status takes the run's counts and worker from the run it closes;
 	// an unknown run, or a stale token, updates nothing.
 	q.Queue(`WITH r AS (
@@ -293,7 +308,7 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 		}
 		return nil
 	})
-	return db.inBatchTx(ctx, "finish run of "+f.Integration, q, lease, lossy)
+	return db.inBatchTx(ctx, "finish run of "+f.Integration, q, lease, how)
 }
 
 // RecentRuns returns the integration's last n runs, newest first.

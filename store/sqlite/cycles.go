@@ -142,25 +142,30 @@ func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 		if err := fence(ctx, tx, b.Integration, b.Token); err != nil {
 			return err
 		}
-		var cp int64
-		err := tx.QueryRowContext(ctx, `UPDATE checkpoints SET seq = max(seq, ?), updated_at = ?
-			WHERE integration = ? AND source = ? RETURNING seq`, b.Checkpoint, now, b.Integration, b.Source).Scan(&cp)
-		if err != nil {
-			return fmt.Errorf("advance checkpoint: integration: %w", notFound(err))
-		}
-		if err := acceptRanges(ctx, tx, b.Integration, b.Source, cp, b.Accepted); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE runs SET events = events + ?, bytes = bytes + ?, set_aside = set_aside + ?
-			WHERE id = ? AND integration = ?`, b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration)
-		if err != nil {
-			return fmt.Errorf("count run: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("count run %d: %w", b.RunID, siemsync.ErrNotFound)
-		}
-		return insertSetAside(ctx, tx, b.Integration, b.SetAside, now)
+		return commitBatch(ctx, tx, b, now)
 	})
+}
+
+// commitBatch is CommitBatch's writes, after its fencing.
+func commitBatch(ctx context.Context, tx *sql.Tx, b store.BatchCommit, now int64) error {
+	var cp int64
+	err := tx.QueryRowContext(ctx, `UPDATE checkpoints SET seq = max(seq, ?), updated_at = ?
+		WHERE integration = ? AND source = ? RETURNING seq`, b.Checkpoint, now, b.Integration, b.Source).Scan(&cp)
+	if err != nil {
+		return fmt.Errorf("advance checkpoint: integration: %w", notFound(err))
+	}
+	if err := acceptRanges(ctx, tx, b.Integration, b.Source, cp, b.Accepted); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE runs SET events = events + ?, bytes = bytes + ?, set_aside = set_aside + ?
+		WHERE id = ? AND integration = ?`, b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration)
+	if err != nil {
+		return fmt.Errorf("count run: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("count run %d: %w", b.RunID, siemsync.ErrNotFound)
+	}
+	return insertSetAside(ctx, tx, b.Integration, b.SetAside, now)
 }
 
 // acceptRanges adds the ranges beyond the checkpoint cp and forgets those
@@ -210,15 +215,25 @@ func insertSetAside(ctx context.Context, tx *sql.Tx, integration string, events 
 // the message. Both record the run's events as events_last_cycle and its
 // worker as last_worker, and a non-zero f.NextDue as next_due_at. It is
 // refused with store.ErrFenced when f.Token is not the integration's
-// current lease token.
+// current lease token. A batch commit (f.Commit) goes first, in the same
+// transaction.
 func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 	var due any // NULL keeps next_due_at
 	if !f.NextDue.IsZero() {
 		due = ms(f.NextDue)
 	}
+	if err := f.Check(); err != nil {
+		return err
+	}
+	now := ms(db.nowMS())
 	return db.inTx(ctx, "finish run of "+f.Integration, func(tx *sql.Tx) error {
 		if err := fence(ctx, tx, f.Integration, f.Token); err != nil {
 			return err
+		}
+		if f.Commit != nil {
+			if err := commitBatch(ctx, tx, *f.Commit, now); err != nil {
+				return err
+			}
 		}
 		var events int64
 		var worker string

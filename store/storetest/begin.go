@@ -242,3 +242,65 @@ func (f *fixture) acquireAfter(l store.Lease, owner string) store.Lease {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// testFinishRunCommit: a finish that carries the cycle's last batch commit
+// applies both in one transaction, and whatever refuses one refuses both.
+func testFinishRunCommit(t *testing.T, f *fixture) {
+	ctx := t.Context()
+	in := f.create(HECIntegration(acctA, "finish-commit"))
+	l := f.acquire(in.ID, "worker-a", time.Minute)
+	run := f.startRun(l)
+	commit := func(run, token, cp int64) *store.BatchCommit {
+		return &store.BatchCommit{RunID: run, Integration: in.ID, Token: token, Source: siemsync.SourceAudit,
+			Checkpoint: cp, Accepted: []store.Range{{Lo: cp + 5, Hi: cp + 6}}, Events: 7, Bytes: 700,
+			SetAside: []store.SetAside{{Source: siemsync.SourceAudit, Seq: cp - 1, EventID: "bad", Reason: "code 6", Body: []byte(`{}`)}}}
+	}
+	finish := func(run, token int64, c *store.BatchCommit) error {
+		return f.b.FinishRun(ctx, store.RunFinish{RunID: run, Integration: in.ID, Token: token, Finished: time.Now(), Commit: c})
+	}
+	unchanged := func(step string) {
+		t.Helper()
+		if cp := f.checkpoints(in.ID); cp.Audit != 0 || len(cp.AuditAccepted) != 0 {
+			t.Errorf("%s: checkpoints = %+v, want none moved", step, cp)
+		}
+		if runs := f.runs(in.ID); runs[0].Finished != nil || runs[0].Events != 0 {
+			t.Errorf("%s: run = %+v, want open and empty", step, runs[0])
+		}
+		if sa := f.setAside(in.ID); len(sa) != 0 {
+			t.Errorf("%s: set aside = %+v, want none", step, sa)
+		}
+	}
+
+	// The commit's checks roll the finish back, and the finish's the commit.
+	if err := finish(run+99, l.Token, commit(run+99, l.Token, 20)); !errors.Is(err, siemsync.ErrNotFound) {
+		t.Errorf("finish with a commit of an unknown run = %v, want ErrNotFound", err)
+	}
+	unchanged("unknown run")
+	if err := finish(run, l.Token, commit(run+1, l.Token, 20)); err == nil {
+		t.Error("finish with another run's commit: accepted")
+	}
+	unchanged("another run's commit")
+	if err := finish(run, l.Token+1, commit(run, l.Token+1, 20)); !errors.Is(err, store.ErrFenced) {
+		t.Errorf("finish with a commit under a stale token = %v, want ErrFenced", err)
+	}
+	unchanged("stale token")
+
+	if err := finish(run, l.Token, commit(run, l.Token, 20)); err != nil {
+		t.Fatal(err)
+	}
+	cp := f.checkpoints(in.ID)
+	if cp.Audit != 20 || !slices.Equal(cp.AuditAccepted, []store.Range{{Lo: 25, Hi: 26}}) {
+		t.Errorf("checkpoints = %+v, want audit 20 and 25-26 accepted", cp)
+	}
+	runs := f.runs(in.ID)
+	if runs[0].Finished == nil || runs[0].Events != 7 || runs[0].Bytes != 700 || runs[0].SetAside != 1 {
+		t.Errorf("run = %+v, want finished with the commit's counts", runs[0])
+	}
+	// The status counts the commit: it was applied before the run closed.
+	if st := f.get(in.ID).Status; st.EventsLastCycle != 7 || st.LastComplete == nil {
+		t.Errorf("status = %+v, want 7 events last cycle", st)
+	}
+	if sa := f.setAside(in.ID); len(sa) != 1 || sa[0].EventID != "bad" {
+		t.Errorf("set aside = %+v", sa)
+	}
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"Runs", testRuns},
 		{"BeginCycle", testBeginCycle},
 		{"FinishRunRelease", testFinishRunRelease},
+		{"FinishRunCommit", testFinishRunCommit},
 		{"JobsPending", testJobsPending},
 		{"FirstAudit", testFirstAudit},
 		{"SetAside", testSetAside},
@@ -246,6 +247,15 @@ func (f *fixture) startRun(l store.Lease) int64 {
 		f.t.Fatalf("BeginCycle of %s started no run", l.Name)
 	}
 	return cs.RunID
+}
+
+func (f *fixture) setAside(id string) []store.SetAside {
+	f.t.Helper()
+	sa, err := f.b.ListSetAside(f.t.Context(), id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return sa
 }
 
 func (f *fixture) runs(id string) []store.Run {
