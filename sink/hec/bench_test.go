@@ -3,6 +3,7 @@ package hec
 import (
 	"bytes"
 	stdgzip "compress/gzip"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -60,11 +61,12 @@ func BenchmarkBatchGzip(b *testing.B) {
 }
 
 // BenchmarkGzip compares compressors and levels on a 4 MiB batch of
-// realistic events: it is why the sink uses klauspost/compress at
-// BestSpeed.
+// realistic events and on a periodic cycle's few: it is why the sink uses
+// klauspost/compress at BestSpeed (stateless compression gains nothing on
+// small bodies and loses on large ones).
 func BenchmarkGzip(b *testing.B) {
 	s := newTestSink(b, nil, Options{})
-	body, _ := batchOf(s, nil, realisticEvents(b, 2000), siemsync.DefaultMaxBatchBytes)
+	evs := realisticEvents(b, 2000)
 	type writer interface {
 		io.WriteCloser
 		Reset(io.Writer)
@@ -77,21 +79,26 @@ func BenchmarkGzip(b *testing.B) {
 		{"lib=klauspost/level=5", func() writer { w, _ := gzip.NewWriterLevel(nil, 5); return w }},
 		{"lib=klauspost/level=9", func() writer { w, _ := gzip.NewWriterLevel(nil, 9); return w }},
 		{"lib=stdlib/level=1", func() writer { w, _ := stdgzip.NewWriterLevel(nil, 1); return w }},
+		{"lib=klauspost/stateless", func() writer { w, _ := gzip.NewWriterLevel(nil, gzip.StatelessCompression); return w }},
 		{"lib=stdlib/level=6", func() writer { w, _ := stdgzip.NewWriterLevel(nil, 6); return w }},
 	} {
-		b.Run(c.name, func(b *testing.B) {
-			zw := c.w()
-			var out bytes.Buffer
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				out.Reset()
-				zw.Reset(&out)
-				zw.Write(body)
-				zw.Close()
-			}
-			b.ReportMetric(float64(len(body))/float64(out.Len()), "ratio")
-		})
+		// A drain's batch, and a periodic cycle's ten events.
+		for _, size := range []int{siemsync.DefaultMaxBatchBytes, 5 << 10} {
+			body, _ := batchOf(s, nil, evs, size)
+			b.Run(fmt.Sprintf("%s/size=%d", c.name, size), func(b *testing.B) {
+				zw := c.w()
+				var out bytes.Buffer
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				for b.Loop() {
+					out.Reset()
+					zw.Reset(&out)
+					zw.Write(body)
+					zw.Close()
+				}
+				b.ReportMetric(float64(len(body))/float64(out.Len()), "ratio")
+			})
+		}
 	}
 }
 

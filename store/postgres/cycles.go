@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -120,14 +119,16 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time, 
 	found := false
 	lease := &leaseCheck{token: l.Token}
 	b := &pgx.Batch{}
-	b.Queue(sqlBeginCycle, l.Name, l.Token, l.Owner, ms(started)).QueryRow(func(row pgx.Row) error {
-		a, cp := &cs.Account, &cs.Checkpoints
-		dest := append(r.dest(), &a.ID, &a.Name, &a.Host, &accCreated, &a.SIEMEnabled,
-			&cp.Audit, &cp.Jobs, &cp.BackfillUntil, &auditLo, &auditHi, &jobsLo, &jobsHi, &lease.cur, &cs.RunID, &cs.JobsPending)
-		err := row.Scan(dest...)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+	b.Queue(sqlBeginCycle, l.Name, l.Token, l.Owner, ms(started)).Query(func(rows pgx.Rows) error {
+		defer rows.Close()
+		if !rows.Next() {
+			return rows.Err()
 		}
+		a, cp := &cs.Account, &cs.Checkpoints
+		var room [80]any
+		dest := append(r.appendDest(room[:0]), &a.ID, &a.Name, &a.Host, &accCreated, &a.SIEMEnabled,
+			&cp.Audit, &cp.Jobs, &cp.BackfillUntil, &auditLo, &auditHi, &jobsLo, &jobsHi, &lease.cur, &cs.RunID, &cs.JobsPending)
+		err := scanRaw(rows.FieldDescriptions(), rows.RawValues(), dest)
 		found, lease.read = err == nil, err == nil
 		return err
 	})

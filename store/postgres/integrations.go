@@ -263,9 +263,12 @@ type integrationRow struct {
 	auditEvents, jobStatuses, jobTypes string
 }
 
-func (r *integrationRow) dest() []any {
+func (r *integrationRow) dest() []any { return r.appendDest(nil) }
+
+// appendDest appends the destinations of sqlIntegrationColumns to dst.
+func (r *integrationRow) appendDest(dst []any) []any {
 	in := &r.in
-	return []any{
+	return append(dst,
 		&in.Name, &r.kind, &in.Enabled, &r.sources, &in.URL, &r.sealed.Token, &in.Index, &in.Sourcetype, &in.Source,
 		&in.Ack, &r.ackTimeout, &in.Address, &in.Protocol, &in.Framing, &in.MinSeverity, &in.CAPEM,
 		&in.ClientCertPEM, &r.sealed.Key, &in.InsecureSkipVerify, &in.ServerName, &in.Gzip, &in.MaxBatchBytes,
@@ -275,7 +278,7 @@ func (r *integrationRow) dest() []any {
 		&in.ID, &in.Account, &r.since, &r.created, &r.updated,
 		&r.lastComplete, &r.lastError, &in.Status.ErrorMessage, &in.Status.EventsLastCycle, &in.Status.SetAside,
 		&in.LearnedBatchBytes, &in.Status.LastWorker, &in.Status.Filtered, &in.Status.Alert, &in.Status.AlertError,
-	}
+	)
 }
 
 func (r *integrationRow) integration(now time.Time) *siemsync.Integration {
