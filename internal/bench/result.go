@@ -102,7 +102,7 @@ type SyncStats struct {
 type Memory struct {
 	PeakRSS     int64   `json:"peak_rss_bytes"`
 	RSSReset    bool    `json:"rss_reset"`
-	PeakHeap    int64   `json:"peak_heap_inuse_bytes"` // sampled every 50 ms
+	PeakHeap    int64   `json:"peak_heap_inuse_bytes"` // sampled (sampleEvery)
 	PeakGoSys   int64   `json:"peak_go_sys_bytes"`     // memory the Go runtime held (sampled)
 	GCs         uint32  `json:"gcs"`
 	GCPauseSecs float64 `json:"gc_pause_seconds"`

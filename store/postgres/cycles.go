@@ -65,13 +65,13 @@ func queueCheckpoints(b *pgx.Batch, integration string, cp *store.Checkpoints) {
 // data-modifying WITH) only if the lease is current and the integration
 // and its account are on; the integration, its account, checkpoints,
 // accepted ranges, the current token, the run id and whether the account
-// has jobs to send come back as one row.
+// has jobs to send come back as one record (scanRecord).
 const sqlBeginCycle = `WITH run AS (
 		INSERT INTO runs (integration, worker, started)
 		SELECT i.id, $3, $4 FROM integrations i JOIN accounts a ON a.id = i.account
 		WHERE i.id = $1 AND i.enabled AND a.siem_enabled AND ` + sqlLeaseIs + `
 		RETURNING id)
-	SELECT ` + sqlIntegrationColumns + `,
+	SELECT ROW(` + sqlIntegrationColumns + `,
 		acc.acc_id, acc.acc_name, acc.acc_host, acc.acc_created, acc.acc_siem,
 		(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'audit'),
 		(SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'),
@@ -81,7 +81,7 @@ const sqlBeginCycle = `WITH run AS (
 		coalesce((SELECT id FROM run), 0),
 		EXISTS (SELECT FROM jobs WHERE account_num = acc.acc_num AND active)
 			OR EXISTS (SELECT FROM jobs WHERE account_num = acc.acc_num
-				AND seq > coalesce((SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'), 0))
+				AND seq > coalesce((SELECT seq FROM checkpoints WHERE integration = i.id AND source = 'jobs'), 0)))
 	FROM integrations i,
 		LATERAL (SELECT a.num AS acc_num, a.id AS acc_id, a.name AS acc_name, a.host AS acc_host, a.created_at AS acc_created,
 			a.siem_enabled AS acc_siem FROM accounts a WHERE a.id = i.account) acc,
@@ -128,7 +128,11 @@ func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time, 
 		var room [80]any
 		dest := append(r.appendDest(room[:0]), &a.ID, &a.Name, &a.Host, &accCreated, &a.SIEMEnabled,
 			&cp.Audit, &cp.Jobs, &cp.BackfillUntil, &auditLo, &auditHi, &jobsLo, &jobsHi, &lease.cur, &cs.RunID, &cs.JobsPending)
-		err := scanRaw(rows.FieldDescriptions(), rows.RawValues(), dest)
+		v := rows.RawValues()
+		if len(v) != 1 {
+			return fmt.Errorf("a cycle's start is one record, not %d columns", len(v))
+		}
+		err := scanRecord(v[0], dest)
 		found, lease.read = err == nil, err == nil
 		return err
 	})

@@ -118,3 +118,71 @@ func FuzzInt8Array(f *testing.F) {
 		}
 	})
 }
+
+// record is PostgreSQL's binary form of ROW(…) of (type, value) pairs; a
+// nil value is NULL.
+func record(cols ...any) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(len(cols)/2))
+	for i := 0; i < len(cols); i += 2 {
+		b = binary.BigEndian.AppendUint32(b, cols[i].(uint32))
+		v, _ := cols[i+1].([]byte)
+		if v == nil {
+			b = binary.BigEndian.AppendUint32(b, 0xffffffff)
+			continue
+		}
+		b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+		b = append(b, v...)
+	}
+	return b
+}
+
+func TestScanRecord(t *testing.T) {
+	var (
+		name  string
+		seq   int64
+		since *int64
+		los   []int64
+	)
+	dest := []any{&name, &seq, &since, &los}
+	v := record(uint32(pgtype.TextOID), []byte("splunk"), uint32(pgtype.Int8OID), be(8, 42),
+		uint32(pgtype.Int8OID), nil, uint32(pgtype.Int8ArrayOID), int8ArrayBytes(7, 8))
+	if err := scanRecord(v, dest); err != nil {
+		t.Fatal(err)
+	}
+	if name != "splunk" || seq != 42 || since != nil || !reflect.DeepEqual(los, []int64{7, 8}) {
+		t.Errorf("scanned %q %d %v %v", name, seq, since, los)
+	}
+	bad := []struct {
+		name   string
+		v      []byte
+		reason string
+	}{
+		{"empty", nil, "0 bytes"},
+		{"fewer columns", record(uint32(pgtype.TextOID), []byte("x")), "1 columns for 4"},
+		{"cut short", v[:len(v)-3], "in"},
+		{"trailing bytes", append(append([]byte{}, v...), 0), "after the last column"},
+		{"wrong type", record(uint32(pgtype.Int8OID), be(8, 1), uint32(pgtype.Int8OID), be(8, 1),
+			uint32(pgtype.Int8OID), nil, uint32(pgtype.Int8ArrayOID), nil), "column 0: type 20 is not text"},
+	}
+	for _, b := range bad {
+		if err := scanRecord(b.v, dest); err == nil || !strings.Contains(err.Error(), b.reason) {
+			t.Errorf("%s: %v, want an error saying %q", b.name, err, b.reason)
+		}
+	}
+}
+
+// FuzzScanRecord: any bytes scan or are refused; nothing panics.
+func FuzzScanRecord(f *testing.F) {
+	f.Add(record(uint32(pgtype.TextOID), []byte("a"), uint32(pgtype.BoolOID), []byte{1}, uint32(pgtype.Int8ArrayOID), int8ArrayBytes(1)))
+	f.Add(record(uint32(pgtype.TextOID), nil, uint32(pgtype.BoolOID), nil, uint32(pgtype.Int8ArrayOID), nil))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var (
+			s  string
+			b  bool
+			xs []int64
+		)
+		if err := scanRecord(v, []any{&s, &b, &xs}); err == nil && len(s) > len(v) {
+			t.Fatalf("a text of %d bytes from %d", len(s), len(v))
+		}
+	})
+}
