@@ -64,24 +64,20 @@ func unpack(rec []byte, seq int64) (packedFields, error) {
 	return f, nil
 }
 
-// fill sets a's text fields from the fields f of a record copied at off
-// into a page's text: s is that text as a string, of which the fields are
-// slices; the metadata (a json.RawMessage) is copied from b, the same text
-// as bytes, to the end of meta, which it returns.
-func (f *packedFields) fill(a *siemsync.Audit, s string, b []byte, off int, meta []byte) []byte {
+// fill sets a's fields from the fields f of a record whose texts were
+// copied at off[0] into a page's texts s (every text field is a slice of
+// it) and whose metadata, f[7] relative to off[1], into meta.
+func (f *packedFields) fill(a *siemsync.Audit, s string, meta []byte, off [2]int) {
 	for i, dst := range [...]*string{&a.ID, &a.Connector, &a.ACL, &a.Method, &a.User, &a.IP, &a.Event} {
-		*dst = s[off+f[i][0] : off+f[i][1]]
+		*dst = s[off[0]+f[i][0] : off[0]+f[i][1]]
 	}
 	a.Metadata = nil
 	if m := f[7]; m[0] >= 0 {
-		at := len(meta)
-		meta = append(meta, b[off+m[0]:off+m[1]]...)
-		a.Metadata = json.RawMessage(meta[at:len(meta):len(meta)])
+		a.Metadata = json.RawMessage(meta[off[1]+m[0] : off[1]+m[1] : off[1]+m[1]])
 		if a.Metadata == nil { // empty, which is not absent
 			a.Metadata = json.RawMessage{}
 		}
 	}
-	return meta
 }
 
 // idKey is the idempotency key of an account's id in audit_ids: the first

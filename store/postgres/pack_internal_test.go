@@ -55,7 +55,7 @@ func FuzzUnpack(f *testing.F) {
 			return
 		}
 		var a siemsync.Audit
-		fields.fill(&a, string(rec), rec, 0, nil)
+		fields.fill(&a, string(rec), rec, [2]int{})
 		if again := appendPacked(nil, &a); !bytes.Equal(again, rec) {
 			t.Errorf("unpacked %+v packs to %x, not %x", a, again, rec)
 		}
@@ -69,6 +69,6 @@ func unpackOne(t *testing.T, rec []byte) siemsync.Audit {
 		t.Fatal(err)
 	}
 	var a siemsync.Audit
-	f.fill(&a, string(rec), rec, 0, nil)
+	f.fill(&a, string(rec), rec, [2]int{})
 	return a
 }

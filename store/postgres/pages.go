@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -58,8 +59,8 @@ func readAuditPage(rows pgx.Rows, account string, dst []siemsync.Audit) ([]siems
 	defer rows.Close()
 	sc := pageScratch.Get().(*pageBuf)
 	defer pageScratch.Put(sc)
-	sc.text, sc.fields, sc.offs = sc.text[:0], sc.fields[:0], sc.offs[:0]
-	start, metaLen := len(dst), 0
+	sc.text, sc.meta, sc.fields, sc.offs = sc.text[:0], sc.meta[:0], sc.fields[:0], sc.offs[:0]
+	start := len(dst)
 	for rows.Next() {
 		v := rows.RawValues()
 		if len(v) != 3 || len(v[0]) != 8 || len(v[1]) != 8 || v[2] == nil {
@@ -70,20 +71,24 @@ func readAuditPage(rows pgx.Rows, account string, dst []siemsync.Audit) ([]siems
 		if err != nil {
 			return dst, err
 		}
-		if f[7][0] >= 0 {
-			metaLen += f[7][1] - f[7][0]
-		}
 		dst = append(dst, siemsync.Audit{Seq: seq, Account: account, Time: fromMS(int64(binary.BigEndian.Uint64(v[1])))})
-		sc.fields, sc.offs = append(sc.fields, f), append(sc.offs, len(sc.text))
-		sc.text = append(sc.text, v[2]...)
+		// The texts go to the string, the metadata to the byte slice:
+		// each is copied once.
+		texts, off := v[2], [2]int{len(sc.text), len(sc.meta)}
+		if m := f[7]; m[0] >= 0 {
+			texts = v[2][:m[0]-4]
+			sc.meta = append(sc.meta, v[2][m[0]:m[1]]...)
+			f[7] = [2]int{0, m[1] - m[0]}
+		}
+		sc.fields, sc.offs = append(sc.fields, f), append(sc.offs, off)
+		sc.text = append(sc.text, texts...)
 	}
 	if err := rows.Err(); err != nil {
 		return dst, err
 	}
-	s := string(sc.text)
-	meta := make([]byte, 0, metaLen)
+	s, meta := string(sc.text), bytes.Clone(sc.meta)
 	for i := range sc.fields {
-		meta = sc.fields[i].fill(&dst[start+i], s, sc.text, sc.offs[i], meta)
+		sc.fields[i].fill(&dst[start+i], s, meta, sc.offs[i])
 	}
 	clear(sc.fields)
 	return dst, nil
@@ -93,9 +98,9 @@ func readAuditPage(rows pgx.Rows, account string, dst []siemsync.Audit) ([]siems
 // (a cycle reads the next page while it sends one; several cycles run at
 // once), hence a pool.
 type pageBuf struct {
-	text   []byte
-	fields []packedFields
-	offs   []int
+	text, meta []byte
+	fields     []packedFields
+	offs       [][2]int // of each record's texts in text and metadata in meta
 }
 
 var pageScratch = sync.Pool{New: func() any { return new(pageBuf) }}
