@@ -11,6 +11,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
+
+	"github.com/siemsync/siemsync/store"
 )
 
 // DefaultSchedule is how often every enabled integration is synced.
@@ -48,7 +50,12 @@ type Scheduler struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	loop   chan struct{}    // closed when the polling loop returns
-	wg     gosync.WaitGroup // every cycle started
+	wg     gosync.WaitGroup // every runner started
+	// work hands leased cycles to idle runners. Runners outlive their
+	// cycles: a goroutine per cycle grew its stack from the smallest size,
+	// copying it several times, in every cycle.
+	work    chan store.Lease
+	runners atomic.Int32 // started; only the polling loop starts them
 }
 
 // NewScheduler parses spec (a cron expression or "@every 5m"); the Syncer
@@ -63,7 +70,7 @@ func NewScheduler(s *Syncer, spec string, concurrency int, log zerolog.Logger) (
 	}
 	s.cfg.Schedule = sched
 	return &Scheduler{syncer: s, slots: make(chan struct{}, concurrency), poll: DefaultPoll,
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), log: log}, nil
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), work: make(chan store.Lease), log: log}, nil
 }
 
 // SetPoll sets how often the scheduler looks for due work when nothing
@@ -139,6 +146,58 @@ func (sc *Scheduler) startDue() {
 	}
 }
 
+// dispatch hands l to an idle runner, or to a new one while there are
+// fewer runners than slots. With a runner per slot, one is on its way
+// back for work: l holds a slot, so not every runner is busy.
+func (sc *Scheduler) dispatch(l store.Lease) {
+	select {
+	case sc.work <- l:
+		return
+	default:
+	}
+	if int(sc.runners.Load()) < cap(sc.slots) {
+		sc.runners.Add(1)
+		sc.wg.Go(func() { sc.runner(l) })
+		return
+	}
+	select {
+	case sc.work <- l:
+	case <-sc.stop: // the lease expires unused, as after a crash
+		<-sc.slots
+	case <-sc.ctx.Done():
+		<-sc.slots
+	}
+}
+
+// runner runs the cycle of l, then the cycles handed to it, until Stop.
+func (sc *Scheduler) runner(l store.Lease) {
+	for {
+		sc.cycle(l)
+		select {
+		case l = <-sc.work:
+		case <-sc.stop:
+			return
+		case <-sc.ctx.Done():
+			return
+		}
+	}
+}
+
+func (sc *Scheduler) cycle(l store.Lease) {
+	defer func() {
+		<-sc.slots
+		// A look per freed slot would be a store write per cycle: look
+		// when an eighth of the slots are free.
+		if sc.more.Load() && cap(sc.slots)-len(sc.slots) >= max(1, cap(sc.slots)/8) {
+			sc.Wake()
+		}
+	}()
+	res := sc.syncer.CycleLeased(sc.ctx, l)
+	if sc.onCycle != nil {
+		sc.onCycle(res)
+	}
+}
+
 // leaseDue leases due integrations for the largest power of two of free
 // slots (a store may prepare a statement per limit, as PostgreSQL does) and
 // starts their cycles. It reports whether it got all it asked for and an
@@ -160,20 +219,7 @@ func (sc *Scheduler) leaseDue() bool {
 	sc.more.Store(len(leases) == free)
 	for _, l := range leases {
 		sc.slots <- struct{}{}
-		sc.wg.Go(func() {
-			defer func() {
-				<-sc.slots
-				// A look per freed slot would be a store write per cycle:
-				// look when an eighth of the slots are free.
-				if sc.more.Load() && cap(sc.slots)-len(sc.slots) >= max(1, cap(sc.slots)/8) {
-					sc.Wake()
-				}
-			}()
-			res := sc.syncer.CycleLeased(sc.ctx, l)
-			if sc.onCycle != nil {
-				sc.onCycle(res)
-			}
-		})
+		sc.dispatch(l)
 	}
 	left := cap(sc.slots) - len(sc.slots)
 	if len(leases) > 0 {

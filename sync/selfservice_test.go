@@ -158,4 +158,8 @@ func workOffBacklog(t *testing.T, slots int) {
 	if m := most.Load(); m > int32(slots) {
 		t.Errorf("%d cycles sent at once, want at most the %d slots", m, slots)
 	}
+	// The cycles ran on at most a runner per slot, reused from cycle to cycle.
+	if r := sc.Runners(); r < 1 || r > slots {
+		t.Errorf("%d runners for %d cycles, want 1 to %d (one per slot)", r, n, slots)
+	}
 }

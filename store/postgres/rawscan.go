@@ -3,6 +3,7 @@ package postgres
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -48,8 +49,14 @@ func nameOf(f pgconn.FieldDescription) string {
 	return " (" + f.Name + ")"
 }
 
-// maxRecord is the most columns scanRecord takes without allocating.
-const maxRecord = 96
+// recordScratch holds scanRecord's column lists between calls: on the
+// stack they would grow the goroutine's stack, once per cycle.
+type recordScratch struct {
+	fields []pgconn.FieldDescription
+	vals   [][]byte
+}
+
+var recordScratches = sync.Pool{New: func() any { return new(recordScratch) }}
 
 // scanRecord is scanRaw for a row sent as one binary record column,
 // ROW(…): the number of columns, then each column's type, length and
@@ -63,9 +70,13 @@ func scanRecord(v []byte, dest []any) error {
 	if n != len(dest) {
 		return fmt.Errorf("scan record: %d columns for %d destinations", n, len(dest))
 	}
-	var fieldRoom [maxRecord]pgconn.FieldDescription
-	var valRoom [maxRecord][]byte
-	fields, vals := fieldRoom[:0], valRoom[:0]
+	sc := recordScratches.Get().(*recordScratch)
+	fields, vals := sc.fields[:0], sc.vals[:0]
+	defer func() {
+		clear(vals) // they point into pgx's read buffer
+		sc.fields, sc.vals = fields[:0], vals[:0]
+		recordScratches.Put(sc)
+	}()
 	rest := v[4:]
 	for i := range n {
 		if len(rest) < 8 {
