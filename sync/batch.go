@@ -25,13 +25,16 @@ type batch struct {
 	idBytes    []byte
 	idEnds     []int
 	checkpoint int64
+	// last: the producer's final batch, handed over by finish; nothing of
+	// its source follows it in the cycle.
+	last bool
 }
 
 func (b *batch) reset(source string, upload time.Time) {
 	b.source, b.upload = source, upload
 	b.body, b.ends, b.seqs = b.body[:0], b.ends[:0], b.seqs[:0]
 	b.idBytes, b.idEnds = b.idBytes[:0], b.idEnds[:0]
-	b.checkpoint = 0
+	b.checkpoint, b.last = 0, false
 }
 
 func (b *batch) addID(id string) {
@@ -137,6 +140,10 @@ type builder struct {
 	large func(ctx context.Context) error
 	cur   *batch
 	carry []byte
+	// full: cur reached a limit. It is handed over when the next record
+	// comes (or, marked last, when the producer finishes), so that the
+	// producer's final batch is known to be final (batch.last).
+	filled bool
 }
 
 func (bd *builder) take(ctx context.Context) error {
@@ -162,6 +169,9 @@ func (bd *builder) take(ctx context.Context) error {
 // cap starts the next batch instead; an event larger than the cap on its
 // own travels alone (the destination decides, and a 413 sets it aside).
 func (bd *builder) add(ctx context.Context, ev *siemsync.Event) error {
+	if err := bd.handOverFull(ctx); err != nil {
+		return err
+	}
 	if bd.cur == nil {
 		if err := bd.take(ctx); err != nil {
 			return err
@@ -199,15 +209,25 @@ func (bd *builder) add(ctx context.Context, ev *siemsync.Event) error {
 	b.seqs = append(b.seqs, seq)
 	b.addID(ev.ID())
 	b.checkpoint = max(b.checkpoint, seq)
-	if len(b.ends) >= bd.maxEvents || len(b.body) >= maxBytes {
-		return bd.flush(ctx)
-	}
+	bd.filled = len(b.ends) >= bd.maxEvents || len(b.body) >= maxBytes
 	return nil
+}
+
+// handOverFull hands over a batch that reached a limit, now that another
+// record follows it.
+func (bd *builder) handOverFull(ctx context.Context) error {
+	if !bd.filled {
+		return nil
+	}
+	return bd.flush(ctx)
 }
 
 // skip moves the current batch's checkpoint over a record that is not sent
 // (the destination accepted it before, beyond a gap).
 func (bd *builder) skip(ctx context.Context, seq int64) error {
+	if err := bd.handOverFull(ctx); err != nil {
+		return err
+	}
 	if bd.cur == nil {
 		if err := bd.take(ctx); err != nil {
 			return err
@@ -217,11 +237,20 @@ func (bd *builder) skip(ctx context.Context, seq int64) error {
 	return nil
 }
 
+// finish hands the producer's final batch to the sender, marked last.
+func (bd *builder) finish(ctx context.Context) error {
+	if bd.cur != nil {
+		bd.cur.last = true
+	}
+	return bd.flush(ctx)
+}
+
 // flush hands the current batch to the sender. A batch with no events but a
 // checkpoint (everything filtered) is still handed over, so the checkpoint
 // moves past what the sink chose not to send.
 func (bd *builder) flush(ctx context.Context) error {
 	b := bd.cur
+	bd.filled = false
 	if b == nil {
 		return nil
 	}

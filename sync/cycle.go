@@ -197,7 +197,7 @@ func (c *cycle) produceAudit(ctx context.Context, bd *builder) error {
 			}
 		}
 	}
-	return bd.flush(ctx)
+	return bd.finish(ctx)
 }
 
 func (c *cycle) produceJobs(ctx context.Context, bd *builder) error {
@@ -226,7 +226,7 @@ func (c *cycle) produceJobs(ctx context.Context, bd *builder) error {
 			}
 		}
 	}
-	return bd.flush(ctx)
+	return bd.finish(ctx)
 }
 
 // newBuilder returns the builder of one source's batches. Batches are
@@ -271,12 +271,9 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 		bd.bodies = c.bodies
 	}
 	errc := make(chan error, 1)
-	var produced atomic.Bool // every batch is in full or taken from it
 	go func() {
 		defer close(full)
-		err := produce(pctx, bd)
-		produced.Store(true)
-		errc <- err
+		errc <- produce(pctx, bd)
 	}()
 
 	sending := 0
@@ -335,7 +332,7 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 			// The answer that ends the cycle's sending may leave its commit
 			// to the run's finish; no other waits: an accepted batch is
 			// never kept from its checkpoint by another request.
-			last := sending == 1 && produced.Load() && len(full) == 0 && a.whole() && c.sendsLast(source)
+			last := a.b.last && sending == 1 && a.whole() && c.sendsLast(source)
 			fail(c.answer(w, source, a, last))
 			if a.final {
 				sending--

@@ -1,8 +1,8 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	gosync "sync"
 	"testing"
@@ -109,47 +109,64 @@ func TestLastCommitGoesWithTheFinish(t *testing.T) {
 }
 
 // An accepted batch is never kept from its checkpoint by another request:
-// while the second of two batches is out, the first is committed.
-func TestEarlierBatchCommitsWhileLastIsOut(t *testing.T) {
+// while one batch is out, the others, answered, are committed — the first
+// while the last is out, the last while the first is, and with one request
+// at a time each before the next is sent.
+func TestAcceptedBatchCommitsWhileAnotherIsOut(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	w := &writes{DB: b.db}
-	s := b.syncerOn(t, w)
-	b.audit(t, acctA, ids("a", 4)...)
-	id := b.integration(t, acctA, func(in *siemsync.Integration) {
-		in.Sources, in.MaxBatchEvents, in.MaxInFlight = []string{"audit"}, 2, 2
-	})
-	var mu gosync.Mutex
-	sends := 0
-	b.sink.SendFunc = func(body []byte, events int) error {
-		mu.Lock()
-		sends++
-		n := sends
-		mu.Unlock()
-		if n == 1 {
-			return nil
-		}
-		// The second request waits for the first's checkpoint.
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
-			w.mu.Lock()
-			committed := len(w.commits)
-			w.mu.Unlock()
-			if committed > 0 {
+	cases := []struct {
+		name     string
+		records  int
+		inFlight int
+		waits    map[string]int // a request holding this id waits for this many commits on their own
+		wantLast bool           // the finish carries the last batch's commit
+	}{
+		{"last waits for the first's commit", 4, 2, map[string]int{"a-003": 1}, true},
+		{"first waits for the last's commit", 4, 2, map[string]int{"a-000": 1}, false},
+		{"one at a time", 6, 1, map[string]int{"a-002": 1, "a-004": 2}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			w := &writes{DB: b.db}
+			s := b.syncerOn(t, w)
+			b.audit(t, acctA, ids("a", c.records)...)
+			id := b.integration(t, acctA, func(in *siemsync.Integration) {
+				in.Sources, in.MaxBatchEvents, in.MaxInFlight = []string{"audit"}, 2, c.inFlight
+			})
+			b.sink.SendFunc = func(body []byte, events int) error {
+				for holds, commits := range c.waits {
+					if bytes.Contains(body, []byte(holds)) && !w.waitCommits(commits) {
+						return fmt.Errorf("%d batches were not committed while the one with %s was out", commits, holds)
+					}
+				}
 				return nil
 			}
-			time.Sleep(time.Millisecond)
+			res := s.Cycle(t.Context(), id)
+			if res.Err != nil || res.Audit != int64(c.records) {
+				t.Fatalf("cycle: %+v", res)
+			}
+			if last := w.finishes[0].Commit; c.wantLast != (last != nil) || last != nil && last.Events != 2 {
+				t.Errorf("finish's commit = %+v, want one: %v", last, c.wantLast)
+			}
+			end, _ := b.db.MaxAuditSeq(t.Context(), acctA)
+			if cp, err := b.db.Checkpoints(t.Context(), id); err != nil || cp.Audit != end {
+				t.Errorf("checkpoint %+v (%v), want %d", cp, err, end)
+			}
+		})
+	}
+}
+
+// waitCommits waits up to 10 s for n commits on their own.
+func (w *writes) waitCommits(n int) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		w.mu.Lock()
+		got := len(w.commits)
+		w.mu.Unlock()
+		if got >= n {
+			return true
 		}
-		return errors.New("the first batch was not committed while the second was out")
 	}
-	res := s.Cycle(t.Context(), id)
-	if res.Err != nil || res.Audit != 4 {
-		t.Fatalf("cycle: %+v", res)
-	}
-	if len(w.commits) != 1 || w.commits[0].Events != 2 {
-		t.Errorf("commits on their own = %+v, want the first batch", w.commits)
-	}
-	if f := w.finishes[0]; f.Commit == nil || f.Commit.Events != 2 {
-		t.Errorf("finish's commit = %+v, want the last batch", f.Commit)
-	}
+	return false
 }
