@@ -140,7 +140,7 @@ type builder struct {
 	large func(ctx context.Context) error
 	cur   *batch
 	carry []byte
-	// full: cur reached a limit. It is handed over when the next record
+	// filled: cur reached a limit. It is handed over when the next record
 	// comes (or, marked last, when the producer finishes), so that the
 	// producer's final batch is known to be final (batch.last).
 	filled bool
