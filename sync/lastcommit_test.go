@@ -38,9 +38,12 @@ func (w *writes) FinishRun(ctx context.Context, f store.RunFinish) error {
 	return w.DB.FinishRun(ctx, f)
 }
 
-func (b *bundle) syncerOn(t *testing.T, st ssync.Store) *ssync.Syncer {
-	return ssync.New(ssync.Config{
-		Store: st, Hostname: "eu-1.example.net", PageSize: 7,
+// recorded returns a Syncer on the bundle's store whose commits and
+// finishes w records.
+func (b *bundle) recorded(t *testing.T) (*writes, *ssync.Syncer) {
+	w := &writes{DB: b.db}
+	return w, ssync.New(ssync.Config{
+		Store: w, Hostname: "eu-1.example.net", PageSize: 7,
 		Open:    func(context.Context, *siemsync.Integration) (ssync.Sink, error) { return b.sink, nil },
 		Backoff: func(int) time.Duration { return time.Millisecond },
 		Logger:  zerolog.New(zerolog.NewTestWriter(t)),
@@ -68,8 +71,7 @@ func TestLastCommitGoesWithTheFinish(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			w := &writes{DB: b.db}
-			s := b.syncerOn(t, w)
+			w, s := b.recorded(t)
 			b.audit(t, acctA, ids("a", 5)...)
 			if c.jobs {
 				b.job(t, acctA, "j1", siemsync.JobInProgress, 0.5)
@@ -129,8 +131,7 @@ func TestAcceptedBatchCommitsWhileAnotherIsOut(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			w := &writes{DB: b.db}
-			s := b.syncerOn(t, w)
+			w, s := b.recorded(t)
 			b.audit(t, acctA, ids("a", c.records)...)
 			id := b.integration(t, acctA, func(in *siemsync.Integration) {
 				in.Sources, in.MaxBatchEvents, in.MaxInFlight = []string{"audit"}, 2, c.inFlight
