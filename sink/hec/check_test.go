@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +235,18 @@ func TestCheckDNSSaysLittle(t *testing.T) {
 	}
 	if !strings.Contains(last.Message, "localhost resolves only to addresses siemsync refuses") {
 		t.Errorf("dns: %s", last.Message)
+	}
+}
+
+// Splunk's usual answer skips the decoder; what it gives must be what the
+// decoder gives for the same answer written otherwise.
+func TestParseResponseSuccess(t *testing.T) {
+	fast := parseResponse(200, []byte(" {\"text\":\"Success\",\"code\":0}\n"))
+	slow := parseResponse(200, []byte(`{"code": 0, "text": "Success"}`))
+	if !reflect.DeepEqual(fast, slow) {
+		t.Errorf("fast path %+v, decoder %+v", fast, slow)
+	}
+	if !fast.json || fast.code != 0 || fast.text != "Success" || fast.ackID != -1 || fast.invalidEvent != -1 {
+		t.Errorf("success = %+v", fast)
 	}
 }

@@ -40,6 +40,10 @@ func (a answer) acked(id int64) bool {
 func parseResponse(status int, body []byte) answer {
 	a := answer{status: status, code: -1, invalidEvent: -1, ackID: -1}
 	body = bytes.TrimSpace(body)
+	if bytes.Equal(body, success) { // most answers: no decoder needed
+		a.json, a.text, a.code = true, "Success", 0
+		return a
+	}
 	if len(body) > 0 && body[0] == '{' {
 		var v struct {
 			Text         *string         `json:"text"`
@@ -63,6 +67,9 @@ func parseResponse(status int, body []byte) answer {
 	a.text = excerpt(body)
 	return a
 }
+
+// success is Splunk's answer to a batch it took, without acks.
+var success = []byte(`{"text":"Success","code":0}`)
 
 // number reads a non-negative integer that may have been written as 4,
 // 4.0 or "4"; def when absent or not one.

@@ -219,16 +219,18 @@ func (db *DB) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 }
 
 // queueCommit queues CommitBatch's writes, after its lease check.
+// The checkpoint and the run's counters are one statement (rows of two
+// tables no other statement of the transaction touches); the accepted
+// ranges follow it, as they read the new checkpoint.
 func queueCommit(q *pgx.Batch, b store.BatchCommit, now int64) {
 	q.Queue(`WITH u AS (UPDATE checkpoints SET seq = greatest(seq, $1), updated_at = $2
-			WHERE integration = $3 AND source = $4 RETURNING 1)
-		SELECT siemsync_check(EXISTS (SELECT FROM u), '`+stateNotFound+`', 'advance checkpoint')`,
-		b.Checkpoint, now, b.Integration, b.Source)
+			WHERE integration = $3 AND source = $4 RETURNING 1),
+		r AS (UPDATE runs SET events = events + $5, bytes = bytes + $6, set_aside = set_aside + $7
+			WHERE id = $8 AND integration = $3 RETURNING 1)
+		SELECT siemsync_check(EXISTS (SELECT FROM u), '`+stateNotFound+`', 'advance checkpoint'),
+			siemsync_check(EXISTS (SELECT FROM r), '`+stateNotFound+`', 'count run ' || $8::bigint)`,
+		b.Checkpoint, now, b.Integration, b.Source, b.Events, b.Bytes, len(b.SetAside), b.RunID)
 	queueAccepted(q, b)
-	q.Queue(`WITH u AS (UPDATE runs SET events = events + $1, bytes = bytes + $2, set_aside = set_aside + $3
-			WHERE id = $4 AND integration = $5 RETURNING 1)
-		SELECT siemsync_check(EXISTS (SELECT FROM u), '`+stateNotFound+`', 'count run ' || $4::bigint)`,
-		b.Events, b.Bytes, len(b.SetAside), b.RunID, b.Integration)
 	queueSetAside(q, b.Integration, b.SetAside, now)
 }
 
