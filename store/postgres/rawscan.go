@@ -1,82 +1,59 @@
 package postgres
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"sync"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// scanRaw decodes one row of a cycle's start into dest, from the values as
-// they came off the wire. pgx's Scan builds a plan and allocates for each
-// of the row's ~70 columns; this was most of what a cycle's start cost the
-// worker. Texts share one allocation (every string is a slice of it).
-// dest takes *string, *[]byte, *bool, *int, *int64, **int64 (NULL: nil)
-// and *[]int64 (NULL: nil); any other type, a column of another type or
-// format, or a NULL where none is allowed is an error naming the column.
-func scanRaw(fields []pgconn.FieldDescription, vals [][]byte, dest []any) error {
-	if len(fields) != len(dest) || len(vals) != len(dest) {
-		return fmt.Errorf("scan row: %d columns, %d values, %d destinations", len(fields), len(vals), len(dest))
-	}
-	n := 0
-	for i, d := range dest {
-		if _, ok := d.(*string); ok {
-			n += len(vals[i])
+// scanRecord decodes a cycle's start — one binary record column, ROW(…):
+// the number of columns, then each column's type, length and bytes — into
+// dest. pgx describes, slots and plans a scan for every column of a row;
+// for the ~70 of a cycle's start that was most of what starting a cycle
+// cost the worker. Texts share one allocation (every string is a slice of
+// it). dest takes *string, *[]byte, *bool, *int, *int64, **int64 (NULL:
+// nil) and *[]int64 (NULL: nil); any other type, a column of another
+// type, a NULL where none is allowed or a malformed record is an error
+// naming the column.
+func scanRecord(v []byte, dest []any) error {
+	n := 0 // bytes of the texts
+	err := eachColumn(v, len(dest), func(i int, _ uint32, val []byte) error {
+		if _, ok := dest[i].(*string); ok {
+			n += len(val)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	texts := make([]byte, 0, n)
-	for i, d := range dest {
-		if _, ok := d.(*string); ok {
-			texts = append(texts, vals[i]...)
+	_ = eachColumn(v, len(dest), func(i int, _ uint32, val []byte) error {
+		if _, ok := dest[i].(*string); ok {
+			texts = append(texts, val...)
 		}
-	}
-	all := string(texts)
-	off := 0
-	for i, d := range dest {
-		if err := scanValue(fields[i], vals[i], d, all, &off); err != nil {
-			return fmt.Errorf("scan column %d%s: %w", i, nameOf(fields[i]), err)
+		return nil
+	})
+	all, off := string(texts), 0
+	return eachColumn(v, len(dest), func(i int, oid uint32, val []byte) error {
+		if err := scanValue(oid, val, dest[i], all, &off); err != nil {
+			return fmt.Errorf("scan column %d: %w", i, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-func nameOf(f pgconn.FieldDescription) string {
-	if f.Name == "" {
-		return ""
-	}
-	return " (" + f.Name + ")"
-}
-
-// recordScratch holds scanRecord's column lists between calls: on the
-// stack they would grow the goroutine's stack, once per cycle.
-type recordScratch struct {
-	fields []pgconn.FieldDescription
-	vals   [][]byte
-}
-
-var recordScratches = sync.Pool{New: func() any { return new(recordScratch) }}
-
-// scanRecord is scanRaw for a row sent as one binary record column,
-// ROW(…): the number of columns, then each column's type, length and
-// bytes. One column instead of ~70 saves pgx a column description and a
-// value slot per column on every cycle's start.
-func scanRecord(v []byte, dest []any) error {
+// eachColumn calls fn with each column of the binary record v, which must
+// have n columns and nothing after them; a NULL column's value is nil.
+func eachColumn(v []byte, n int, fn func(i int, oid uint32, val []byte) error) error {
 	if len(v) < 4 {
 		return fmt.Errorf("scan record: %d bytes", len(v))
 	}
-	n := int(int32(binary.BigEndian.Uint32(v)))
-	if n != len(dest) {
-		return fmt.Errorf("scan record: %d columns for %d destinations", n, len(dest))
+	if got := int(int32(binary.BigEndian.Uint32(v))); got != n {
+		return fmt.Errorf("scan record: %d columns for %d destinations", got, n)
 	}
-	sc := recordScratches.Get().(*recordScratch)
-	fields, vals := sc.fields[:0], sc.vals[:0]
-	defer func() {
-		clear(vals) // they point into pgx's read buffer
-		sc.fields, sc.vals = fields[:0], vals[:0]
-		recordScratches.Put(sc)
-	}()
 	rest := v[4:]
 	for i := range n {
 		if len(rest) < 8 {
@@ -91,52 +68,48 @@ func scanRecord(v []byte, dest []any) error {
 			}
 			val, rest = rest[:size:size], rest[size:]
 		}
-		fields = append(fields, pgconn.FieldDescription{DataTypeOID: oid, Format: pgtype.BinaryFormatCode})
-		vals = append(vals, val)
+		if err := fn(i, oid, val); err != nil {
+			return err
+		}
 	}
 	if len(rest) != 0 {
 		return fmt.Errorf("scan record: %d bytes after the last column", len(rest))
 	}
-	return scanRaw(fields, vals, dest)
+	return nil
 }
 
-func scanValue(f pgconn.FieldDescription, v []byte, d any, texts string, off *int) error {
-	if s, ok := d.(*string); ok {
-		if !isText(f.DataTypeOID) {
-			return fmt.Errorf("type %d is not text", f.DataTypeOID)
+// scanValue decodes one binary column of type oid into d; a text is the
+// next len(v) bytes of texts, from *off.
+func scanValue(oid uint32, v []byte, d any, texts string, off *int) error {
+	switch d := d.(type) {
+	case *string:
+		if !isText(oid) {
+			return fmt.Errorf("type %d is not text", oid)
 		}
 		if v == nil {
 			return errNull
 		}
-		*s = texts[*off : *off+len(v)]
+		*d = texts[*off : *off+len(v)]
 		*off += len(v)
 		return nil
-	}
-	if f.Format != pgtype.BinaryFormatCode {
-		return fmt.Errorf("text format for type %d", f.DataTypeOID)
-	}
-	switch d := d.(type) {
 	case *[]byte:
-		if f.DataTypeOID != pgtype.ByteaOID {
-			return fmt.Errorf("type %d is not bytea", f.DataTypeOID)
+		if oid != pgtype.ByteaOID {
+			return fmt.Errorf("type %d is not bytea", oid)
 		}
-		*d = nil
-		if v != nil {
-			*d = append([]byte{}, v...)
-		}
+		*d = bytes.Clone(v)
 		return nil
 	case *bool:
-		if f.DataTypeOID != pgtype.BoolOID || len(v) != 1 {
-			return fmt.Errorf("type %d (%d bytes) is not bool", f.DataTypeOID, len(v))
+		if oid != pgtype.BoolOID || len(v) != 1 {
+			return fmt.Errorf("type %d (%d bytes) is not bool", oid, len(v))
 		}
 		*d = v[0] == 1
 		return nil
 	case *int:
-		x, err := integer(f.DataTypeOID, v)
+		x, err := integer(oid, v)
 		*d = int(x)
 		return err
 	case *int64:
-		x, err := integer(f.DataTypeOID, v)
+		x, err := integer(oid, v)
 		*d = x
 		return err
 	case **int64:
@@ -144,12 +117,12 @@ func scanValue(f pgconn.FieldDescription, v []byte, d any, texts string, off *in
 		if v == nil {
 			return nil
 		}
-		x, err := integer(f.DataTypeOID, v)
+		x, err := integer(oid, v)
 		*d = &x
 		return err
 	case *[]int64:
-		if f.DataTypeOID != pgtype.Int8ArrayOID {
-			return fmt.Errorf("type %d is not bigint[]", f.DataTypeOID)
+		if oid != pgtype.Int8ArrayOID {
+			return fmt.Errorf("type %d is not bigint[]", oid)
 		}
 		a, err := int8Array(v)
 		*d = a
@@ -158,7 +131,7 @@ func scanValue(f pgconn.FieldDescription, v []byte, d any, texts string, off *in
 	return fmt.Errorf("cannot scan into %T", d)
 }
 
-var errNull = fmt.Errorf("NULL")
+var errNull = errors.New("NULL")
 
 func isText(oid uint32) bool {
 	return oid == pgtype.TextOID || oid == pgtype.VarcharOID || oid == pgtype.BPCharOID || oid == pgtype.NameOID
