@@ -3,7 +3,9 @@ package sync_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	gosync "sync"
 	"testing"
 	"time"
@@ -22,6 +24,9 @@ type writes struct {
 	mu       gosync.Mutex
 	commits  []store.BatchCommit
 	finishes []store.RunFinish
+	// finishErr, when set, fails every finish before it reaches the store:
+	// the database gone, or the process killed, before the finish commits.
+	finishErr error
 }
 
 func (w *writes) CommitBatch(ctx context.Context, b store.BatchCommit) error {
@@ -34,7 +39,11 @@ func (w *writes) CommitBatch(ctx context.Context, b store.BatchCommit) error {
 func (w *writes) FinishRun(ctx context.Context, f store.RunFinish) error {
 	w.mu.Lock()
 	w.finishes = append(w.finishes, f)
+	err := w.finishErr
 	w.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	return w.DB.FinishRun(ctx, f)
 }
 
@@ -90,8 +99,11 @@ func TestLastCommitGoesWithTheFinish(t *testing.T) {
 			if len(w.finishes) != 1 {
 				t.Fatalf("finishes = %d", len(w.finishes))
 			}
-			last := w.finishes[0].Commit
-			if got := ""; last != nil && last.Source != c.wantLast || last == nil && c.wantLast != got {
+			last, got := w.finishes[0].Commit, ""
+			if last != nil {
+				got = last.Source
+			}
+			if got != c.wantLast {
 				t.Errorf("finish's commit = %+v, want one of %q", last, c.wantLast)
 			}
 			if last != nil && last.Source == "audit" && (last.Events != 5 || last.RunID != w.finishes[0].RunID) {
@@ -170,4 +182,41 @@ func (w *writes) waitCommits(n int) bool {
 		}
 	}
 	return false
+}
+
+// A finish that never commits (the database gone, the process killed) takes
+// the last batch's commit with it: the cycle fails, the checkpoint stays,
+// and the next cycle sends that batch again — the one duplicate, as for a
+// commit lost after the destination's answer — and then nothing more.
+func TestLostFinishResendsTheLastBatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	w, s := b.recorded(t)
+	b.audit(t, acctA, ids("a", 5)...)
+	id := b.integration(t, acctA, func(in *siemsync.Integration) { in.Sources = []string{"audit"} })
+	before, err := b.db.Checkpoints(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.finishErr = errors.New("connection reset by peer")
+	if res := s.Cycle(t.Context(), id); res.Err == nil || !strings.Contains(res.Err.Error(), "finish run") {
+		t.Fatalf("cycle with a lost finish: %+v, want a failed finish", res)
+	}
+	if cp, _ := b.db.Checkpoints(t.Context(), id); cp.Audit != before.Audit {
+		t.Errorf("checkpoint moved to %d without its finish (was %d)", cp.Audit, before.Audit)
+	}
+	w.mu.Lock()
+	w.finishErr = nil
+	w.mu.Unlock()
+	if res := s.Cycle(t.Context(), id); res.Err != nil || res.Audit != 5 {
+		t.Fatalf("next cycle: %+v, want the 5 records again", res)
+	}
+	if res := s.Cycle(t.Context(), id); res.Err != nil || res.Audit != 0 {
+		t.Errorf("third cycle: %+v, want nothing left", res)
+	}
+	for _, x := range ids("a", 5) {
+		if n := b.sink.delivered[x]; n != 2 {
+			t.Errorf("%s delivered %d times, want 2", x, n)
+		}
+	}
 }
