@@ -482,7 +482,7 @@ func (r *runner) ingest(ctx context.Context, accounts []string, perAccount int, 
 		return err
 	}
 	reset := resetPeak()
-	smp := startSampler(sampleEvery)
+	smp := startSampler()
 	p := startProgress(r.progressW(), r.tty, "ingest", int64(total), "records", stream.lines.Load, smp.rss.Load)
 	start := time.Now()
 	stored, txs := 0, 0
@@ -585,7 +585,7 @@ func (r *runner) measureSync(ctx context.Context, run func(*ssync.Syncer) ([]ssy
 		return err
 	}
 	reset := resetPeak()
-	smp := startSampler(sampleEvery)
+	smp := startSampler()
 	p := startProgress(r.progressW(), r.tty, "sync", r.res.Records, "events", r.m.events.Load, smp.rss.Load)
 	heapDone := r.heapProfileAtHalf()
 	start := time.Now()

@@ -91,7 +91,7 @@ type sampler struct {
 // whatever the interval.
 const sampleEvery = 250 * time.Millisecond
 
-func startSampler(every time.Duration) *sampler {
+func startSampler() *sampler {
 	s := &sampler{stop: make(chan struct{})}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -102,7 +102,7 @@ func startSampler(every time.Duration) *sampler {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		t := time.NewTicker(every)
+		t := time.NewTicker(sampleEvery)
 		defer t.Stop()
 		for {
 			select {
