@@ -172,7 +172,7 @@ func (sc *Scheduler) dispatch(l store.Lease) {
 // runner runs the cycle of l, then the cycles handed to it, until Stop.
 func (sc *Scheduler) runner(l store.Lease) {
 	for {
-		sc.cycle(l)
+		sc.runCycle(l)
 		select {
 		case l = <-sc.work:
 		case <-sc.stop:
@@ -183,7 +183,8 @@ func (sc *Scheduler) runner(l store.Lease) {
 	}
 }
 
-func (sc *Scheduler) cycle(l store.Lease) {
+// runCycle runs the cycle of l in its slot and gives the slot back.
+func (sc *Scheduler) runCycle(l store.Lease) {
 	defer func() {
 		<-sc.slots
 		// A look per freed slot would be a store write per cycle: look
