@@ -282,10 +282,10 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if list, err := s.cfg.Store.ListIntegrations(r.Context(), ""); err == nil {
-		m.Lag.Reset() // forget deleted and disabled integrations
+		m.ForgetLag() // of deleted and disabled integrations
 		for _, in := range list {
 			if in.Enabled {
-				m.Lag.WithLabelValues(in.ID).Set(in.Status.LagSeconds)
+				m.SetLag(in.ID, in.Status.LagSeconds)
 			}
 		}
 	}

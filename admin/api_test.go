@@ -643,7 +643,7 @@ func TestMetrics(t *testing.T) {
 	b.st.mu.Lock()
 	b.st.ints[id].Status.LagSeconds = 93
 	b.st.mu.Unlock()
-	b.metrics.Cycles.WithLabelValues(id, "ok").Inc()
+	b.metrics.CycleDone(id, "ok")
 	b.metrics.ObserveRequest("splunk_hec", 0.02)
 	for _, p := range []string{"/metrics", "/api/v1/metrics"} {
 		w := b.api("GET", p, "")

@@ -104,7 +104,7 @@ func (s *Syncer) run(ctx context.Context, h *holder, cs *store.CycleStart, res *
 		if res.Err != nil {
 			lag = in.Lag(s.cfg.Now()).Seconds()
 		}
-		m.Lag.WithLabelValues(in.ID).Set(lag)
+		m.SetLag(in.ID, lag)
 	}
 }
 
@@ -420,8 +420,7 @@ func (c *cycle) commit(w *window, source string, events, bytes int, ranges []sto
 	c.res.Bytes += int64(bytes)
 	c.res.SetAside += int64(len(aside))
 	if m := c.s.cfg.Metrics; m != nil {
-		m.EventsSent.WithLabelValues(c.in.ID, source).Add(float64(events))
-		m.BytesSent.WithLabelValues(c.in.ID, "raw").Add(float64(bytes))
+		m.Sent(c.in.ID, source, events, bytes)
 		if len(aside) > 0 {
 			m.SetAside.WithLabelValues(c.in.ID).Add(float64(len(aside)))
 		}

@@ -328,7 +328,7 @@ func (s *Syncer) logResult(in *siemsync.Integration, r *Result) {
 		Int64("audit_events", r.Audit).Int64("job_events", r.Jobs).Int64("bytes", r.Bytes).
 		Int64("set_aside", r.SetAside).Int64("filtered", r.Filtered).Dur("duration_ms", r.Duration).Str("result", result).Msg("sync cycle")
 	if m := s.cfg.Metrics; m != nil {
-		m.Cycles.WithLabelValues(in.ID, result).Inc()
+		m.CycleDone(in.ID, result)
 		m.CycleDuration.Observe(r.Duration.Seconds())
 	}
 }

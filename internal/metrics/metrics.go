@@ -11,37 +11,25 @@ import (
 // nothing, so tests and the CLI can pass nil.
 type Metrics struct {
 	Registry        *prometheus.Registry
-	Cycles          *prometheus.CounterVec   // integration, result (ok|error)
-	EventsSent      *prometheus.CounterVec   // integration, source
-	BytesSent       *prometheus.CounterVec   // integration, encoding (raw|wire)
 	Failures        *prometheus.CounterVec   // integration, reason
 	SetAside        *prometheus.CounterVec   // integration
-	Lag             *prometheus.GaugeVec     // integration
 	RequestDuration *prometheus.HistogramVec // kind (splunk_hec|syslog_cef)
 	CycleDuration   prometheus.Histogram
+
+	// cycles, events and bytes sent, lag: integration (and result, source,
+	// encoding)
+	integrations *integrations
 }
 
 // New registers every collector on a fresh registry.
 func New() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
-		Cycles: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "siemsync_cycles_total", Help: "Sync cycles run, by integration and result.",
-		}, []string{"integration", "result"}),
-		EventsSent: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "siemsync_events_sent_total", Help: "Events accepted by the destination.",
-		}, []string{"integration", "source"}),
-		BytesSent: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "siemsync_bytes_sent_total", Help: "Bytes of accepted batches: raw (before compression) and wire (as sent).",
-		}, []string{"integration", "encoding"}),
 		Failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "siemsync_send_failures_total", Help: "Failed send attempts, by reason (class and HEC code or HTTP status).",
 		}, []string{"integration", "reason"}),
 		SetAside: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "siemsync_set_aside_events_total", Help: "Events set aside because the destination rejected them.",
-		}, []string{"integration"}),
-		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "siemsync_lag_seconds", Help: "Seconds since the integration's last complete cycle.",
 		}, []string{"integration"}),
 		RequestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "siemsync_request_duration_seconds", Help: "Duration of one request to a destination (HEC POST or syslog batch write).",
@@ -51,8 +39,9 @@ func New() *Metrics {
 			Name: "siemsync_cycle_duration_seconds", Help: "Duration of one sync cycle of one integration.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 12),
 		}),
+		integrations: newIntegrations(),
 	}
-	m.Registry.MustRegister(m.Cycles, m.EventsSent, m.BytesSent, m.Failures, m.SetAside, m.Lag, m.RequestDuration, m.CycleDuration)
+	m.Registry.MustRegister(m.integrations, m.Failures, m.SetAside, m.RequestDuration, m.CycleDuration)
 	return m
 }
 
@@ -62,4 +51,58 @@ func (m *Metrics) ObserveRequest(kind string, seconds float64) {
 		return
 	}
 	m.RequestDuration.WithLabelValues(kind).Observe(seconds)
+}
+
+// CycleDone counts a cycle of an integration by result: "ok" or "error".
+func (m *Metrics) CycleDone(integration, result string) {
+	if m == nil {
+		return
+	}
+	c := cyclesError
+	if result == "ok" {
+		c = cyclesOK
+	}
+	m.integrations.update(integration, func(r *row) { r.v[c]++ }, c)
+}
+
+// Sent counts events of a source ("audit" or "jobs") the destination
+// accepted, and their bytes before compression.
+func (m *Metrics) Sent(integration, source string, events, bytes int) {
+	if m == nil {
+		return
+	}
+	c := eventsAudit
+	if source == "jobs" {
+		c = eventsJobs
+	}
+	m.integrations.update(integration, func(r *row) {
+		r.v[c] += float64(events)
+		r.v[bytesRaw] += float64(bytes)
+	}, c, bytesRaw)
+}
+
+// SentWire counts the bytes of a request the destination accepted, as
+// sent (compressed, when it was).
+func (m *Metrics) SentWire(integration string, bytes int) {
+	if m == nil {
+		return
+	}
+	m.integrations.update(integration, func(r *row) { r.v[bytesWire] += float64(bytes) }, bytesWire)
+}
+
+// SetLag sets the seconds since an integration's last complete cycle.
+func (m *Metrics) SetLag(integration string, seconds float64) {
+	if m == nil {
+		return
+	}
+	m.integrations.update(integration, func(r *row) { r.v[lagSeconds] = seconds }, lagSeconds)
+}
+
+// ForgetLag drops the lag of every integration, for a refresh that sets
+// it for the enabled ones only.
+func (m *Metrics) ForgetLag() {
+	if m == nil {
+		return
+	}
+	m.integrations.forget(lagSeconds)
 }

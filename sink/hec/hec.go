@@ -566,6 +566,9 @@ func (s *Sink) post(ctx context.Context, target string, payload []byte, event bo
 // Options.OnPost.
 func (s *Sink) observe(event bool, wire, status int, d time.Duration) {
 	s.metrics.ObserveRequest(kind, d.Seconds())
+	if event && status/100 == 2 {
+		s.metrics.SentWire(s.in.ID, wire)
+	}
 	if event && s.onPost != nil {
 		s.onPost(PostInfo{WireBytes: wire, Status: status, Duration: d})
 	}

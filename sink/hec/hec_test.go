@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/klauspost/compress/gzip"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
 	"github.com/siemsync/siemsync"
@@ -636,18 +637,36 @@ func (c *countingConn) Write(p []byte) (int, error) {
 func TestMetrics(t *testing.T) {
 	_, srv := receiver(t, hecrecv.Options{})
 	m := newMetrics()
-	var posts atomic.Int32
-	s := sinkFor(t, integration(srv.URL, nil), Options{Metrics: m, OnPost: func(PostInfo) { posts.Add(1) }})
+	var posts, wire atomic.Int32
+	onPost := func(p PostInfo) {
+		posts.Add(1)
+		if p.Status == http.StatusOK {
+			wire.Add(int32(p.WireBytes))
+		}
+	}
+	s := sinkFor(t, integration(srv.URL, nil), Options{Metrics: m, OnPost: onPost})
 	for range 3 {
 		if err := s.Send(t.Context(), batch(s, "m", 1), 1); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := histogramCount(t, m); n != 3 {
-		t.Fatalf("%d observations, want 3", n)
+	refused := sinkFor(t, integration(srv.URL, func(in *siemsync.Integration) { in.Token = "not-the-token" }), Options{Metrics: m, OnPost: onPost})
+	if err := refused.Send(t.Context(), batch(refused, "m", 1), 1); err == nil {
+		t.Fatal("a wrong token was accepted")
 	}
-	if posts.Load() != 3 {
+	if n := histogramCount(t, m); n != 4 {
+		t.Fatalf("%d observations, want 4", n)
+	}
+	if posts.Load() != 4 {
 		t.Fatalf("OnPost called %d times", posts.Load())
+	}
+	// Only the accepted posts' bytes count as sent.
+	accepted := wire.Load()
+	want := fmt.Sprintf("# HELP siemsync_bytes_sent_total Bytes of accepted batches: raw (before compression) and wire (as sent).\n"+
+		"# TYPE siemsync_bytes_sent_total counter\n"+
+		"siemsync_bytes_sent_total{encoding=\"wire\",integration=%q} %d\n", s.in.ID, accepted)
+	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "siemsync_bytes_sent_total"); err != nil {
+		t.Error(err)
 	}
 }
 

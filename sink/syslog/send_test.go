@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/siemsync/siemsync/internal/metrics"
 	"github.com/siemsync/siemsync/internal/rsyslogtest"
@@ -127,9 +130,15 @@ func TestSendPlainTCP(t *testing.T) {
 	if n := srv.accepted.Load(); n != 1 {
 		t.Errorf("server accepted %d connections, want 1 for both batches", n)
 	}
-	// ... and each batch was observed once.
+	// ... and each batch was observed once, its bytes counted as sent.
 	if n := histogramCount(t, m); n != 2 {
 		t.Errorf("request duration observed %d times, want 2", n)
+	}
+	want := fmt.Sprintf("# HELP siemsync_bytes_sent_total Bytes of accepted batches: raw (before compression) and wire (as sent).\n"+
+		"# TYPE siemsync_bytes_sent_total counter\n"+
+		"siemsync_bytes_sent_total{encoding=\"wire\",integration=%q} %d\n", in.ID, 2*len(body))
+	if err := testutil.GatherAndCompare(m.Registry, strings.NewReader(want), "siemsync_bytes_sent_total"); err != nil {
+		t.Error(err)
 	}
 }
 

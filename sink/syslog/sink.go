@@ -244,6 +244,7 @@ func (s *Sink) Send(ctx context.Context, body []byte, events int) error {
 		return err
 	}
 	s.batches++
+	s.opts.Metrics.SentWire(s.in.ID, len(body))
 	s.log.Debug().Int("events", events).Int("bytes", len(body)).Dur("took_ms", time.Since(start)).Msg("syslog batch written")
 	return nil
 }
