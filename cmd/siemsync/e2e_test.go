@@ -15,19 +15,17 @@ import (
 
 	"github.com/siemsync/siemsync/internal/hecrecv"
 	"github.com/siemsync/siemsync/internal/pgtest"
+	"github.com/siemsync/siemsync/internal/testbin"
 )
 
 // binary is the siemsync built once for the end-to-end tests.
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "siemsync-e2e-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "siemsync")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build siemsync: %v\n%s", err, out)
+	var dir string
+	var err error
+	if binary, dir, err = testbin.Build(repoRoot); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := pgtest.Main(m)
@@ -85,18 +83,9 @@ func (e *e2e) run(stdin string, args ...string) (string, string, int) {
 		"SIEMSYNC_RETRY_BUDGET=1s",
 	)
 	cmd.Env = append(cmd.Env, e.env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("run %v: %v", args, err)
-	}
-	e.out.WriteString(stdout.String() + stderr.String())
-	return stdout.String(), stderr.String(), code
+	stdout, stderr, code := testbin.Run(e.t, cmd, stdin)
+	e.out.WriteString(stdout + stderr)
+	return stdout, stderr, code
 }
 
 // ok runs siemsync and fails the test unless it exits 0.

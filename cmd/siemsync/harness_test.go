@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/siemsync/siemsync/internal/hecrecv"
+	"github.com/siemsync/siemsync/internal/testbin"
 )
 
 // testAdminToken is the admin token of every serve the harness starts.
@@ -252,19 +253,9 @@ func (in *install) run(extra []string, stdin string, args ...string) (string, st
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = in.environ(extra)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	in.out.Write(stdout.Bytes())
-	in.out.Write(stderr.Bytes())
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		in.t.Fatalf("run siemsync %v: %v", args, err)
-	}
-	return stdout.String(), stderr.String(), code
+	stdout, stderr, code := testbin.Run(in.t, cmd, stdin)
+	in.out.Write([]byte(stdout + stderr))
+	return stdout, stderr, code
 }
 
 // ok runs siemsync and fails the test unless it exits 0.
