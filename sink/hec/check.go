@@ -197,7 +197,7 @@ func (c *checker) health(ctx context.Context) bool {
 	// token with the endpoint that matters.
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.healthURL, nil)
 	req.Header.Set("User-Agent", "siemsync")
-	resp, err := s.client.Do(req)
+	resp, err := s.do(req)
 	if err != nil {
 		return c.add("health", false, "%s", s.transportError(ctx, err).Error())
 	}
