@@ -4,6 +4,8 @@
 package metrics
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -19,6 +21,9 @@ type Metrics struct {
 	// cycles, events and bytes sent, lag: integration (and result, source,
 	// encoding)
 	integrations *integrations
+	// RequestDuration's series of each kind, looked up once, not at every
+	// request
+	requests sync.Map // kind → prometheus.Observer
 }
 
 // New registers every collector on a fresh registry.
@@ -50,7 +55,11 @@ func (m *Metrics) ObserveRequest(kind string, seconds float64) {
 	if m == nil {
 		return
 	}
-	m.RequestDuration.WithLabelValues(kind).Observe(seconds)
+	o, ok := m.requests.Load(kind)
+	if !ok {
+		o, _ = m.requests.LoadOrStore(kind, m.RequestDuration.WithLabelValues(kind))
+	}
+	o.(prometheus.Observer).Observe(seconds)
 }
 
 // CycleDone counts a cycle of an integration by result: "ok" or "error".

@@ -23,6 +23,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -126,6 +127,7 @@ type Sink struct {
 	client    *http.Client    // Options.Client; nil when the sink sends through rt
 	rt        *http.Transport // shared (Options.Transports) or the sink's own
 	jar       http.CookieJar  // with rt
+	cookies   atomic.Bool     // a response set a cookie: the jar may have some
 	transport *http.Transport // the sink's own; nil with Options.Client or Options.Transports
 	tlsCfg    *tls.Config     // nil for http:// or with Options.Client
 	private   bool            // Options.AllowPrivate
@@ -256,8 +258,10 @@ func (s *Sink) do(req *http.Request) (*http.Response, error) {
 	if s.client != nil {
 		return s.client.Do(req)
 	}
-	for _, c := range s.jar.Cookies(req.URL) {
-		req.AddCookie(c)
+	if s.cookies.Load() { // an empty jar's lookup parses the host (2 % of a cycle)
+		for _, c := range s.jar.Cookies(req.URL) {
+			req.AddCookie(c)
+		}
 	}
 	resp, err := s.rt.RoundTrip(req)
 	if err != nil {
@@ -268,6 +272,7 @@ func (s *Sink) do(req *http.Request) (*http.Response, error) {
 	}
 	if rc := resp.Cookies(); len(rc) > 0 {
 		s.jar.SetCookies(req.URL, rc)
+		s.cookies.Store(true)
 	}
 	return resp, nil
 }
