@@ -327,7 +327,7 @@ func (c *cycle) pipeline(ctx context.Context, source string, produce func(contex
 			}
 			sending++
 			sd := &sender{c: c, b: b, e: e, out: answers}
-			go sd.run(sctx)
+			c.s.senders.run(func() { sd.run(sctx) })
 		case a := <-answers:
 			// The answer that ends the cycle's sending may leave its commit
 			// to the run's finish; no other waits: an accepted batch is

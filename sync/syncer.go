@@ -127,6 +127,7 @@ type Syncer struct {
 	// backlog has a token per cycle building large batches (see
 	// DefaultBacklogConcurrency).
 	backlog chan struct{}
+	senders *goPool // the goroutines that send a cycle's batches
 
 	draining atomic.Bool // see Drain
 }
@@ -142,6 +143,11 @@ var errStopping = fmt.Errorf("siemsync is shutting down; the next cycle resumes 
 // sending (and commits its checkpoint) but starts no other, and no new
 // cycle starts. It cannot be undone.
 func (s *Syncer) Drain() { s.draining.Store(true) }
+
+// senderIdle is how long a sender goroutine waits for the next batch to
+// send before it ends: longer than a cycle's gap between two requests,
+// shorter than the gap between two periodic rounds.
+const senderIdle = 30 * time.Second
 
 // New returns a Syncer.
 func New(cfg Config) *Syncer {
@@ -166,7 +172,7 @@ func New(cfg Config) *Syncer {
 	if cfg.BacklogConcurrency <= 0 {
 		cfg.BacklogConcurrency = DefaultBacklogConcurrency
 	}
-	return &Syncer{cfg: cfg, backlog: make(chan struct{}, cfg.BacklogConcurrency)}
+	return &Syncer{cfg: cfg, backlog: make(chan struct{}, cfg.BacklogConcurrency), senders: newGoPool(senderIdle)}
 }
 
 // Result is the outcome of one cycle of one integration.
