@@ -113,11 +113,7 @@ func TestLastCommitGoesWithTheFinish(t *testing.T) {
 			if res := s.Cycle(t.Context(), id); res.Err != nil || res.Audit != 0 {
 				t.Errorf("second cycle: %+v", res)
 			}
-			for _, x := range ids("a", 5) {
-				if n := b.sink.delivered[x]; n != 1 {
-					t.Errorf("%s delivered %d times", x, n)
-				}
-			}
+			b.sink.deliveredEach(t, ids("a", 5), 1)
 		})
 	}
 }
@@ -214,9 +210,5 @@ func TestLostFinishResendsTheLastBatch(t *testing.T) {
 	if res := s.Cycle(t.Context(), id); res.Err != nil || res.Audit != 0 {
 		t.Errorf("third cycle: %+v, want nothing left", res)
 	}
-	for _, x := range ids("a", 5) {
-		if n := b.sink.delivered[x]; n != 2 {
-			t.Errorf("%s delivered %d times, want 2", x, n)
-		}
-	}
+	b.sink.deliveredEach(t, ids("a", 5), 2)
 }

@@ -82,11 +82,7 @@ func TestReplaySendsTheWindowBesideTheCheckpoint(t *testing.T) {
 	if len(b.sink.delivered) != 10 {
 		t.Fatalf("delivered %v, want the 10 records of the window", b.sink.delivered)
 	}
-	for _, x := range window {
-		if b.sink.delivered[x] != 1 {
-			t.Errorf("%s delivered %d times", x, b.sink.delivered[x])
-		}
-	}
+	b.sink.deliveredEach(t, window, 1)
 	got, _ := b.db.GetReplay(t.Context(), id)
 	if got.State != store.ReplayDone || got.Sent != 10 || got.Finished == nil {
 		t.Errorf("replay %+v", got)
@@ -131,11 +127,7 @@ func TestReplayResumesFromItsCursorAndCancels(t *testing.T) {
 	if err := b.s.RunReplay(t.Context(), b.db, id, "w2", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	for _, x := range window {
-		if b.sink.delivered[x] != 1 {
-			t.Errorf("%s delivered %d times across the resume", x, b.sink.delivered[x])
-		}
-	}
+	b.sink.deliveredEach(t, window, 1) // across the resume
 
 	// Held lease: another worker runs it.
 	b.startReplay(t, id, base, base.Add(time.Hour))

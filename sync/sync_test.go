@@ -75,6 +75,18 @@ func (f *fakeSink) Send(ctx context.Context, body []byte, events int) error {
 
 func (f *fakeSink) Close() error { return nil }
 
+// deliveredEach fails t unless each of ids was delivered n times.
+func (f *fakeSink) deliveredEach(t *testing.T, ids []string, n int) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, x := range ids {
+		if got := f.delivered[x]; got != n {
+			t.Errorf("%s delivered %d times, want %d", x, got, n)
+		}
+	}
+}
+
 func (f *fakeSink) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
