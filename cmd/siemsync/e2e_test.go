@@ -92,10 +92,7 @@ func (e *e2e) run(stdin string, args ...string) (string, string, int) {
 func (e *e2e) ok(stdin string, args ...string) string {
 	e.t.Helper()
 	stdout, stderr, code := e.run(stdin, args...)
-	if code != 0 {
-		e.t.Fatalf("siemsync %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, stdout, stderr)
-	}
-	return stdout
+	return testbin.Succeeded(e.t, args, stdout, stderr, code)
 }
 
 func auditLines(account string, ids ...string) string {

@@ -262,10 +262,7 @@ func (in *install) run(extra []string, stdin string, args ...string) (string, st
 func (in *install) ok(stdin string, args ...string) string {
 	in.t.Helper()
 	stdout, stderr, code := in.run(nil, stdin, args...)
-	if code != 0 {
-		in.t.Fatalf("siemsync %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, stdout, stderr)
-	}
-	return stdout
+	return testbin.Succeeded(in.t, args, stdout, stderr, code)
 }
 
 // addHEC creates an audit-only HEC integration that backfills everything.

@@ -48,3 +48,13 @@ func Run(t testing.TB, cmd *exec.Cmd, stdin string) (string, string, int) {
 	}
 	return stdout.String(), stderr.String(), code
 }
+
+// Succeeded fails t unless the run of siemsync with args that gave stdout,
+// stderr and code exited 0, and returns its stdout.
+func Succeeded(t testing.TB, args []string, stdout, stderr string, code int) string {
+	t.Helper()
+	if code != 0 {
+		t.Fatalf("siemsync %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, stdout, stderr)
+	}
+	return stdout
+}

@@ -495,8 +495,5 @@ func (in *install) run(stdin string, args ...string) (string, string, int) {
 func (in *install) ok(stdin string, args ...string) string {
 	in.t.Helper()
 	stdout, stderr, code := in.run(stdin, args...)
-	if code != 0 {
-		in.t.Fatalf("siemsync %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, stdout, stderr)
-	}
-	return stdout
+	return testbin.Succeeded(in.t, args, stdout, stderr, code)
 }
