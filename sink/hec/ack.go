@@ -24,7 +24,7 @@ func (s *Sink) waitAck(ctx context.Context, ackID int64) error {
 			return &sink.Error{Class: sink.Retry, Code: -1, Msg: "stopped while waiting for Splunk's acknowledgement; the batch will be sent again", Err: ctx.Err()}
 		case <-t.C:
 		}
-		ans, err := s.post(ctx, s.ackURL, q, false)
+		ans, err := s.post(ctx, s.base+ackPath, q, false)
 		switch {
 		case err != nil:
 			// The ack may still come: keep polling until the deadline.
@@ -60,7 +60,7 @@ func (s *Sink) classifyAck(ans answer) *sink.Error {
 	}
 	if ans.status == http.StatusNotFound {
 		return &sink.Error{Class: sink.Config, Status: ans.status, Code: ans.code,
-			Msg: "no HEC ack endpoint at " + s.ackURL + ": the server does not support indexer acknowledgement; turn ack off"}
+			Msg: "no HEC ack endpoint at " + s.base + ackPath + ": the server does not support indexer acknowledgement; turn ack off"}
 	}
 	return s.classify(ans, 0)
 }

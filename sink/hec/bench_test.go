@@ -117,3 +117,19 @@ func BenchmarkAppendRealistic(b *testing.B) {
 	}
 	b.SetBytes(int64(total / max(i, 1)))
 }
+
+// BenchmarkNew is the sink a cycle builds for its integration, with the
+// process's shared transports as serve has them: a periodic cycle of a
+// few events pays it once.
+func BenchmarkNew(b *testing.B) {
+	trs := NewTransports(TransportOptions{})
+	in := &siemsync.Integration{ID: "int-1", URL: "http://127.0.0.1:8088",
+		Token: "00000000-0000-0000-0000-000000000000", Gzip: true, Index: "main"}
+	opts := Options{AllowPrivate: true, Transports: trs, Hostname: "h"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := New(in, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

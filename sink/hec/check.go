@@ -87,11 +87,11 @@ func (c *checker) add(name string, ok bool, format string, args ...any) bool {
 }
 
 func (c *checker) url(context.Context) bool {
-	eventURL, _, raw, err := endpoints(c.in.URL)
+	u, _, raw, err := endpoints(c.in.URL)
 	if err != nil {
 		return c.add("url", false, "%v", err)
 	}
-	c.u, _ = url.Parse(eventURL)
+	c.u = u
 	if c.u.User != nil || c.u.Query().Has("token") {
 		return c.add("url", false, "the URL must not carry credentials or a token: put the HEC token in the token field")
 	}
@@ -101,7 +101,7 @@ func (c *checker) url(context.Context) bool {
 	if raw {
 		what = "events (raw endpoint: one event object per line, metadata in the query string)"
 	}
-	msg := fmt.Sprintf("%s will be posted to %s", what, eventURL)
+	msg := fmt.Sprintf("%s will be posted to %s", what, u)
 	if ch := cmp.Or(c.in.Channel, channelIfNeeded(c.in, raw)); ch != "" {
 		msg += " on channel " + ch
 	}
@@ -195,7 +195,7 @@ func (c *checker) health(ctx context.Context) bool {
 	defer cancel()
 	// Unauthenticated, as Splunk serves it: the token step checks the
 	// token with the endpoint that matters.
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.healthURL, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+healthPath, nil)
 	req.Header.Set("User-Agent", "siemsync")
 	resp, err := s.do(req)
 	if err != nil {
@@ -210,7 +210,7 @@ func (c *checker) health(ctx context.Context) bool {
 	case a.code >= 18 && a.code <= 20:
 		return c.add("health", false, "%s: Splunk does not accept data right now; check the indexers and their queues", retryMsg[a.code])
 	case resp.StatusCode == http.StatusNotFound:
-		return c.add("health", false, "no HEC health endpoint at %s (HTTP 404): check the URL; it should point at Splunk's HEC port (8088 by default)", s.healthURL)
+		return c.add("health", false, "no HEC health endpoint at %s (HTTP 404): check the URL; it should point at Splunk's HEC port (8088 by default)", s.base+healthPath)
 	case resp.StatusCode/100 == 2:
 		return c.add("health", true, "HEC answered HTTP %d%s", resp.StatusCode, s.detail(a))
 	}
@@ -235,7 +235,7 @@ func (c *checker) token(ctx context.Context) bool {
 	if c.in.Ack {
 		// An ack query for an id that does not exist tells whether the
 		// token has useACK on, without sending data.
-		a, err := s.post(ctx, s.ackURL, []byte(`{"acks":[0]}`), false)
+		a, err := s.post(ctx, s.base+ackPath, []byte(`{"acks":[0]}`), false)
 		if err != nil {
 			return c.add("token", false, "token accepted, but the ack query failed: %s", err.Error())
 		}

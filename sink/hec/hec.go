@@ -105,10 +105,9 @@ type PostInfo struct {
 
 // Sink sends to one HEC integration. It is safe for concurrent use.
 type Sink struct {
-	in            siemsync.Integration
+	in            settings
 	eventURL      string
-	ackURL        string
-	healthURL     string
+	base          string // scheme, host and path prefix of the HEC endpoints
 	auth          string // "Splunk <token>"
 	channel       string // X-Splunk-Request-Channel; "" when neither set, nor needed by ack or raw
 	raw           bool   // the raw endpoint: bodies are event objects, metadata in the query
@@ -126,14 +125,29 @@ type Sink struct {
 
 	client    *http.Client    // Options.Client; nil when the sink sends through rt
 	rt        *http.Transport // shared (Options.Transports) or the sink's own
-	jar       http.CookieJar  // with rt
-	cookies   atomic.Bool     // a response set a cookie: the jar may have some
+	jarMu     sync.Mutex
+	jar       http.CookieJar  // with rt: made when a response first sets a cookie
+	cookies   atomic.Bool     // a response set a cookie: the jar has some
 	transport *http.Transport // the sink's own; nil with Options.Client or Options.Transports
 	tlsCfg    *tls.Config     // nil for http:// or with Options.Client
 	private   bool            // Options.AllowPrivate
 	metrics   *metrics.Metrics
 	onPost    func(PostInfo)
-	log       zerolog.Logger
+	log       zerolog.Logger // without the integration: logged is rare, and a sink per cycle is not
+}
+
+// Paths of the HEC endpoints after Sink.base.
+const (
+	ackPath    = "/services/collector/ack"
+	healthPath = "/services/collector/health"
+)
+
+// settings are the integration's settings a sink reads after New: a sink
+// is built for every cycle, and the whole integration is ten times the
+// size.
+type settings struct {
+	ID, Token, Source, Sourcetype, Index string
+	Gzip, Ack                            bool
 }
 
 // channelNS derives ack channels from integration ids (see channelFor).
@@ -163,63 +177,53 @@ func channelIfNeeded(in *siemsync.Integration, raw bool) string {
 // that can never work (URL, certificates); everything the destination
 // decides surfaces from Send.
 func New(in *siemsync.Integration, opts Options) (*Sink, error) {
-	eventURL, base, raw, err := endpoints(in.URL)
+	u, base, raw, err := endpoints(in.URL)
 	if err != nil {
 		return nil, err
 	}
 	s := &Sink{
-		raw:       raw,
-		in:        *in,
-		eventURL:  eventURL,
-		ackURL:    base + "/services/collector/ack",
-		healthURL: base + "/services/collector/health",
-		auth:      "Splunk " + in.Token,
-		timeout:   opts.RequestTimeout,
-		ackWait:   in.AckTimeout.D(),
-		maxEvent:  opts.MaxEventBytes,
-		host:      opts.Hostname,
-		metrics:   opts.Metrics,
-		onPost:    opts.OnPost,
-		log:       opts.Logger.With().Str("integration", in.ID).Logger(),
+		raw:      raw,
+		in:       settings{ID: in.ID, Token: in.Token, Source: in.Source, Sourcetype: in.Sourcetype, Index: in.Index, Gzip: in.Gzip, Ack: in.Ack},
+		eventURL: u.String(),
+		base:     base,
+		auth:     "Splunk " + in.Token,
+		timeout:  cmp.Or(opts.RequestTimeout, DefaultRequestTimeout),
+		ackWait:  cmp.Or(in.AckTimeout.D(), siemsync.DefaultAckTimeout),
+		maxEvent: cmp.Or(opts.MaxEventBytes, DefaultMaxEventBytes),
+		host:     opts.Hostname,
+		metrics:  opts.Metrics,
+		onPost:   opts.OnPost,
+		log:      opts.Logger,
 	}
-	if s.timeout <= 0 {
+	if s.timeout < 0 {
 		s.timeout = DefaultRequestTimeout
 	}
-	if s.ackWait <= 0 {
+	if s.ackWait < 0 {
 		s.ackWait = siemsync.DefaultAckTimeout
-	}
-	if s.maxEvent == 0 {
-		s.maxEvent = DefaultMaxEventBytes
 	}
 	if s.host == "" {
 		s.host, _ = os.Hostname()
 	}
 	s.channel = cmp.Or(in.Channel, channelIfNeeded(in, raw))
 	s.ocsf = in.Profile == siemsync.ProfileOCSF
-	s.ocsfProduct, s.productName = ocsfProduct(opts), opts.Product
-	if s.productName == "" {
-		s.productName = "siemsync"
+	if s.ocsf {
+		s.ocsfProduct, s.productName = ocsfProduct(opts), cmp.Or(opts.Product, "siemsync")
 	}
-	s.auditMeta = metaPrefix(in, siemsync.DefaultAuditSource)
-	s.jobMeta = metaPrefix(in, siemsync.DefaultJobSource)
-	hb := *in
-	hb.Source = "" // heartbeats always have their own source, to search and alert on
-	s.heartbeatMeta = metaPrefix(&hb, siemsync.HeartbeatSource)
+	s.auditMeta, s.jobMeta, s.heartbeatMeta = metaPrefixes(in)
 
-	// A cookie jar per sink: sticky load balancers in front of indexers
-	// (AWS ALB/ELB, Splunk's channel_cookie) route the ack queries of a
-	// channel to the indexer that holds its ackIds by cookie.
-	jar, _ := cookiejar.New(nil)
 	if opts.Client != nil {
 		c := *opts.Client
 		if c.Jar == nil {
-			c.Jar = jar
+			// A cookie jar per sink: sticky load balancers in front of
+			// indexers (AWS ALB/ELB, Splunk's channel_cookie) route the
+			// ack queries of a channel to the indexer that holds its
+			// ackIds by cookie.
+			c.Jar, _ = cookiejar.New(nil)
 		}
 		c.CheckRedirect = noRedirect
 		s.client = &c
 		return s, nil
 	}
-	u, _ := url.Parse(eventURL)
 	https := u.Scheme == "https"
 	s.private = opts.AllowPrivate
 	tlsCfg := func() (*tls.Config, error) {
@@ -246,8 +250,21 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 	if https {
 		s.tlsCfg = tr.TLSClientConfig
 	}
-	s.rt, s.jar = tr, jar
+	s.rt = tr
 	return s, nil
+}
+
+// cookieJar is the sink's cookie jar, made when a response first sets a
+// cookie: sticky load balancers in front of indexers (AWS ALB/ELB,
+// Splunk's channel_cookie) route the ack queries of a channel to the
+// indexer that holds its ackIds by cookie.
+func (s *Sink) cookieJar() http.CookieJar {
+	s.jarMu.Lock()
+	defer s.jarMu.Unlock()
+	if s.jar == nil {
+		s.jar, _ = cookiejar.New(nil)
+	}
+	return s.jar
 }
 
 // do sends req as an http.Client with the sink's cookie jar that follows
@@ -259,7 +276,7 @@ func (s *Sink) do(req *http.Request) (*http.Response, error) {
 		return s.client.Do(req)
 	}
 	if s.cookies.Load() { // an empty jar's lookup parses the host (2 % of a cycle)
-		for _, c := range s.jar.Cookies(req.URL) {
+		for _, c := range s.cookieJar().Cookies(req.URL) {
 			req.AddCookie(c)
 		}
 	}
@@ -271,7 +288,7 @@ func (s *Sink) do(req *http.Request) (*http.Response, error) {
 		return nil, &url.Error{Op: op, URL: req.URL.String(), Err: err}
 	}
 	if rc := resp.Cookies(); len(rc) > 0 {
-		s.jar.SetCookies(req.URL, rc)
+		s.cookieJar().SetCookies(req.URL, rc)
 		s.cookies.Store(true)
 	}
 	return resp, nil
@@ -298,10 +315,10 @@ func noRedirect(next *http.Request, _ []*http.Request) error {
 // means /services/collector/event; a path that ends in one of HEC's event
 // or raw paths keeps it, and whatever precedes it (a reverse proxy's prefix)
 // is the base of the other endpoints. A URL without a port means 8088.
-func endpoints(rawURL string) (eventURL, base string, raw bool, err error) {
+func endpoints(rawURL string) (event *url.URL, base string, raw bool, err error) {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", "", false, &sink.Error{Class: sink.Config, Code: -1,
+		return nil, "", false, &sink.Error{Class: sink.Config, Code: -1,
 			Msg: "the HEC URL must be an http:// or https:// URL, e.g. https://splunk.example.com:8088"}
 	}
 	u.Fragment, u.User = "", nil
@@ -324,26 +341,33 @@ func endpoints(rawURL string) (eventURL, base string, raw bool, err error) {
 	}
 	u.Path, u.RawPath = p, ""
 	b := url.URL{Scheme: u.Scheme, Host: u.Host, Path: prefix}
-	return u.String(), b.String(), raw, nil
+	return u, b.String(), raw, nil
 }
 
-func metaPrefix(in *siemsync.Integration, defSource string) []byte {
-	source, st := in.Source, in.Sourcetype
-	if source == "" {
-		source = defSource
+// metaPrefixes are the envelope metadata of audit, job and heartbeat
+// events (`,"source":…,"sourcetype":…[,"index":…],"event":`), in one
+// allocation: a sink is built for every cycle.
+func metaPrefixes(in *siemsync.Integration) (audit, job, heartbeat []byte) {
+	st := cmp.Or(in.Sourcetype, siemsync.DefaultSourcetype)
+	b := make([]byte, 0, 3*(64+len(in.Source)+len(st)+len(in.Index))+64)
+	add := func(source string) []byte {
+		start := len(b)
+		b = append(b, `,"source":`...)
+		b = appendString(b, source, 0)
+		b = append(b, `,"sourcetype":`...)
+		b = appendString(b, st, 0)
+		if in.Index != "" {
+			b = append(b, `,"index":`...)
+			b = appendString(b, in.Index, 0)
+		}
+		b = append(b, `,"event":`...)
+		return b[start:len(b):len(b)]
 	}
-	if st == "" {
-		st = siemsync.DefaultSourcetype
-	}
-	b := append([]byte(nil), `,"source":`...)
-	b = appendString(b, source, 0)
-	b = append(b, `,"sourcetype":`...)
-	b = appendString(b, st, 0)
-	if in.Index != "" {
-		b = append(b, `,"index":`...)
-		b = appendString(b, in.Index, 0)
-	}
-	return append(b, `,"event":`...)
+	audit = add(cmp.Or(in.Source, siemsync.DefaultAuditSource))
+	job = add(cmp.Or(in.Source, siemsync.DefaultJobSource))
+	// Heartbeats always have their own source, to search and alert on.
+	heartbeat = add(siemsync.HeartbeatSource)
+	return audit, job, heartbeat
 }
 
 // Channel is the ack channel the sink sends on, "" when ack is off.
@@ -572,7 +596,7 @@ func (s *Sink) post(ctx context.Context, target string, payload []byte, event bo
 	resp, err := s.do(req)
 	defer func() {
 		if !released() {
-			s.log.Warn().Msg("the HTTP transport did not release a request body within 10s")
+			s.log.Warn().Str("integration", s.in.ID).Msg("the HTTP transport did not release a request body within 10s")
 		}
 	}()
 	if err != nil {

@@ -188,7 +188,11 @@ func TestEndpoints(t *testing.T) {
 		{"https://s:8443/splunk/services/collector/raw/1.0", "https://s:8443/splunk/services/collector/raw/1.0", "https://s:8443/splunk", true},
 	}
 	for _, tt := range tests {
-		ev, base, raw, err := endpoints(tt.in)
+		u, base, raw, err := endpoints(tt.in)
+		ev := ""
+		if u != nil {
+			ev = u.String()
+		}
 		if err != nil || ev != tt.event || base != tt.base || raw != tt.raw {
 			t.Errorf("endpoints(%q) = %q, %q, %v, %v; want %q, %q, %v", tt.in, ev, base, raw, err, tt.event, tt.base, tt.raw)
 		}
@@ -766,6 +770,32 @@ func TestTemporaryRedirectReleasesBody(t *testing.T) {
 		}
 		if strings.Contains(logs.String(), "did not release a request body") {
 			t.Errorf("%d: the request body made for the redirect was never released", status)
+		}
+	}
+}
+
+// TestCapacityWarningIsLogged: a batch accepted with Splunk's "approaching
+// capacity" codes is delivered, and the warning names the integration and
+// the code (the sink's logger carries no integration of its own).
+func TestCapacityWarningIsLogged(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{24, 25} {
+		srv := canned(t, 200, fmt.Sprintf(`{"text":"HEC is approaching its capacity limit","code":%d}`, code), nil)
+		var logs bytes.Buffer
+		in := integration(srv.URL, nil)
+		s := sinkFor(t, in, Options{Logger: zerolog.New(&logs)})
+		if err := s.Send(t.Context(), batch(s, "e", 2), 2); err != nil {
+			t.Fatalf("code %d: want delivered, got %v", code, err)
+		}
+		var line struct {
+			Level, Integration, Message string
+			Code                        int
+		}
+		if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+			t.Fatalf("code %d: one JSON log line, got %q: %v", code, logs.String(), err)
+		}
+		if line.Level != "warn" || line.Integration != in.ID || line.Code != code || !strings.Contains(line.Message, "approaching capacity") {
+			t.Errorf("code %d: log line %+v", code, line)
 		}
 	}
 }

@@ -178,7 +178,7 @@ func (s *Sink) classify(a answer, events int) *sink.Error {
 	if a.status/100 == 2 {
 		if a.code == 24 || a.code == 25 {
 			// Accepted, but Splunk warns that it is nearly full.
-			s.log.Warn().Int("code", a.code).Str("text", a.text).Msg("Splunk HEC accepted the batch but is approaching capacity")
+			s.log.Warn().Str("integration", s.in.ID).Int("code", a.code).Str("text", a.text).Msg("Splunk HEC accepted the batch but is approaching capacity")
 		}
 		return nil
 	}

@@ -210,11 +210,11 @@ func TestTransportKeys(t *testing.T) {
 	const base = "https://splunk.example.com:8088"
 	key := func(url string, private bool, mod func(*siemsync.Integration)) transportKey {
 		in := integration(url, mod)
-		eventURL, _, _, err := endpoints(in.URL)
+		ev, _, _, err := endpoints(in.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		u := strings.SplitN(eventURL, "/services", 2)[0]
+		u := strings.SplitN(ev.String(), "/services", 2)[0]
 		return keyFor(u, strings.HasPrefix(u, "https:"), in, private)
 	}
 	ref := key(base, false, nil)
