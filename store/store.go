@@ -156,6 +156,12 @@ type Backend interface {
 	// siemsync.ErrNotFound. With page > 0 it may also read the first page
 	// of at most page audit records (CycleStart.FirstAudit).
 	BeginCycle(ctx context.Context, l Lease, started time.Time, page int) (CycleStart, error)
+	// BeginCycles starts the cycles of leases ls (at least one) as
+	// BeginCycle does each; starts[i] and errs[i] are ls[i]'s. Where the
+	// backend can, it is one round trip for all. A stale lease or an
+	// unknown integration is refused alone; any other error may fail
+	// every start of the call, and a failed start writes nothing.
+	BeginCycles(ctx context.Context, ls []Lease, started time.Time, page int) (starts []CycleStart, errs []error)
 	CommitBatch(ctx context.Context, b BatchCommit) error
 	FinishRun(ctx context.Context, f RunFinish) error
 	RecentRuns(ctx context.Context, integration string, n int) ([]Run, error)

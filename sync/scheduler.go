@@ -54,7 +54,7 @@ type Scheduler struct {
 	// work hands leased cycles to idle runners. Runners outlive their
 	// cycles: a goroutine per cycle grew its stack from the smallest size,
 	// copying it several times, in every cycle.
-	work    chan store.Lease
+	work    chan job
 	runners atomic.Int32 // started; only the polling loop starts them
 }
 
@@ -70,7 +70,7 @@ func NewScheduler(s *Syncer, spec string, concurrency int, log zerolog.Logger) (
 	}
 	s.cfg.Schedule = sched
 	return &Scheduler{syncer: s, slots: make(chan struct{}, concurrency), poll: DefaultPoll,
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), work: make(chan store.Lease), log: log}, nil
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), work: make(chan job), log: log}, nil
 }
 
 // SetPoll sets how often the scheduler looks for due work when nothing
@@ -146,35 +146,42 @@ func (sc *Scheduler) startDue() {
 	}
 }
 
-// dispatch hands l to an idle runner, or to a new one while there are
+// job is a leased integration and its cycle's start, made with the
+// others leased with it.
+type job struct {
+	l     store.Lease
+	start *started
+}
+
+// dispatch hands j to an idle runner, or to a new one while there are
 // fewer runners than slots. With a runner per slot, one is on its way
-// back for work: l holds a slot, so not every runner is busy.
-func (sc *Scheduler) dispatch(l store.Lease) {
+// back for work: j holds a slot, so not every runner is busy.
+func (sc *Scheduler) dispatch(j job) {
 	select {
-	case sc.work <- l:
+	case sc.work <- j:
 		return
 	default:
 	}
 	if int(sc.runners.Load()) < cap(sc.slots) {
 		sc.runners.Add(1)
-		sc.wg.Go(func() { sc.runner(l) })
+		sc.wg.Go(func() { sc.runner(j) })
 		return
 	}
 	select {
-	case sc.work <- l:
-	case <-sc.stop: // the lease expires unused, as after a crash
+	case sc.work <- j:
+	case <-sc.stop: // the lease expires unused and the run stays open, as after a crash
 		<-sc.slots
 	case <-sc.ctx.Done():
 		<-sc.slots
 	}
 }
 
-// runner runs the cycle of l, then the cycles handed to it, until Stop.
-func (sc *Scheduler) runner(l store.Lease) {
+// runner runs the cycle of j, then the cycles handed to it, until Stop.
+func (sc *Scheduler) runner(j job) {
 	for {
-		sc.runCycle(l)
+		sc.runCycle(j)
 		select {
-		case l = <-sc.work:
+		case j = <-sc.work:
 		case <-sc.stop:
 			return
 		case <-sc.ctx.Done():
@@ -183,8 +190,8 @@ func (sc *Scheduler) runner(l store.Lease) {
 	}
 }
 
-// runCycle runs the cycle of l in its slot and gives the slot back.
-func (sc *Scheduler) runCycle(l store.Lease) {
+// runCycle runs the cycle of j in its slot and gives the slot back.
+func (sc *Scheduler) runCycle(j job) {
 	defer func() {
 		<-sc.slots
 		// A look per freed slot would be a store write per cycle: look
@@ -193,7 +200,7 @@ func (sc *Scheduler) runCycle(l store.Lease) {
 			sc.Wake()
 		}
 	}()
-	res := sc.syncer.CycleLeased(sc.ctx, l)
+	res := sc.syncer.cycleLeased(sc.ctx, j.l, j.start)
 	if sc.onCycle != nil {
 		sc.onCycle(res)
 	}
@@ -218,9 +225,13 @@ func (sc *Scheduler) leaseDue() bool {
 		return false
 	}
 	sc.more.Store(len(leases) == free)
-	for _, l := range leases {
+	var starts []*started
+	if len(leases) > 0 {
+		starts = sc.syncer.beginCycles(sc.ctx, leases)
+	}
+	for i, l := range leases {
 		sc.slots <- struct{}{}
-		sc.dispatch(l)
+		sc.dispatch(job{l: l, start: starts[i]})
 	}
 	left := cap(sc.slots) - len(sc.slots)
 	if len(leases) > 0 {

@@ -76,6 +76,7 @@ type Store interface {
 	MaxJobSeq(ctx context.Context, account string) (int64, error)
 	Checkpoints(ctx context.Context, integration string) (store.Checkpoints, error)
 	BeginCycle(ctx context.Context, l store.Lease, started time.Time, page int) (store.CycleStart, error)
+	BeginCycles(ctx context.Context, ls []store.Lease, started time.Time, page int) ([]store.CycleStart, []error)
 	CommitBatch(ctx context.Context, b store.BatchCommit) error
 	LearnBatchBytes(ctx context.Context, integration string, n int) error
 	FinishRun(ctx context.Context, f store.RunFinish) error
@@ -218,16 +219,53 @@ func (s *Syncer) Cycle(ctx context.Context, id string) Result {
 // while the cycle runs and gives it back at the end; if another worker took
 // it over meanwhile, the cycle stops and its writes are refused.
 func (s *Syncer) CycleLeased(ctx context.Context, l store.Lease) Result {
+	return s.cycleLeased(ctx, l, nil)
+}
+
+// started is the start of a cycle that began with others (beginCycles).
+type started struct {
+	at  time.Time
+	cs  store.CycleStart
+	err error
+}
+
+// beginCycles starts the cycles of leases ls in one store call: one round
+// trip for all on PostgreSQL, where a round trip per cycle was a fifth of
+// a periodic cycle's CPU.
+func (s *Syncer) beginCycles(ctx context.Context, ls []store.Lease) []*started {
+	at := s.cfg.Now()
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	starts, errs := s.cfg.Store.BeginCycles(ctx, ls, at, sources.PageSize(s.cfg.PageSize))
+	out := make([]*started, len(ls))
+	for i := range ls {
+		out[i] = &started{at: at, cs: starts[i], err: errs[i]}
+	}
+	return out
+}
+
+// cycleLeased is CycleLeased of a cycle that began already (pre) or that
+// it begins.
+func (s *Syncer) cycleLeased(ctx context.Context, l store.Lease, pre *started) Result {
 	id := l.Name
 	res := Result{Integration: id}
 	h := s.hold(ctx, l)
 	defer h.release()
-	if s.draining.Load() {
+	var start time.Time
+	var cs store.CycleStart
+	var err error
+	switch {
+	case pre != nil:
+		// Its run is recorded: even when stopping it goes on, and run
+		// finishes the run (sending stops at once).
+		start, cs, err = pre.at, pre.cs, pre.err
+	case s.draining.Load():
 		res.Err = fmt.Errorf("integration %s: %w", id, errStopping)
 		return res
+	default:
+		start = s.cfg.Now()
+		cs, err = s.cfg.Store.BeginCycle(h.ctx, l, start, sources.PageSize(s.cfg.PageSize))
 	}
-	start := s.cfg.Now()
-	cs, err := s.cfg.Store.BeginCycle(h.ctx, l, start, sources.PageSize(s.cfg.PageSize))
 	if err != nil {
 		res.Err = fmt.Errorf("start cycle of integration %s: %w", id, err)
 		if !errors.Is(err, store.ErrFenced) {

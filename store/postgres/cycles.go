@@ -111,58 +111,111 @@ const sqlFirstAuditPage = `WITH c AS MATERIALIZED (
 // database crash costs nothing), and with page > 0 reads the first audit
 // page in the same round trip. A refused cycle writes nothing.
 func (db *DB) BeginCycle(ctx context.Context, l store.Lease, started time.Time, page int) (store.CycleStart, error) {
-	op := "start cycle of " + l.Name
-	var cs store.CycleStart
-	var r integrationRow
-	var accCreated int64
-	var auditLo, auditHi, jobsLo, jobsHi []int64
-	found := false
-	lease := &leaseCheck{token: l.Token}
+	starts, errs := db.BeginCycles(ctx, []store.Lease{l}, started, page)
+	return starts[0], errs[0]
+}
+
+// BeginCycles starts the cycles of leases ls as BeginCycle does each, all
+// in one transaction and one round trip: a worker leases due integrations
+// in bulk, and a round trip costs both sides more CPU than the statements.
+// A lease that is stale, or whose integration is gone, is refused alone;
+// a failed transaction fails (and writes) none.
+func (db *DB) BeginCycles(ctx context.Context, ls []store.Lease, started time.Time, page int) ([]store.CycleStart, []error) {
 	b := &pgx.Batch{}
+	begins := make([]*beginning, len(ls))
+	for i, l := range ls {
+		begins[i] = queueBeginCycle(b, l, started)
+	}
+	if page > 0 {
+		b.Queue(sqlSetLocalPlanPage)
+		for _, bg := range begins {
+			queueFirstAudit(b, bg.l.Name, page, &bg.cs)
+		}
+	}
+	op := "start cycle of " + ls[0].Name
+	if len(ls) > 1 {
+		op = fmt.Sprintf("start cycles of %d integrations", len(ls))
+	}
+	var lease *leaseCheck
+	if len(ls) == 1 {
+		lease = &begins[0].lease
+	}
+	err := db.inBatchTx(ctx, op, b, lease, lossy)
+	starts, errs := make([]store.CycleStart, len(ls)), make([]error, len(ls))
+	for i, bg := range begins {
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		starts[i], errs[i] = bg.result(db)
+	}
+	return starts, errs
+}
+
+// beginning is one cycle's start in a batch, filled in as its answer is
+// read.
+type beginning struct {
+	l                                store.Lease
+	cs                               store.CycleStart
+	r                                integrationRow
+	accCreated                       int64
+	auditLo, auditHi, jobsLo, jobsHi []int64
+	found                            bool
+	lease                            leaseCheck
+}
+
+// queueBeginCycle queues the start of l's cycle (sqlBeginCycle).
+func queueBeginCycle(b *pgx.Batch, l store.Lease, started time.Time) *beginning {
+	bg := &beginning{l: l, lease: leaseCheck{token: l.Token}}
 	b.Queue(sqlBeginCycle, l.Name, l.Token, l.Owner, ms(started)).Query(func(rows pgx.Rows) error {
 		defer rows.Close()
 		if !rows.Next() {
 			return rows.Err()
 		}
-		a, cp := &cs.Account, &cs.Checkpoints
+		a, cp := &bg.cs.Account, &bg.cs.Checkpoints
 		var room [80]any
-		dest := append(r.appendDest(room[:0]), &a.ID, &a.Name, &a.Host, &accCreated, &a.SIEMEnabled,
-			&cp.Audit, &cp.Jobs, &cp.BackfillUntil, &auditLo, &auditHi, &jobsLo, &jobsHi, &lease.cur, &cs.RunID, &cs.JobsPending)
+		dest := append(bg.r.appendDest(room[:0]), &a.ID, &a.Name, &a.Host, &bg.accCreated, &a.SIEMEnabled,
+			&cp.Audit, &cp.Jobs, &cp.BackfillUntil, &bg.auditLo, &bg.auditHi, &bg.jobsLo, &bg.jobsHi, &bg.lease.cur, &bg.cs.RunID, &bg.cs.JobsPending)
 		v := rows.RawValues()
 		if len(v) != 1 {
 			return fmt.Errorf("a cycle's start is one record, not %d columns", len(v))
 		}
 		err := scanRecord(v[0], dest)
-		found, lease.read = err == nil, err == nil
+		bg.found, bg.lease.read = err == nil, err == nil
 		return err
 	})
-	if page > 0 {
-		queueFirstAudit(b, l.Name, page, &cs)
+	return bg
+}
+
+// result is the start once its transaction committed: refused with
+// store.ErrFenced when the lease is stale, siemsync.ErrNotFound when the
+// integration is gone.
+func (bg *beginning) result(db *DB) (store.CycleStart, error) {
+	op := "start cycle of " + bg.l.Name
+	if err := bg.lease.err(); err != nil {
+		return store.CycleStart{}, fmt.Errorf("%s: %w", op, err)
 	}
-	if err := db.inBatchTx(ctx, op, b, lease, lossy); err != nil {
-		return store.CycleStart{}, err
-	}
-	if !found {
+	if !bg.found {
 		return store.CycleStart{}, fmt.Errorf("%s: %w", op, siemsync.ErrNotFound)
 	}
-	cs.Account.CreatedAt = fromMS(accCreated)
-	cs.Checkpoints.BackfillSince = timeOf(r.since)
+	cs := bg.cs
+	cs.Account.CreatedAt = fromMS(bg.accCreated)
+	cs.Checkpoints.BackfillSince = timeOf(bg.r.since)
 	if cs.Checkpoints.BackfillSince.IsZero() {
 		cs.Checkpoints.BackfillUntil = 0
 	}
-	cs.Checkpoints.AuditAccepted, cs.Checkpoints.JobsAccepted = zipRanges(auditLo, auditHi), zipRanges(jobsLo, jobsHi)
-	cs.Integration = r.integration(db.now())
-	if err := store.OpenSecrets(db.cipher, cs.Integration, r.sealed); err != nil {
+	cs.Checkpoints.AuditAccepted, cs.Checkpoints.JobsAccepted = zipRanges(bg.auditLo, bg.auditHi), zipRanges(bg.jobsLo, bg.jobsHi)
+	cs.Integration = bg.r.integration(db.now())
+	if err := store.OpenSecrets(db.cipher, cs.Integration, bg.r.sealed); err != nil {
 		return store.CycleStart{}, fmt.Errorf("%s: %w", op, err)
 	}
 	return cs, nil
 }
 
 // queueFirstAudit queues the read of the cycle's first audit page into
-// cs.FirstAudit, planned as the pages pool's connections plan
-// (sqlPlanPage), for this transaction only.
+// cs.FirstAudit, to be planned as the pages pool's connections plan: after
+// sqlSetLocalPlanPage, which sets sqlPlanPage for the transaction.
 func queueFirstAudit(b *pgx.Batch, integration string, page int, cs *store.CycleStart) {
-	b.Queue(sqlSetLocalPlanPage)
 	b.Queue(sqlFirstAuditPage, integration, page).Query(func(rows pgx.Rows) error {
 		// Read into scratch space, kept exactly sized: most cycles have a
 		// few records, and a page's worth of room would be most of what a

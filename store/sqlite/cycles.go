@@ -65,6 +65,18 @@ func readCheckpoints(ctx context.Context, tx *sql.Tx, integration string) (store
 	return cp, rows.Err()
 }
 
+// BeginCycles starts the cycles of leases ls one after the other, as
+// BeginCycle does each: an embedded database has no round trip to save by
+// batching them, and a transaction each keeps SQLite's one writer free
+// between them.
+func (db *DB) BeginCycles(ctx context.Context, ls []store.Lease, started time.Time, page int) ([]store.CycleStart, []error) {
+	starts, errs := make([]store.CycleStart, len(ls)), make([]error, len(ls))
+	for i, l := range ls {
+		starts[i], errs[i] = db.BeginCycle(ctx, l, started, page)
+	}
+	return starts, errs
+}
+
 // BeginCycle starts a cycle under lease l in one write transaction: the
 // lease check, the integration, its account and checkpoints, and the run.
 //

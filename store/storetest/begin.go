@@ -87,6 +87,67 @@ func testBeginCycle(t *testing.T, f *fixture) {
 	}
 }
 
+// testBeginCycles: starting several cycles in one call starts each as
+// BeginCycle would, and refuses a stale lease or an unknown integration
+// alone, writing nothing for it.
+func testBeginCycles(t *testing.T, f *fixture) {
+	ctx := t.Context()
+	a := f.create(HECIntegration(acctA, "many-a"))
+	b := f.create(HECIntegration(acctB, "many-b"))
+	stale := f.create(HECIntegration(acctA, "many-stale"))
+	off := f.create(HECIntegration(acctB, "many-off"))
+	if err := f.b.SetEnabled(ctx, off.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	f.ingestAudit(Audit(acctA, "bc-1", 1), Audit(acctB, "bc-b", 2), Audit(acctA, "bc-2", 3))
+	la, lb, lo := f.acquire(a.ID, "worker-a", time.Minute), f.acquire(b.ID, "worker-a", time.Minute), f.acquire(off.ID, "worker-a", time.Minute)
+	ls := f.acquire(stale.ID, "worker-a", 200*time.Millisecond)
+	f.acquireAfter(ls, "worker-b")
+	unknown := store.Lease{Name: "00000000-0000-4000-8000-00000000dead", Owner: "worker-a"} // never leased: token 0
+
+	starts, errs := f.b.BeginCycles(ctx, []store.Lease{la, ls, unknown, lb, lo}, time.Now(), 10)
+	if len(starts) != 5 || len(errs) != 5 {
+		t.Fatalf("%d starts and %d errors for 5 leases", len(starts), len(errs))
+	}
+	if !errors.Is(errs[1], store.ErrFenced) {
+		t.Errorf("stale lease: %v, want ErrFenced", errs[1])
+	}
+	if !errors.Is(errs[2], siemsync.ErrNotFound) {
+		t.Errorf("unknown integration: %v, want ErrNotFound", errs[2])
+	}
+	for _, c := range []struct {
+		i    int
+		in   *siemsync.Integration
+		acct string
+		want []string
+	}{{0, a, acctA, []string{"bc-1", "bc-2"}}, {3, b, acctB, []string{"bc-b"}}} {
+		cs, err := starts[c.i], errs[c.i]
+		if err != nil {
+			t.Fatalf("%s: %v", c.in.Name, err)
+		}
+		if cs.RunID == 0 || cs.Integration == nil || cs.Integration.ID != c.in.ID || cs.Integration.Token != c.in.Token || cs.Account.ID != c.acct {
+			t.Errorf("%s: start %+v, want a run of %s in %s with its token opened", c.in.Name, cs, c.in.ID, c.acct)
+		}
+		if got := ids(cs.FirstAudit); cs.FirstAuditRead && !slices.Equal(got, c.want) {
+			t.Errorf("%s: first page %v, want its own account's %v", c.in.Name, got, c.want)
+		}
+		if runs := f.runs(c.in.ID); len(runs) != 1 || runs[0].ID != cs.RunID || runs[0].Worker != "worker-a" {
+			t.Errorf("%s: runs %+v, want run %d of worker-a", c.in.Name, runs, cs.RunID)
+		}
+	}
+	if starts[0].RunID == starts[3].RunID {
+		t.Errorf("two cycles started as run %d", starts[0].RunID)
+	}
+	if errs[4] != nil || starts[4].RunID != 0 || starts[4].Integration == nil || starts[4].Integration.Enabled {
+		t.Errorf("disabled integration: %+v, %v; want it read, with no run", starts[4], errs[4])
+	}
+	for _, id := range []string{stale.ID, off.ID} {
+		if runs := f.runs(id); len(runs) != 0 {
+			t.Errorf("%s: %d runs recorded, want none", id, len(runs))
+		}
+	}
+}
+
 // testJobsPending: BeginCycle tells a cycle whether its account has a job
 // to send (an active one, or one changed after the jobs checkpoint), so
 // that a cycle of an account without job news does not read jobs.

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"CommitBatch", testCommitBatch},
 		{"Runs", testRuns},
 		{"BeginCycle", testBeginCycle},
+		{"BeginCycles", testBeginCycles},
 		{"FinishRunRelease", testFinishRunRelease},
 		{"FinishRunCommit", testFinishRunCommit},
 		{"JobsPending", testJobsPending},
