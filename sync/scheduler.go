@@ -55,7 +55,7 @@ type Scheduler struct {
 	// cycles: a goroutine per cycle grew its stack from the smallest size,
 	// copying it several times, in every cycle.
 	work    chan job
-	runners atomic.Int32 // started; only the polling loop starts them
+	runners atomic.Int32 // started, at most one per slot
 }
 
 // NewScheduler parses spec (a cron expression or "@every 5m"); the Syncer
@@ -162,10 +162,11 @@ func (sc *Scheduler) dispatch(j job) {
 		return
 	default:
 	}
-	if int(sc.runners.Load()) < cap(sc.slots) {
-		sc.runners.Add(1)
-		sc.wg.Go(func() { sc.runner(j) })
-		return
+	for n := sc.runners.Load(); int(n) < cap(sc.slots); n = sc.runners.Load() {
+		if sc.runners.CompareAndSwap(n, n+1) {
+			sc.wg.Go(func() { sc.runner(j) })
+			return
+		}
 	}
 	select {
 	case sc.work <- j:
@@ -173,6 +174,15 @@ func (sc *Scheduler) dispatch(j job) {
 		<-sc.slots
 	case <-sc.ctx.Done():
 		<-sc.slots
+	}
+}
+
+// start begins the cycles of leases, which hold a slot each, together and
+// hands each to a runner.
+func (sc *Scheduler) start(leases []store.Lease) {
+	starts := sc.syncer.beginCycles(sc.ctx, leases)
+	for i, l := range leases {
+		sc.dispatch(job{l: l, start: starts[i]})
 	}
 }
 
@@ -225,13 +235,13 @@ func (sc *Scheduler) leaseDue() bool {
 		return false
 	}
 	sc.more.Store(len(leases) == free)
-	var starts []*started
-	if len(leases) > 0 {
-		starts = sc.syncer.beginCycles(sc.ctx, leases)
-	}
-	for i, l := range leases {
+	for range leases {
 		sc.slots <- struct{}{}
-		sc.dispatch(job{l: l, start: starts[i]})
+	}
+	if len(leases) > 0 {
+		// Off the polling loop, which leases the next slots' worth while
+		// the store starts these.
+		sc.wg.Go(func() { sc.start(leases) })
 	}
 	left := cap(sc.slots) - len(sc.slots)
 	if len(leases) > 0 {
