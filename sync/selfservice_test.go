@@ -11,6 +11,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/sqlite"
 	ssync "github.com/siemsync/siemsync/sync"
 )
 
@@ -162,4 +165,63 @@ func workOffBacklog(t *testing.T, slots int) {
 	if r := sc.Runners(); r < 1 || r > slots {
 		t.Errorf("%d runners for %d cycles, want 1 to %d (one per slot)", r, n, slots)
 	}
+}
+
+// startCounter counts how the scheduler asks the store to start cycles.
+type startCounter struct {
+	*sqlite.DB
+	alone  atomic.Int32 // BeginCycle calls
+	calls  atomic.Int32 // BeginCycles calls
+	leases atomic.Int32 // leases BeginCycles started
+}
+
+func (s *startCounter) BeginCycle(ctx context.Context, l store.Lease, started time.Time, page int) (store.CycleStart, error) {
+	s.alone.Add(1)
+	return s.DB.BeginCycle(ctx, l, started, page)
+}
+
+func (s *startCounter) BeginCycles(ctx context.Context, ls []store.Lease, started time.Time, page int) ([]store.CycleStart, []error) {
+	s.calls.Add(1)
+	s.leases.Add(int32(len(ls)))
+	return s.DB.BeginCycles(ctx, ls, started, page)
+}
+
+// TestSchedulerStartsLeasedCyclesTogether: the integrations one look
+// leases have their cycles started in one store call (one round trip on
+// PostgreSQL), and each cycle then sends its own records.
+func TestSchedulerStartsLeasedCyclesTogether(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = 8
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = b.integration(t, acctA, nil)
+	}
+	b.audit(t, acctA, "together")
+	counter := &startCounter{DB: b.db}
+	s := ssync.New(ssync.Config{
+		Store: counter, Hostname: "eu-1.example.net", PageSize: 7,
+		Open:   func(context.Context, *siemsync.Integration) (ssync.Sink, error) { return b.sink, nil },
+		Logger: zerolog.New(zerolog.NewTestWriter(t)),
+	})
+	sc, err := ssync.NewScheduler(s, "@every 1h", n, zerolog.New(zerolog.NewTestWriter(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.SetPoll(time.Hour)
+	sc.Start(context.Background())
+	defer sc.Stop(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for _, id := range ids {
+		for !finishedRun(t, b.db, id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("integration %s never ran", id)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if a, c, l := counter.alone.Load(), counter.calls.Load(), counter.leases.Load(); a != 0 || c != 1 || l != n {
+		t.Errorf("%d cycles started alone and %d calls started %d; want the %d leased by the one look started in one call", a, c, l, n)
+	}
+	b.sink.deliveredEach(t, []string{"together"}, n)
 }
