@@ -322,55 +322,6 @@ func queueSetAside(q *pgx.Batch, integration string, events []store.SetAside, no
 	}
 }
 
-// FinishRun closes a run, updates the integration's status and, when
-// f.NextDue is set, when it is next due, in one statement, one
-// transaction and one round trip (lossy: a finish lost with a database
-// crash only leaves a run open); f.Release gives the lease back in it. A
-// stale token is refused with store.ErrFenced and changes nothing. A
-// batch commit (f.Commit) goes first, as CommitBatch's, and makes the
-// transaction durable.
-func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
-	if err := f.Check(); err != nil {
-		return err
-	}
-	lease := &leaseCheck{token: f.Token}
-	q := &pgx.Batch{}
-	how := lossy
-	if f.Commit != nil {
-		lease.queue(q, f.Integration)
-		queueCommit(q, *f.Commit, ms(db.nowMS()))
-		how = durable
-	}
-	// The status takes the run's counts and worker from the run it closes;
-	// an unknown run, or a stale token, updates nothing.
-	q.Queue(`WITH r AS (
-			UPDATE runs SET finished = $3, error = $4, filtered = $6 WHERE id = $5 AND integration = $1 AND `+sqlLeaseIs+`
-			RETURNING events, worker),
-		i AS (
-			UPDATE integrations i SET
-				last_complete = CASE WHEN $4 = '' THEN $3 ELSE last_complete END,
-				last_error = CASE WHEN $4 = '' THEN NULL ELSE $3 END,
-				error_message = $4,
-				events_last_cycle = r.events, last_worker = r.worker, filtered_last_cycle = $6,
-				next_due_at = coalesce($7, next_due_at)
-			FROM r WHERE i.id = $1 RETURNING i.id),
-		released AS (
-			UPDATE leases SET expires_ms = 0 WHERE $8 AND name = $1 AND token = $2 AND EXISTS (SELECT FROM i) RETURNING name)
-		SELECT coalesce((SELECT token FROM leases WHERE name = $1), 0), EXISTS (SELECT FROM i)`,
-		f.Integration, f.Token, ms(f.Finished), f.Err, f.RunID, f.Filtered, nullMS(f.NextDue), f.Release).QueryRow(func(row pgx.Row) error {
-		var closed bool
-		if err := row.Scan(&lease.cur, &closed); err != nil {
-			return err
-		}
-		lease.read = true
-		if !closed && lease.err() == nil {
-			return fmt.Errorf("close run %d: %w", f.RunID, siemsync.ErrNotFound)
-		}
-		return nil
-	})
-	return db.inBatchTx(ctx, "finish run of "+f.Integration, q, lease, how)
-}
-
 // RecentRuns returns the integration's last n runs, newest first.
 func (db *DB) RecentRuns(ctx context.Context, integration string, n int) ([]store.Run, error) {
 	rows, err := db.pool.Query(ctx, `SELECT id, worker, started, finished, events, bytes, set_aside, filtered, error

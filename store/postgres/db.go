@@ -23,6 +23,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,6 +64,11 @@ type DB struct {
 	cipher store.Cipher
 	now    func() time.Time
 	parts  *partitions
+
+	fin finisher
+	// finishFallbacks counts the finishes applied alone after their
+	// group's transaction failed (tests).
+	finishFallbacks atomic.Int64
 }
 
 // IsURL reports whether a --db value names a PostgreSQL database rather

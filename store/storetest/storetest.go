@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Backend) {
 		{"BeginCycles", testBeginCycles},
 		{"FinishRunRelease", testFinishRunRelease},
 		{"FinishRunCommit", testFinishRunCommit},
+		{"FinishRunConcurrent", testFinishRunConcurrent},
 		{"JobsPending", testJobsPending},
 		{"FirstAudit", testFirstAudit},
 		{"SetAside", testSetAside},

@@ -1,0 +1,105 @@
+package postgres_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/siemsync/siemsync"
+	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/storetest"
+)
+
+// TestFinishTogether: a group of finishes is one transaction when none
+// fails; a stale finish without a batch commit is refused alone inside it
+// (it raises nothing: it updates nothing and reads the token). A stale
+// batch commit raises and rolls the group back, and then each finish is
+// applied alone, so only the stale one is refused.
+func TestFinishTogether(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	ctx := t.Context()
+	const acct = "a1b2c3d4-0000-4000-8000-000000000001"
+	// cycle starts a run of a new integration; stale ones lose their lease
+	// to another worker first.
+	cycle := func(name string, stale bool, checkpoint int64) store.RunFinish {
+		t.Helper()
+		in := storetest.HECIntegration(acct, name)
+		if err := db.CreateIntegration(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		ttl := time.Minute
+		if stale {
+			ttl = 50 * time.Millisecond
+		}
+		l, err := db.AcquireLease(ctx, in.ID, "worker-a", ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := db.BeginCycle(ctx, l, time.Now(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for stale {
+			time.Sleep(20 * time.Millisecond)
+			if _, err := db.AcquireLease(ctx, in.ID, "worker-b", time.Minute); err == nil {
+				break
+			}
+		}
+		f := store.RunFinish{RunID: cs.RunID, Integration: in.ID, Token: l.Token, Finished: time.Now(), Release: true}
+		if checkpoint > 0 {
+			f.Commit = &store.BatchCommit{RunID: cs.RunID, Integration: in.ID, Token: l.Token,
+				Source: siemsync.SourceAudit, Checkpoint: checkpoint, Events: 1}
+		}
+		return f
+	}
+	applied := func(f store.RunFinish) bool {
+		t.Helper()
+		runs, err := db.RecentRuns(ctx, f.Integration, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := db.Checkpoints(ctx, f.Integration)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := len(runs) == 1 && runs[0].Finished != nil
+		if moved := f.Commit != nil && cp.Audit == f.Commit.Checkpoint; f.Commit != nil && moved != closed {
+			t.Errorf("%s: run closed %v but checkpoint moved %v: half a finish", f.Integration, closed, moved)
+		}
+		return closed
+	}
+
+	for _, c := range []struct {
+		name      string
+		stale     []bool
+		commits   []int64
+		fallbacks int64
+	}{
+		{"stale finish without commit", []bool{false, false, true}, []int64{0, 7, 0}, 0},
+		{"stale commit", []bool{false, true, false}, []int64{5, 6, 0}, 3},
+		{"all current", []bool{false, false}, []int64{3, 0}, 0},
+	} {
+		fs := make([]store.RunFinish, len(c.stale))
+		for i := range fs {
+			fs[i] = cycle(fmt.Sprintf("%s-%d", c.name, i), c.stale[i], c.commits[i])
+		}
+		before := db.FinishFallbacks()
+		errs := db.FinishTogether(ctx, fs)
+		if got := db.FinishFallbacks() - before; got != c.fallbacks {
+			t.Errorf("%s: %d finishes applied alone, want %d", c.name, got, c.fallbacks)
+		}
+		for i, f := range fs {
+			if c.stale[i] {
+				if !errors.Is(errs[i], store.ErrFenced) || applied(f) {
+					t.Errorf("%s: stale finish %d: %v, applied %v; want ErrFenced and nothing changed", c.name, i, errs[i], applied(f))
+				}
+				continue
+			}
+			if errs[i] != nil || !applied(f) {
+				t.Errorf("%s: finish %d: %v, applied %v; want it applied", c.name, i, errs[i], applied(f))
+			}
+		}
+	}
+}
