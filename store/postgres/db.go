@@ -281,11 +281,7 @@ const (
 // once the server has committed or rolled back, and no BEGIN, COMMIT or
 // ROLLBACK is sent. A stale lease is reported as store.ErrFenced.
 func (db *DB) inBatchTx(ctx context.Context, op string, b *pgx.Batch, lease *leaseCheck, how commit) error {
-	if how == lossy {
-		off := &pgx.QueuedQuery{SQL: `SELECT set_config('synchronous_commit', 'off', true)`}
-		b = &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{off}, b.QueuedQueries...)}
-	}
-	err := checked(db.pool.SendBatch(ctx, b).Close(), lease)
+	err := checked(db.sendTx(ctx, b, how), lease)
 	if lerr := lease.err(); lerr != nil {
 		err = lerr // a stale worker is told so, whatever else failed
 	}
@@ -293,6 +289,17 @@ func (db *DB) inBatchTx(ctx context.Context, op string, b *pgx.Batch, lease *lea
 		return fail(op, err)
 	}
 	return nil
+}
+
+// sendTx sends b as one implicit transaction (see inBatchTx) and returns
+// pgx's error as it is: a *pgconn.PgError when the server refused a
+// statement and so rolled the transaction back.
+func (db *DB) sendTx(ctx context.Context, b *pgx.Batch, how commit) error {
+	if how == lossy {
+		off := &pgx.QueuedQuery{SQL: `SELECT set_config('synchronous_commit', 'off', true)`}
+		b = &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{off}, b.QueuedQueries...)}
+	}
+	return db.pool.SendBatch(ctx, b).Close()
 }
 
 // checked turns the errors siemsync_check raised into the store's: a

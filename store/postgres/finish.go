@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/store"
@@ -123,9 +125,13 @@ func groupContext(group []*pendingFinish) (context.Context, context.CancelFunc) 
 }
 
 // finishTogether applies the finishes of group in one transaction and one
-// round trip. A failure of one rolls them all back, so then each is
-// applied alone: the one that fails is refused alone. The transaction is
-// durable when any of them carries a batch commit.
+// round trip; the transaction is durable when any of them carries a batch
+// commit. A stale lease or an unknown run updates nothing of its finish and
+// is refused alone. When the server refuses a statement (a stale batch
+// commit raises), it rolls the whole group back, so then each finish is
+// applied alone and only that one is refused. When no answer comes (the
+// connection, a timeout), whether the group committed is unknown: each
+// finish fails as it would alone, and none is applied again.
 func (db *DB) finishTogether(ctx context.Context, group []*pendingFinish) []error {
 	errs := make([]error, len(group))
 	if len(group) == 1 {
@@ -133,16 +139,18 @@ func (db *DB) finishTogether(ctx context.Context, group []*pendingFinish) []erro
 		return errs
 	}
 	q := &pgx.Batch{}
-	leases := make([]*leaseCheck, len(group))
+	results := make([]*finishResult, len(group))
 	how := lossy
 	now := ms(db.nowMS())
 	for i, p := range group {
-		leases[i] = queueFinish(q, p.f, now)
+		results[i] = queueFinish(q, p.f, now)
 		if p.f.Commit != nil {
 			how = durable
 		}
 	}
-	if err := db.inBatchTx(ctx, fmt.Sprintf("finish %d runs", len(group)), q, nil, how); err != nil {
+	err := db.sendTx(ctx, q, how)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
 		db.finishFallbacks.Add(int64(len(group)))
 		for i, p := range group {
 			errs[i] = db.finishAlone(ctx, p.f)
@@ -150,9 +158,11 @@ func (db *DB) finishTogether(ctx context.Context, group []*pendingFinish) []erro
 		return errs
 	}
 	for i, p := range group {
-		if err := leases[i].err(); err != nil {
-			errs[i] = fail("finish run of "+p.f.Integration, err)
+		if err != nil {
+			errs[i] = fail("finish run of "+p.f.Integration, checked(err, nil))
+			continue
 		}
+		errs[i] = results[i].err()
 	}
 	return errs
 }
@@ -160,19 +170,46 @@ func (db *DB) finishTogether(ctx context.Context, group []*pendingFinish) []erro
 // finishAlone applies one finish in a transaction of its own.
 func (db *DB) finishAlone(ctx context.Context, f store.RunFinish) error {
 	q := &pgx.Batch{}
-	lease := queueFinish(q, f, ms(db.nowMS()))
+	res := queueFinish(q, f, ms(db.nowMS()))
 	how := lossy
 	if f.Commit != nil {
 		how = durable
 	}
-	return db.inBatchTx(ctx, "finish run of "+f.Integration, q, lease, how)
+	if err := db.inBatchTx(ctx, "finish run of "+f.Integration, q, &res.lease, how); err != nil {
+		return err
+	}
+	return res.err()
+}
+
+// finishResult is what a finish's statements answered.
+type finishResult struct {
+	f      *store.RunFinish
+	lease  leaseCheck
+	closed bool // the run was closed
+}
+
+// err refuses the finish of a stale lease, then that of an unknown run.
+// Neither raised in the database (their statements update nothing), so
+// the others of a group stand.
+func (r *finishResult) err() error {
+	op := "finish run of " + r.f.Integration
+	if err := r.lease.err(); err != nil {
+		return fail(op, err)
+	}
+	if r.lease.read && !r.closed {
+		return fail(op, fmt.Errorf("close run %d: %w", r.f.RunID, siemsync.ErrNotFound))
+	}
+	return nil
 }
 
 // queueFinish queues f's statements: its batch commit first, when it has
 // one, then the run's close and the status. An unknown run, or a stale
-// token, updates nothing; the token read tells which.
-func queueFinish(q *pgx.Batch, f store.RunFinish, now int64) *leaseCheck {
-	lease := &leaseCheck{token: f.Token}
+// token, updates nothing; the token read and whether the run was closed
+// tell which (finishResult.err), so no answer fails the batch on the
+// client while the server commits it.
+func queueFinish(q *pgx.Batch, f store.RunFinish, now int64) *finishResult {
+	res := &finishResult{f: &f, lease: leaseCheck{token: f.Token}}
+	lease := &res.lease
 	if f.Commit != nil {
 		lease.queue(q, f.Integration)
 		queueCommit(q, *f.Commit, now)
@@ -193,15 +230,11 @@ func queueFinish(q *pgx.Batch, f store.RunFinish, now int64) *leaseCheck {
 			UPDATE leases SET expires_ms = 0 WHERE $8 AND name = $1 AND token = $2 AND EXISTS (SELECT FROM i) RETURNING name)
 		SELECT coalesce((SELECT token FROM leases WHERE name = $1), 0), EXISTS (SELECT FROM i)`,
 		f.Integration, f.Token, ms(f.Finished), f.Err, f.RunID, f.Filtered, nullMS(f.NextDue), f.Release).QueryRow(func(row pgx.Row) error {
-		var closed bool
-		if err := row.Scan(&lease.cur, &closed); err != nil {
+		if err := row.Scan(&lease.cur, &res.closed); err != nil {
 			return err
 		}
 		lease.read = true
-		if !closed && lease.err() == nil {
-			return fmt.Errorf("close run %d: %w", f.RunID, siemsync.ErrNotFound)
-		}
 		return nil
 	})
-	return lease
+	return res
 }

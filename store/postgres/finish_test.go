@@ -102,4 +102,19 @@ func TestFinishTogether(t *testing.T) {
 			}
 		}
 	}
+
+	// An unknown run is refused alone too, and nothing is applied twice:
+	// the group is not rolled back for it.
+	good, unknown := cycle("known", false, 9), cycle("unknown", false, 0)
+	unknown.RunID += 1000
+	before := db.FinishFallbacks()
+	errs := db.FinishTogether(ctx, []store.RunFinish{good, unknown})
+	if errs[0] != nil || !applied(good) || !errors.Is(errs[1], siemsync.ErrNotFound) || db.FinishFallbacks() != before {
+		t.Errorf("finish of an unknown run beside a good one: %v, %v, good applied %v, %d applied alone; want nil, ErrNotFound, true, 0",
+			errs[0], errs[1], applied(good), db.FinishFallbacks()-before)
+	}
+	runs, err := db.RecentRuns(ctx, good.Integration, 1)
+	if err != nil || len(runs) != 1 || runs[0].Events != 1 {
+		t.Errorf("runs of the good finish: %+v, %v; want one run counting its commit's 1 event once", runs, err)
+	}
 }
