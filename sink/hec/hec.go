@@ -123,14 +123,12 @@ type Sink struct {
 	ocsfProduct []byte // see ocsfProduct
 	productName string
 
-	client    *http.Client    // Options.Client; nil when the sink sends through rt
-	rt        *http.Transport // shared (Options.Transports) or the sink's own
-	jarMu     sync.Mutex
-	jar       http.CookieJar  // with rt: made when a response first sets a cookie
-	cookies   atomic.Bool     // a response set a cookie: the jar has some
-	transport *http.Transport // the sink's own; nil with Options.Client or Options.Transports
-	tlsCfg    *tls.Config     // nil for http:// or with Options.Client
-	private   bool            // Options.AllowPrivate
+	client    *http.Client                  // Options.Client; nil when the sink sends through rt
+	rt        *http.Transport               // shared (Options.Transports) or the sink's own
+	jar       atomic.Pointer[cookiejar.Jar] // with rt: made when a response first sets a cookie
+	transport *http.Transport               // the sink's own; nil with Options.Client or Options.Transports
+	tlsCfg    *tls.Config                   // nil for http:// or with Options.Client
+	private   bool                          // Options.AllowPrivate
 	metrics   *metrics.Metrics
 	onPost    func(PostInfo)
 	log       zerolog.Logger // without the integration: logged is rare, and a sink per cycle is not
@@ -187,18 +185,18 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 		eventURL: u.String(),
 		base:     base,
 		auth:     "Splunk " + in.Token,
-		timeout:  cmp.Or(opts.RequestTimeout, DefaultRequestTimeout),
-		ackWait:  cmp.Or(in.AckTimeout.D(), siemsync.DefaultAckTimeout),
+		timeout:  opts.RequestTimeout,
+		ackWait:  in.AckTimeout.D(),
 		maxEvent: cmp.Or(opts.MaxEventBytes, DefaultMaxEventBytes),
 		host:     opts.Hostname,
 		metrics:  opts.Metrics,
 		onPost:   opts.OnPost,
 		log:      opts.Logger,
 	}
-	if s.timeout < 0 {
+	if s.timeout <= 0 {
 		s.timeout = DefaultRequestTimeout
 	}
-	if s.ackWait < 0 {
+	if s.ackWait <= 0 {
 		s.ackWait = siemsync.DefaultAckTimeout
 	}
 	if s.host == "" {
@@ -254,17 +252,19 @@ func New(in *siemsync.Integration, opts Options) (*Sink, error) {
 	return s, nil
 }
 
-// cookieJar is the sink's cookie jar, made when a response first sets a
-// cookie: sticky load balancers in front of indexers (AWS ALB/ELB,
-// Splunk's channel_cookie) route the ack queries of a channel to the
-// indexer that holds its ackIds by cookie.
-func (s *Sink) cookieJar() http.CookieJar {
-	s.jarMu.Lock()
-	defer s.jarMu.Unlock()
-	if s.jar == nil {
-		s.jar, _ = cookiejar.New(nil)
+// setCookies keeps the cookies of a response in the sink's cookie jar,
+// made when a response first sets one: sticky load balancers in front of
+// indexers (AWS ALB/ELB, Splunk's channel_cookie) route the ack queries of
+// a channel to the indexer that holds its ackIds by cookie.
+func (s *Sink) setCookies(u *url.URL, cookies []*http.Cookie) {
+	jar := s.jar.Load()
+	if jar == nil {
+		jar, _ = cookiejar.New(nil)
+		if !s.jar.CompareAndSwap(nil, jar) {
+			jar = s.jar.Load() // another request made it first
+		}
 	}
-	return s.jar
+	jar.SetCookies(u, cookies)
 }
 
 // do sends req as an http.Client with the sink's cookie jar that follows
@@ -275,8 +275,8 @@ func (s *Sink) do(req *http.Request) (*http.Response, error) {
 	if s.client != nil {
 		return s.client.Do(req)
 	}
-	if s.cookies.Load() { // an empty jar's lookup parses the host (2 % of a cycle)
-		for _, c := range s.cookieJar().Cookies(req.URL) {
+	if jar := s.jar.Load(); jar != nil { // an empty jar's lookup parses the host (2 % of a cycle)
+		for _, c := range jar.Cookies(req.URL) {
 			req.AddCookie(c)
 		}
 	}
@@ -288,8 +288,7 @@ func (s *Sink) do(req *http.Request) (*http.Response, error) {
 		return nil, &url.Error{Op: op, URL: req.URL.String(), Err: err}
 	}
 	if rc := resp.Cookies(); len(rc) > 0 {
-		s.cookieJar().SetCookies(req.URL, rc)
-		s.cookies.Store(true)
+		s.setCookies(req.URL, rc)
 	}
 	return resp, nil
 }
