@@ -31,3 +31,19 @@ func (db *DB) FinishTogether(ctx context.Context, fs []store.RunFinish) []error 
 // FinishFallbacks is how many finishes were applied alone after their
 // group's transaction failed.
 func (db *DB) FinishFallbacks() int64 { return db.finishFallbacks.Load() }
+
+// HoldFinishes makes FinishRun calls queue as behind a group being
+// written, until release writes them.
+func (db *DB) HoldFinishes() (release func()) {
+	db.fin.mu.Lock()
+	db.fin.writing = true
+	db.fin.mu.Unlock()
+	return db.finishQueued
+}
+
+// QueuedFinishes is how many finishes wait for their group to be written.
+func (db *DB) QueuedFinishes() int {
+	db.fin.mu.Lock()
+	defer db.fin.mu.Unlock()
+	return len(db.fin.queue)
+}

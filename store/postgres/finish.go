@@ -31,7 +31,8 @@ func (db *DB) FinishRun(ctx context.Context, f store.RunFinish) error {
 	}
 	p := &pendingFinish{ctx: ctx, f: f, done: make(chan error, 1)}
 	if db.fin.add(p) {
-		db.finishQueued()
+		db.finishQueued() // its group holds p: the answer is in
+		return <-p.done
 	}
 	select {
 	case err := <-p.done:
@@ -134,7 +135,7 @@ func groupContext(group []*pendingFinish) (context.Context, context.CancelFunc) 
 // finish fails as it would alone, and none is applied again.
 func (db *DB) finishTogether(ctx context.Context, group []*pendingFinish) []error {
 	errs := make([]error, len(group))
-	if len(group) == 1 {
+	if len(group) == 1 { // refused by the server, it would be sent twice
 		errs[0] = db.finishAlone(ctx, group[0].f)
 		return errs
 	}

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -116,5 +117,89 @@ func TestFinishTogether(t *testing.T) {
 	runs, err := db.RecentRuns(ctx, good.Integration, 1)
 	if err != nil || len(runs) != 1 || runs[0].Events != 1 {
 		t.Errorf("runs of the good finish: %+v, %v; want one run counting its commit's 1 event once", runs, err)
+	}
+
+	// No answer (here: the group's time ran out before it was sent): each
+	// finish fails with the cause, and the group is not applied again one
+	// by one, for it may have committed.
+	late := []store.RunFinish{cycle("late-0", false, 4), cycle("late-1", false, 0)}
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	before = db.FinishFallbacks()
+	for i, err := range db.FinishTogether(gone, late) {
+		if !errors.Is(err, context.Canceled) || applied(late[i]) {
+			t.Errorf("finish %d of a group without an answer: %v, applied %v; want context.Canceled, not applied", i, err, applied(late[i]))
+		}
+	}
+	if n := db.FinishFallbacks() - before; n != 0 {
+		t.Errorf("%d finishes of a group without an answer applied alone, want 0", n)
+	}
+}
+
+// TestFinishCallerStopsWaiting: a caller whose time runs out while its
+// finish waits behind a group being written gets its context's error at
+// once. The group is written within the latest deadline of its finishes,
+// so the finish is still applied beside one whose caller waits, as after an
+// answer that never came; alone, it is not written at all.
+func TestFinishCallerStopsWaiting(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	ctx := t.Context()
+	const acct = "a1b2c3d4-0000-4000-8000-000000000002"
+	finish := func(name string) store.RunFinish {
+		t.Helper()
+		in := storetest.HECIntegration(acct, name)
+		if err := db.CreateIntegration(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		l, err := db.AcquireLease(ctx, in.ID, "worker-a", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := db.BeginCycle(ctx, l, time.Now(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return store.RunFinish{RunID: cs.RunID, Integration: in.ID, Token: l.Token, Finished: time.Now(), Release: true}
+	}
+	finished := func(f store.RunFinish) bool {
+		t.Helper()
+		runs, err := db.RecentRuns(ctx, f.Integration, 1)
+		if err != nil || len(runs) != 1 {
+			t.Fatalf("runs %+v, %v", runs, err)
+		}
+		return runs[0].Finished != nil
+	}
+	// waitedOut queues f behind a held group with a caller that gives up.
+	waitedOut := func(f store.RunFinish) {
+		t.Helper()
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		if err := db.FinishRun(short, f); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("FinishRun while its group waits past the deadline: %v, want DeadlineExceeded", err)
+		}
+	}
+
+	gaveUp, waits := finish("gave-up"), finish("waits")
+	release := db.HoldFinishes()
+	waitedOut(gaveUp)
+	waited := make(chan error, 1)
+	long, cancelLong := context.WithTimeout(ctx, time.Minute)
+	defer cancelLong()
+	go func() { waited <- db.FinishRun(long, waits) }()
+	for db.QueuedFinishes() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	release()
+	if err := <-waited; err != nil || !finished(waits) || !finished(gaveUp) {
+		t.Errorf("group of a finish given up and one waited for: %v, finished %v and %v; want both applied", err, finished(gaveUp), finished(waits))
+	}
+
+	alone := finish("alone")
+	release = db.HoldFinishes()
+	waitedOut(alone)
+	release()
+	if finished(alone) {
+		t.Error("a finish whose every caller gave up was written after its deadline")
 	}
 }
