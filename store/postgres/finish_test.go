@@ -9,8 +9,55 @@ import (
 
 	"github.com/siemsync/siemsync"
 	"github.com/siemsync/siemsync/store"
+	"github.com/siemsync/siemsync/store/postgres"
 	"github.com/siemsync/siemsync/store/storetest"
 )
+
+// finishOf starts a run of a new integration of acct and returns its
+// finish (with a batch commit to checkpoint when > 0); a stale one loses
+// its lease to another worker first.
+func finishOf(t *testing.T, db *postgres.DB, acct, name string, stale bool, checkpoint int64) store.RunFinish {
+	t.Helper()
+	ctx := t.Context()
+	in := storetest.HECIntegration(acct, name)
+	if err := db.CreateIntegration(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	ttl := time.Minute
+	if stale {
+		ttl = 50 * time.Millisecond
+	}
+	l, err := db.AcquireLease(ctx, in.ID, "worker-a", ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := db.BeginCycle(ctx, l, time.Now(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stale {
+		time.Sleep(20 * time.Millisecond)
+		if _, err := db.AcquireLease(ctx, in.ID, "worker-b", time.Minute); err == nil {
+			break
+		}
+	}
+	f := store.RunFinish{RunID: cs.RunID, Integration: in.ID, Token: l.Token, Finished: time.Now(), Release: true}
+	if checkpoint > 0 {
+		f.Commit = &store.BatchCommit{RunID: cs.RunID, Integration: in.ID, Token: l.Token,
+			Source: siemsync.SourceAudit, Checkpoint: checkpoint, Events: 1}
+	}
+	return f
+}
+
+// finished reports whether f's run is closed.
+func finished(t *testing.T, db *postgres.DB, f store.RunFinish) bool {
+	t.Helper()
+	runs, err := db.RecentRuns(t.Context(), f.Integration, 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs of %s: %+v, %v", f.Integration, runs, err)
+	}
+	return runs[0].Finished != nil
+}
 
 // TestFinishTogether: a group of finishes is one transaction when none
 // fails; a stale finish without a batch commit is refused alone inside it
@@ -22,50 +69,16 @@ func TestFinishTogether(t *testing.T) {
 	db := open(t)
 	ctx := t.Context()
 	const acct = "a1b2c3d4-0000-4000-8000-000000000001"
-	// cycle starts a run of a new integration; stale ones lose their lease
-	// to another worker first.
 	cycle := func(name string, stale bool, checkpoint int64) store.RunFinish {
-		t.Helper()
-		in := storetest.HECIntegration(acct, name)
-		if err := db.CreateIntegration(ctx, in); err != nil {
-			t.Fatal(err)
-		}
-		ttl := time.Minute
-		if stale {
-			ttl = 50 * time.Millisecond
-		}
-		l, err := db.AcquireLease(ctx, in.ID, "worker-a", ttl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs, err := db.BeginCycle(ctx, l, time.Now(), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for stale {
-			time.Sleep(20 * time.Millisecond)
-			if _, err := db.AcquireLease(ctx, in.ID, "worker-b", time.Minute); err == nil {
-				break
-			}
-		}
-		f := store.RunFinish{RunID: cs.RunID, Integration: in.ID, Token: l.Token, Finished: time.Now(), Release: true}
-		if checkpoint > 0 {
-			f.Commit = &store.BatchCommit{RunID: cs.RunID, Integration: in.ID, Token: l.Token,
-				Source: siemsync.SourceAudit, Checkpoint: checkpoint, Events: 1}
-		}
-		return f
+		return finishOf(t, db, acct, name, stale, checkpoint)
 	}
 	applied := func(f store.RunFinish) bool {
 		t.Helper()
-		runs, err := db.RecentRuns(ctx, f.Integration, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
 		cp, err := db.Checkpoints(ctx, f.Integration)
 		if err != nil {
 			t.Fatal(err)
 		}
-		closed := len(runs) == 1 && runs[0].Finished != nil
+		closed := finished(t, db, f)
 		if moved := f.Commit != nil && cp.Audit == f.Commit.Checkpoint; f.Commit != nil && moved != closed {
 			t.Errorf("%s: run closed %v but checkpoint moved %v: half a finish", f.Integration, closed, moved)
 		}
@@ -146,30 +159,8 @@ func TestFinishCallerStopsWaiting(t *testing.T) {
 	db := open(t)
 	ctx := t.Context()
 	const acct = "a1b2c3d4-0000-4000-8000-000000000002"
-	finish := func(name string) store.RunFinish {
-		t.Helper()
-		in := storetest.HECIntegration(acct, name)
-		if err := db.CreateIntegration(ctx, in); err != nil {
-			t.Fatal(err)
-		}
-		l, err := db.AcquireLease(ctx, in.ID, "worker-a", time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs, err := db.BeginCycle(ctx, l, time.Now(), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return store.RunFinish{RunID: cs.RunID, Integration: in.ID, Token: l.Token, Finished: time.Now(), Release: true}
-	}
-	finished := func(f store.RunFinish) bool {
-		t.Helper()
-		runs, err := db.RecentRuns(ctx, f.Integration, 1)
-		if err != nil || len(runs) != 1 {
-			t.Fatalf("runs %+v, %v", runs, err)
-		}
-		return runs[0].Finished != nil
-	}
+	finish := func(name string) store.RunFinish { return finishOf(t, db, acct, name, false, 0) }
+	done := func(f store.RunFinish) bool { return finished(t, db, f) }
 	// waitedOut queues f behind a held group with a caller that gives up.
 	waitedOut := func(f store.RunFinish) {
 		t.Helper()
@@ -191,15 +182,15 @@ func TestFinishCallerStopsWaiting(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	release()
-	if err := <-waited; err != nil || !finished(waits) || !finished(gaveUp) {
-		t.Errorf("group of a finish given up and one waited for: %v, finished %v and %v; want both applied", err, finished(gaveUp), finished(waits))
+	if err := <-waited; err != nil || !done(waits) || !done(gaveUp) {
+		t.Errorf("group of a finish given up and one waited for: %v, finished %v and %v; want both applied", err, done(gaveUp), done(waits))
 	}
 
 	alone := finish("alone")
 	release = db.HoldFinishes()
 	waitedOut(alone)
 	release()
-	if finished(alone) {
+	if done(alone) {
 		t.Error("a finish whose every caller gave up was written after its deadline")
 	}
 }
